@@ -1,0 +1,13 @@
+/** @hyperhive/shared: the wire contract and plumbing every service imports. */
+export * from "./config.js";
+export * from "./errors.js";
+export * from "./hive-root.js";
+export * from "./log.js";
+export * from "./names.js";
+export * from "./nats.js";
+export * from "./rpc.js";
+export * from "./schemas/agent.js";
+export * from "./schemas/broker.js";
+export * from "./schemas/c0re.js";
+export * from "./sqlite.js";
+export * from "./subjects.js";

@@ -1,0 +1,207 @@
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { z } from "zod";
+import { ErrorCode, ErrorReply, HiveError, toWireError } from "./errors.js";
+import type { Logger } from "./log.js";
+import {
+  AckRequest,
+  AckResponse,
+  ExtendRequest,
+  ExtendResponse,
+  InboxListRequest,
+  InboxListResponse,
+  RecvRequest,
+  RecvResponse,
+  SendRequest,
+  SendResponse,
+} from "./schemas/broker.js";
+import {
+  AgentLifecycleRequest,
+  AgentLifecycleResponse,
+  AgentsListRequest,
+  AgentsListResponse,
+} from "./schemas/c0re.js";
+
+/** A request/reply pair: the schema of the question and of the answer. */
+export interface RpcSpec<Req extends z.ZodType, Res extends z.ZodType> {
+  readonly request: Req;
+  readonly response: Res;
+}
+
+function rpc<Req extends z.ZodType, Res extends z.ZodType>(
+  request: Req,
+  response: Res,
+): RpcSpec<Req, Res> {
+  return { request, response };
+}
+
+/** The catalog: every request/reply on the wire and its schemas. Subjects are in `subjects`. */
+export const rpcs = {
+  send: rpc(SendRequest, SendResponse),
+  recv: rpc(RecvRequest, RecvResponse),
+  ack: rpc(AckRequest, AckResponse),
+  extend: rpc(ExtendRequest, ExtendResponse),
+  opInbox: rpc(InboxListRequest, InboxListResponse),
+  opAgents: rpc(AgentsListRequest, AgentsListResponse),
+  opAgentLifecycle: rpc(AgentLifecycleRequest, AgentLifecycleResponse),
+} as const;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+/** Parses a NATS payload as JSON; a non-JSON payload is a `bad_request`. */
+export function decodeJson(data: Uint8Array): unknown {
+  const text = decoder.decode(data);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HiveError(ErrorCode.BadRequest, "payload is not valid JSON");
+  }
+}
+
+/** Parses and validates an event payload; returns null (and logs) if it does not match. */
+export function parseEvent<T extends z.ZodType>(
+  schema: T,
+  msg: Msg,
+  log?: Logger,
+): z.infer<T> | null {
+  try {
+    return schema.parse(decodeJson(msg.data)) as z.infer<T>;
+  } catch (e) {
+    log?.warn({ subject: msg.subject, err: toWireError(e) }, "dropped malformed event");
+    return null;
+  }
+}
+
+/** Validates an event against its schema, then publishes it. */
+export function publishEvent<T extends z.ZodType>(
+  nc: NatsConnection,
+  subject: string,
+  schema: T,
+  event: z.input<T>,
+): void {
+  nc.publish(subject, encodeJson(schema.parse(event)));
+}
+
+export interface RequestOptions {
+  /** Milliseconds to wait for the reply; default 5000. */
+  timeoutMs?: number;
+}
+
+/**
+ * Sends a request after validating it, and validates the reply. Throws {@link HiveError} for an
+ * error reply, a timeout, or no responder.
+ */
+export async function request<Req extends z.ZodType, Res extends z.ZodType>(
+  nc: NatsConnection,
+  subject: string,
+  spec: RpcSpec<Req, Res>,
+  payload: z.input<Req>,
+  opts: RequestOptions = {},
+): Promise<z.infer<Res>> {
+  const body = spec.request.parse(payload);
+  let reply: Msg;
+  try {
+    reply = await nc.request(subject, encodeJson(body), { timeout: opts.timeoutMs ?? 5000 });
+  } catch (e) {
+    const name = e instanceof Error ? e.name : "";
+    const text = e instanceof Error ? e.message : String(e);
+    if (/no responders/i.test(`${name} ${text}`)) {
+      throw new HiveError(ErrorCode.Unavailable, `no service answers ${subject}`, { cause: e });
+    }
+    if (/timeout/i.test(`${name} ${text}`)) {
+      throw new HiveError(ErrorCode.Timeout, `${subject} did not answer in time`, { cause: e });
+    }
+    throw new HiveError(ErrorCode.Unavailable, `${subject}: ${text}`, { cause: e });
+  }
+  return parseReply(spec.response, reply.data, subject);
+}
+
+/** Validates a reply payload: a typed error becomes a thrown HiveError. */
+export function parseReply<Res extends z.ZodType>(
+  schema: Res,
+  data: Uint8Array,
+  subject: string,
+): z.infer<Res> {
+  const raw = decodeJson(data);
+  const err = ErrorReply.safeParse(raw);
+  if (err.success) throw HiveError.fromWire(err.data.error);
+  const ok = schema.safeParse(raw);
+  if (!ok.success) {
+    throw new HiveError(ErrorCode.Internal, `reply on ${subject} does not match its schema`, {
+      cause: ok.error,
+    });
+  }
+  return ok.data as z.infer<Res>;
+}
+
+export interface ServeOptions {
+  /** Queue group, so several instances share the load. */
+  queue?: string;
+  log?: Logger;
+}
+
+/** A running request handler; `stop()` drains it and waits for in-flight handlers. */
+export interface Service {
+  readonly subject: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Answers requests on `subject`: each payload is parsed with the spec's request schema, the
+ * handler's result is checked against the response schema, and any failure is replied as a typed
+ * error. Handlers run concurrently (a long-poll does not hold up the next request).
+ */
+export function serve<Req extends z.ZodType, Res extends z.ZodType>(
+  nc: NatsConnection,
+  subject: string,
+  spec: RpcSpec<Req, Res>,
+  handler: (req: z.infer<Req>, msg: Msg) => Promise<z.input<Res>> | z.input<Res>,
+  opts: ServeOptions = {},
+): Service {
+  const sub: Subscription = nc.subscribe(subject, opts.queue ? { queue: opts.queue } : {});
+  const inflight = new Set<Promise<void>>();
+
+  const answer = async (msg: Msg): Promise<void> => {
+    let reply: unknown;
+    try {
+      const req = spec.request.parse(decodeJson(msg.data));
+      reply = spec.response.parse(await handler(req, msg));
+    } catch (e) {
+      const wire = toWireError(e);
+      if (wire.code === ErrorCode.Internal) {
+        opts.log?.error({ err: e, subject: msg.subject }, "request handler failed");
+      }
+      reply = { error: wire };
+    }
+    if (msg.reply) msg.respond(encodeJson(reply));
+  };
+
+  const loop = (async () => {
+    for await (const msg of sub) {
+      const p = answer(msg).finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+  })();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    subject,
+    stop() {
+      stopping ??= (async () => {
+        if (!sub.isClosed()) await sub.drain();
+        await loop;
+        await Promise.allSettled([...inflight]);
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Replies a typed error to a raw message (for handlers outside {@link serve}). */
+export function respondError(msg: Msg, e: unknown): void {
+  if (msg.reply) msg.respond(encodeJson({ error: toWireError(e) }));
+}

@@ -1,0 +1,65 @@
+import type { AgentName, Recipient } from "./names.js";
+
+/**
+ * Every NATS subject Hyperhive uses. Identity is the subject: an agent's requests carry its name
+ * as a token and services read the caller from there, never from the payload.
+ */
+export const subjects = {
+  /** Fixed: the broker announces new mail for one recipient here. */
+  inbox: (to: Recipient) => `hive.inbox.${to}`,
+  inboxAll: "hive.inbox.*",
+  /** Fixed: a broadcast (`to: "*"`) is announced once here. Not used yet. */
+  broadcast: "hive.broadcast",
+  /** Fixed: one record per finished turn, published by the harness. */
+  turnStats: "hive.turn.stats",
+  /** The live turn stream of one agent, published by its harness. */
+  live: (agent: AgentName) => `hive.live.${agent}`,
+  liveAll: "hive.live.*",
+
+  /** Requests an agent makes as itself; answered by the broker. */
+  agent: {
+    send: (agent: AgentName) => `hive.agent.${agent}.send`,
+    recv: (agent: AgentName) => `hive.agent.${agent}.recv`,
+    ack: (agent: AgentName) => `hive.agent.${agent}.ack`,
+    extend: (agent: AgentName) => `hive.agent.${agent}.extend`,
+  },
+  /** Wildcards the broker subscribes to; the second token is the caller. */
+  agentWildcard: {
+    send: "hive.agent.*.send",
+    recv: "hive.agent.*.recv",
+    ack: "hive.agent.*.ack",
+    extend: "hive.agent.*.extend",
+  },
+
+  /** Operator actions: only the web and CLI users may publish here. */
+  op: {
+    /** Send as the operator (broker). */
+    send: "hive.op.send",
+    /** The operator's inbox, newest first (broker). */
+    inbox: "hive.op.inbox",
+    /** The agent registry with states (c0re). */
+    agents: "hive.op.agents",
+    agentStart: "hive.op.agent.start",
+    agentStop: "hive.op.agent.stop",
+    agentRestart: "hive.op.agent.restart",
+  },
+
+  /** System messages, sent by c0re as `system` (broker). */
+  sys: {
+    send: "hive.sys.send",
+  },
+
+  /** Facts: state changes published for whoever listens. */
+  events: {
+    agentState: (agent: AgentName) => `hive.events.agent.${agent}.state`,
+    agentStateAll: "hive.events.agent.*.state",
+    agentLifecycle: (agent: AgentName) => `hive.events.agent.${agent}.lifecycle`,
+    agentLifecycleAll: "hive.events.agent.*.lifecycle",
+    all: "hive.events.>",
+  },
+} as const;
+
+/** Returns token `index` (0-based) of a subject, e.g. the agent name of `hive.agent.<name>.send`. */
+export function subjectToken(subject: string, index: number): string | undefined {
+  return subject.split(".")[index];
+}
