@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Runs `npm ci` when node_modules is missing or older than package-lock.json, so that
+// `npm start` and `npm test` work straight after `git clone`.
+import { spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const lock = join(root, "package-lock.json");
+const installed = join(root, "node_modules", ".package-lock.json");
+
+const stale = !existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs;
+if (stale) {
+  console.error("hyperhive: installing dependencies (npm ci)…");
+  const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
