@@ -1,0 +1,118 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import {
+  createLogger,
+  type Db,
+  decodeJson,
+  encodeJson,
+  openDatabase,
+  type WireError,
+} from "@hyperhive/shared";
+import { type NatsServerHandle, natsForTests, tempDir } from "@hyperhive/shared/testing";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { Broker } from "../src/broker.js";
+import { migrations } from "../src/store.js";
+
+/** The built entry point, as other packages run it. */
+export const BROKER_MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
+
+/** A real nats-server, a client connection and an in-process broker on a temp sqlite file. */
+export interface Harness {
+  server: NatsServerHandle;
+  nc: NatsConnection;
+  db: Db;
+  broker: Broker;
+  dbPath: string;
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const server = await natsForTests();
+  const dir = tempDir("hive-broker-");
+  const dbPath = join(dir.path, "broker.sqlite");
+  const db = openDatabase(dbPath, migrations);
+  const brokerNc = await connect({ servers: server.url });
+  const nc = await connect({ servers: server.url });
+  const broker = new Broker({ nc: brokerNc, db, log: createLogger("broker", { level: "silent" }) });
+  await broker.start();
+  return {
+    server,
+    nc,
+    db,
+    broker,
+    dbPath,
+    async close() {
+      await broker.stop();
+      await brokerNc.drain();
+      await nc.drain();
+      db.close();
+      await server.stop();
+      dir.remove();
+    },
+  };
+}
+
+/** Sends raw bytes (no client-side validation) and returns the decoded reply. */
+export async function raw(
+  nc: NatsConnection,
+  subject: string,
+  payload: string | Uint8Array | object,
+  timeoutMs = 5000,
+): Promise<unknown> {
+  const data =
+    typeof payload === "string" || payload instanceof Uint8Array ? payload : encodeJson(payload);
+  const reply = await nc.request(subject, data, { timeout: timeoutMs });
+  return decodeJson(reply.data);
+}
+
+/** The `error` of a reply, or a failed assertion if the reply is not an error. */
+export function wireError(reply: unknown): WireError {
+  const err = (reply as { error?: WireError }).error;
+  if (!err) throw new Error(`expected an error reply, got ${JSON.stringify(reply)}`);
+  return err;
+}
+
+/** Every row of the messages table, to compare before/after. */
+export function snapshot(db: Db): unknown[] {
+  return db.prepare("SELECT * FROM messages ORDER BY id").all();
+}
+
+/** The broker's main.js running as a child process. */
+export interface BrokerProcess {
+  child: ChildProcess;
+  /** Settles with the exit code and signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+}
+
+/** Spawns the built broker and resolves once it printed its ready line. */
+export async function spawnBroker(natsUrl: string, dbPath: string): Promise<BrokerProcess> {
+  const child = spawn(process.execPath, [BROKER_MAIN], {
+    env: { ...process.env, NATS_URL: natsUrl, BROKER_DB: dbPath, HIVE_LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    err = (err + d.toString()).slice(-8000);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.once("exit", (code, signal) => res({ code, signal })),
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const ready = new Promise<void>((res, rej) => {
+    lines.on("line", (line) => {
+      try {
+        if ((JSON.parse(line) as { ready?: string }).ready === "broker") res();
+      } catch {
+        // not the ready line
+      }
+    });
+    void exited.then(({ code, signal }) =>
+      rej(new Error(`broker exited before ready (code ${code}, signal ${signal}): ${err}`)),
+    );
+  });
+  await ready;
+  return { child, exited, stderr: () => err };
+}

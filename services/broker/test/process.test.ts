@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { openDatabase, request, rpcs, subjects } from "@hyperhive/shared";
+import {
+  type NatsServerHandle,
+  natsForTests,
+  tempDir,
+  waitUntil,
+  withTimeout,
+} from "@hyperhive/shared/testing";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { spawnBroker } from "./helpers.js";
+
+describe("the built broker as a child process", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  const dir = tempDir("hive-broker-proc-");
+  before(async () => {
+    server = await natsForTests();
+    nc = await connect({ servers: server.url });
+  });
+  after(async () => {
+    await nc.drain();
+    await server.stop();
+    dir.remove();
+  });
+
+  it("prints its ready line, answers, and exits 0 on SIGTERM, answering a pending long-poll", async () => {
+    const dbPath = join(dir.path, "term.sqlite");
+    const broker = await spawnBroker(server.url, dbPath);
+    const sent = await request(nc, subjects.agent.send("alice"), rpcs.send, {
+      to: "bob",
+      body: "hi",
+    });
+    assert.equal(sent.duplicate, false);
+    const got = await request(nc, subjects.agent.recv("bob"), rpcs.recv, { wait_seconds: 0 });
+    assert.equal(got.message?.id, sent.id);
+
+    const polling = request(
+      nc,
+      subjects.agent.recv("carol"),
+      rpcs.recv,
+      { wait_seconds: 180 },
+      {
+        timeoutMs: 190_000,
+      },
+    );
+    // The long-poll is in the broker once a later request on the same connection is answered.
+    await request(nc, subjects.op.inbox, rpcs.opInbox, {});
+    const t = performance.now();
+    broker.child.kill("SIGTERM");
+    assert.deepEqual(await withTimeout(polling, 5000, "long-poll answered on SIGTERM"), {
+      message: null,
+      pending: 0,
+    });
+    assert.deepEqual(await withTimeout(broker.exited, 5000, "exit"), { code: 0, signal: null });
+    assert.ok(performance.now() - t < 5000);
+  });
+
+  it("kill -9 mid-sends: every acknowledged send is stored exactly once, retries included", async () => {
+    const dbPath = join(dir.path, "crash.sqlite");
+    let broker = await spawnBroker(server.url, dbPath);
+
+    const WORKERS = 24;
+    const KILL_AFTER = 150;
+    const acked = new Map<string, number>(); // client_id -> id from the broker's reply
+    const unanswered = new Set<string>();
+    let issued = 0;
+    let killed = false;
+
+    const worker = async (w: number): Promise<void> => {
+      for (let i = 0; !killed; i++) {
+        const cid = `w${w}-${i}`;
+        issued++;
+        try {
+          const r = await request(
+            nc,
+            subjects.agent.send("alice"),
+            rpcs.send,
+            { to: "bob", body: `body of ${cid}`, client_id: cid },
+            { timeoutMs: 2000 },
+          );
+          assert.equal(r.duplicate, false);
+          acked.set(cid, r.id);
+        } catch {
+          unanswered.add(cid);
+        }
+      }
+    };
+    const workers = Array.from({ length: WORKERS }, (_, w) => worker(w));
+    await waitUntil(() => acked.size >= KILL_AFTER, { timeoutMs: 30_000, intervalMs: 1 });
+    broker.child.kill("SIGKILL");
+    killed = true;
+    const exit = await broker.exited;
+    assert.equal(exit.signal, "SIGKILL");
+    await Promise.all(workers);
+    const ackedBeforeCrash = new Map(acked);
+    // Each worker had a send in flight when the broker died.
+    assert.ok(unanswered.size > 0, "no send was in flight at the kill");
+    assert.equal(ackedBeforeCrash.size + unanswered.size, issued);
+
+    broker = await spawnBroker(server.url, dbPath);
+    let committedButUnanswered = 0;
+    for (const cid of unanswered) {
+      const r = await request(nc, subjects.agent.send("alice"), rpcs.send, {
+        to: "bob",
+        body: `body of ${cid}`,
+        client_id: cid,
+      });
+      if (r.duplicate) committedButUnanswered++;
+      acked.set(cid, r.id);
+    }
+    // A retry of something acknowledged before the crash returns the same id and stores nothing.
+    for (const [cid, id] of [...ackedBeforeCrash].slice(0, 20)) {
+      const r = await request(nc, subjects.agent.send("alice"), rpcs.send, {
+        to: "bob",
+        body: `body of ${cid}`,
+        client_id: cid,
+      });
+      assert.deepEqual([r.id, r.duplicate], [id, true]);
+    }
+    broker.child.kill("SIGTERM");
+    assert.equal((await broker.exited).code, 0);
+
+    const db = openDatabase(dbPath, []);
+    const rows = db
+      .prepare("SELECT id, client_id, body FROM messages WHERE recipient = 'bob' ORDER BY id")
+      .all() as { id: number; client_id: string; body: string }[];
+    db.close();
+    assert.equal(rows.length, issued, "one row per send issued");
+    const byCid = new Map(rows.map((r) => [r.client_id, r]));
+    assert.equal(byCid.size, rows.length, "no client_id stored twice");
+    for (const [cid, id] of acked) {
+      const row = byCid.get(cid);
+      assert.ok(row, `acknowledged send ${cid} is missing`);
+      assert.equal(row.id, id);
+      assert.equal(row.body, `body of ${cid}`);
+    }
+    assert.equal(acked.size, issued);
+    console.log(
+      `crash test: ${issued} sends, ${ackedBeforeCrash.size} acked before kill -9, ` +
+        `${unanswered.size} unanswered (${committedButUnanswered} of them had been committed)`,
+    );
+  });
+});
