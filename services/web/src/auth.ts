@@ -1,0 +1,90 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { UNAUTHORIZED_BODY } from "./errors.js";
+import { unauthorizedPage } from "./pages.js";
+
+/** Name of the HttpOnly cookie that carries the operator token after a `?token=` page load. */
+export const TOKEN_COOKIE = "hive_token";
+
+function digest(s: string): Buffer {
+  return createHash("sha256").update(s, "utf8").digest();
+}
+
+/**
+ * Compares a presented token with the operator token in constant time. Both sides are hashed
+ * first so neither the content nor the length of the real token leaks through timing.
+ */
+export function tokenMatches(expected: string, presented: string | undefined): boolean {
+  if (presented === undefined || presented.length === 0) return false;
+  return timingSafeEqual(digest(expected), digest(presented));
+}
+
+/** Reads one cookie from a Cookie header (no dependency needed for one name). */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const m = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
+  return m?.[1];
+}
+
+/** True for paths answered with JSON (errors included); everything else is an HTML page. */
+export function isApiPath(url: string): boolean {
+  return url === "/api" || url.startsWith("/api/") || url.startsWith("/api?");
+}
+
+/**
+ * The `onRequest` hook guarding every route, known or not:
+ * 1. `Authorization: Bearer <token>`;
+ * 2. `?token=<token>` on a page load (GET, not /api): sets the cookie and redirects to the same
+ *    URL without the token, so it does not stay in the address bar or history;
+ * 3. the cookie.
+ * Anything else gets 401 and nothing more: a JSON error for /api, a bare page otherwise.
+ */
+export function makeAuthHook(token: string) {
+  return async function auth(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const presentedBearer = bearer(req.headers.authorization);
+    if (presentedBearer !== undefined && tokenMatches(token, presentedBearer)) return;
+
+    const url = new URL(req.url, "http://web.invalid");
+    const queryToken = url.searchParams.get("token");
+    if (
+      queryToken !== null &&
+      req.method === "GET" &&
+      !isApiPath(url.pathname) &&
+      tokenMatches(token, queryToken)
+    ) {
+      url.searchParams.delete("token");
+      const clean = url.pathname + (url.searchParams.size > 0 ? `?${url.searchParams}` : "");
+      reply
+        .header(
+          "set-cookie",
+          `${TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`,
+        )
+        .header("cache-control", "no-store")
+        .redirect(clean, 303);
+      return reply;
+    }
+    if (tokenMatches(token, readCookie(req.headers.cookie, TOKEN_COOKIE))) return;
+
+    reply.code(401).header("cache-control", "no-store");
+    if (isApiPath(url.pathname)) {
+      reply.header("www-authenticate", 'Bearer realm="hyperhive"').send(UNAUTHORIZED_BODY);
+    } else {
+      reply.type("text/html; charset=utf-8").send(unauthorizedPage());
+    }
+    return reply;
+  };
+}
