@@ -1,0 +1,128 @@
+import { join } from "node:path";
+import { RunFiles } from "./files.js";
+
+/** Built-in claude tools an agent may use. WebFetch, WebSearch, Task, NotebookEdit are denied by omission. */
+export const BUILTIN_TOOLS = ["Bash", "Edit", "Glob", "Grep", "Read", "TodoWrite", "Write"] as const;
+/** The hyperhive MCP tools, as claude names them. */
+export const MCP_TOOLS = ["mcp__hyperhive__send", "mcp__hyperhive__recv"] as const;
+
+export interface ClaudeArgsOptions {
+  model: string;
+  /** Resume the agent's session (`--continue`). */
+  continueSession: boolean;
+  runDir: string;
+}
+
+/** The argv (after the binary) of one claude turn; the prompt goes on stdin. */
+export function buildClaudeArgs(o: ClaudeArgsOptions): string[] {
+  return [
+    "--print",
+    "--verbose",
+    "--output-format",
+    "stream-json",
+    "--model",
+    o.model,
+    ...(o.continueSession ? ["--continue"] : []),
+    "--settings",
+    join(o.runDir, RunFiles.settings),
+    "--system-prompt-file",
+    join(o.runDir, RunFiles.systemPrompt),
+    "--mcp-config",
+    join(o.runDir, RunFiles.mcpConfig),
+    "--strict-mcp-config",
+    "--tools",
+    BUILTIN_TOOLS.join(","),
+    "--allowedTools",
+    [...BUILTIN_TOOLS, ...MCP_TOOLS].join(","),
+  ];
+}
+
+/** Variables passed from the harness's environment to claude unchanged. */
+const PASS_EXACT = new Set([
+  "PATH",
+  "LANG",
+  "LANGUAGE",
+  "TZ",
+  "TMPDIR",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "TERM",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "DISABLE_AUTOUPDATER",
+  "DISABLE_TELEMETRY",
+]);
+const PASS_PREFIX = ["ANTHROPIC_", "CLAUDE_CODE_", "LC_"];
+
+export interface ClaudeEnvOptions {
+  stateDir: string;
+  /** HOME for claude (the state dir unless deliberately configured). */
+  home: string;
+}
+
+/**
+ * claude's environment: a clean one, not the harness's. Only locale/path basics and the
+ * `ANTHROPIC_*` / `CLAUDE_CODE_*` variables pass; HOME and CLAUDE_CONFIG_DIR point into the state
+ * dir so `--continue` finds this agent's sessions and never the operator's `~/.claude`.
+ */
+export function buildClaudeEnv(
+  parent: NodeJS.ProcessEnv,
+  o: ClaudeEnvOptions,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parent)) {
+    if (v === undefined) continue;
+    if (PASS_EXACT.has(k) || PASS_PREFIX.some((p) => k.startsWith(p))) env[k] = v;
+  }
+  env.HOME = o.home;
+  env.CLAUDE_CONFIG_DIR = join(o.stateDir, ".claude");
+  env.DISABLE_AUTO_COMPACT = "1";
+  env.CLAUDE_CODE_DISABLE_AUTO_MEMORY = "1";
+  return env;
+}
+
+/** Prefix the harness puts on a wake's body, since the broker records the sender as the agent. */
+const WAKE_RE = /^\[wake from ([^\]\n]{1,64})\] ([\s\S]*)$/;
+
+/** Body of the self-addressed message a `wake` becomes. */
+export function wakeBody(label: string, body: string): string {
+  return `[wake from ${label}] ${body}`;
+}
+
+/** Who a message is shown as coming from: a self-sent wake shows its label. */
+export function displaySender(
+  agent: string,
+  msg: { from: string; body: string },
+): { from: string; body: string } {
+  if (msg.from === agent) {
+    const m = WAKE_RE.exec(msg.body);
+    if (m) return { from: m[1]!, body: m[2]! };
+  }
+  return { from: msg.from, body: msg.body };
+}
+
+export interface WakePromptInput {
+  from: string;
+  body: string;
+  /** Messages still waiting after this one. */
+  pending: number;
+  redelivered: boolean;
+}
+
+/** The prompt piped to claude: who wrote, what, and hints about the rest of the inbox. */
+export function wakePrompt(w: WakePromptInput): string {
+  const lines = [`from: ${w.from}`, "", w.body];
+  const hints: string[] = [];
+  if (w.pending > 0) hints.push(`(${w.pending} more pending — call recv to drain)`);
+  if (w.redelivered) hints.push("(redelivered: a previous turn on this message did not finish)");
+  if (hints.length > 0) lines.push("", ...hints);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,76 @@
+import { join } from "node:path";
+import { AgentName, BaseEnv, DEFAULT_LEASE_SECONDS, loadConfig } from "@hyperhive/shared";
+import { z } from "zod";
+
+/** Which system prompt template the agent gets, and (later) which tools. */
+export const Role = z.enum(["agent", "manager"]);
+export type Role = z.infer<typeof Role>;
+
+/** Environment of `serve` (the turn loop). Keys are the variable names. */
+export const HarnessEnv = BaseEnv.extend({
+  /** This agent's name; also the second token of every subject it requests on. */
+  HIVE_AGENT: AgentName,
+  HIVE_ROLE: Role.default("agent"),
+  /** The agent's durable state dir: claude's cwd, its config dir and the model file live here. */
+  HIVE_STATE_DIR: z.string().min(1),
+  /** Holds the socket `hive.sock` and the generated claude files. */
+  HIVE_RUN_DIR: z.string().min(1),
+  HIVE_CLAUDE_BIN: z.string().min(1).default("claude"),
+  /** Directory with `agent.md` and `manager.md`. */
+  HIVE_PROMPTS_DIR: z.string().min(1),
+  /** Model used when none is persisted in `<state>/hyperhive-model`. */
+  HIVE_MODEL: z.string().min(1).default("haiku"),
+  HIVE_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(DEFAULT_LEASE_SECONDS),
+  HIVE_OPERATOR_PRONOUNS: z.string().min(1).default("she/her"),
+  /** First wait (seconds) before retrying a turn that failed with "Not logged in"; doubles up to 300. */
+  HIVE_LOGIN_RETRY_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
+  /**
+   * HOME for claude. Unset means the state dir, so claude never reads the operator's real
+   * `~/.claude` or `~/.claude.json`; set it only to point somewhere deliberately.
+   */
+  HIVE_CLAUDE_HOME: z.string().min(1).optional(),
+});
+export type HarnessEnv = z.infer<typeof HarnessEnv>;
+
+/** Resolved settings of one harness. */
+export interface HarnessConfig {
+  agent: AgentName;
+  role: Role;
+  natsUrl: string;
+  stateDir: string;
+  runDir: string;
+  socketPath: string;
+  claudeBin: string;
+  promptsDir: string;
+  defaultModel: string;
+  leaseSeconds: number;
+  operatorPronouns: string;
+  loginRetrySeconds: number;
+  claudeHome: string;
+  logLevel: string;
+}
+
+export function loadHarnessConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig {
+  const e = loadConfig(HarnessEnv, env);
+  return {
+    agent: e.HIVE_AGENT,
+    role: e.HIVE_ROLE,
+    natsUrl: e.NATS_URL,
+    stateDir: e.HIVE_STATE_DIR,
+    runDir: e.HIVE_RUN_DIR,
+    socketPath: socketPathFor(e.HIVE_RUN_DIR),
+    claudeBin: e.HIVE_CLAUDE_BIN,
+    promptsDir: e.HIVE_PROMPTS_DIR,
+    defaultModel: e.HIVE_MODEL,
+    leaseSeconds: e.HIVE_LEASE_SECONDS,
+    operatorPronouns: e.HIVE_OPERATOR_PRONOUNS,
+    loginRetrySeconds: e.HIVE_LOGIN_RETRY_SECONDS,
+    claudeHome: e.HIVE_CLAUDE_HOME ?? e.HIVE_STATE_DIR,
+    logLevel: e.HIVE_LOG_LEVEL,
+  };
+}
+
+/** The per-agent socket inside a run dir. */
+export function socketPathFor(runDir: string): string {
+  return join(runDir, "hive.sock");
+}

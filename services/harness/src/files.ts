@@ -1,0 +1,140 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Role } from "./config.js";
+
+/** File names the harness writes into the run dir at boot. */
+export const RunFiles = {
+  mcpConfig: "claude-mcp-config.json",
+  settings: "claude-settings.json",
+  systemPrompt: "claude-system-prompt.md",
+} as const;
+
+/** File names the harness keeps in the state dir. */
+export const StateFiles = {
+  /** The agent's chosen model, one line. */
+  model: "hyperhive-model",
+  /** When present, the next turn starts a fresh session (no `--continue`) and removes it. */
+  newSession: "hyperhive-new-session",
+} as const;
+
+/** Writes a file atomically (temp file + rename), creating its directory. */
+export function writeFileAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export interface McpConfigOptions {
+  /** Absolute path of the node binary (process.execPath). */
+  nodeBin: string;
+  /** Absolute path of the harness's built main.js. */
+  harnessMain: string;
+  socketPath: string;
+  agent: string;
+}
+
+/** The `--mcp-config` blob: claude re-runs this same binary as `mcp`. */
+export function mcpConfig(o: McpConfigOptions): unknown {
+  return {
+    mcpServers: {
+      hyperhive: {
+        type: "stdio",
+        command: o.nodeBin,
+        args: [o.harnessMain, "mcp"],
+        env: { HIVE_SOCKET: o.socketPath, HIVE_AGENT: o.agent, HIVE_LOG_LEVEL: "warn" },
+      },
+    },
+  };
+}
+
+/**
+ * The `--settings` blob. Hyperhive owns compaction (`/compact` on "Prompt is too long") and
+ * memory (the state dir), so claude's own auto-compact and auto-memory are off: both the settings
+ * keys this CLI version knows and the env switches it honours.
+ */
+export function claudeSettings(): unknown {
+  return {
+    autoCompactEnabled: false,
+    autoMemoryEnabled: false,
+    effortLevel: "medium",
+    env: { DISABLE_AUTO_COMPACT: "1", CLAUDE_CODE_DISABLE_AUTO_MEMORY: "1" },
+  };
+}
+
+/** Substitutes `{label}` and `{operator_pronouns}` in a prompt template. */
+export function renderPrompt(
+  template: string,
+  vars: { label: string; operatorPronouns: string },
+): string {
+  return template
+    .replaceAll("{label}", vars.label)
+    .replaceAll("{operator_pronouns}", vars.operatorPronouns);
+}
+
+export interface BootFilesOptions extends McpConfigOptions {
+  runDir: string;
+  promptsDir: string;
+  role: Role;
+  operatorPronouns: string;
+}
+
+/** Paths of the three generated files. */
+export interface BootFiles {
+  mcpConfig: string;
+  settings: string;
+  systemPrompt: string;
+}
+
+/** Writes the three files claude is pointed at; run once at boot. Throws if the template is missing. */
+export function writeBootFiles(o: BootFilesOptions): BootFiles {
+  const paths: BootFiles = {
+    mcpConfig: join(o.runDir, RunFiles.mcpConfig),
+    settings: join(o.runDir, RunFiles.settings),
+    systemPrompt: join(o.runDir, RunFiles.systemPrompt),
+  };
+  const template = readFileSync(join(o.promptsDir, `${o.role}.md`), "utf8");
+  writeFileAtomic(paths.mcpConfig, `${JSON.stringify(mcpConfig(o), null, 2)}\n`);
+  writeFileAtomic(paths.settings, `${JSON.stringify(claudeSettings(), null, 2)}\n`);
+  writeFileAtomic(
+    paths.systemPrompt,
+    renderPrompt(template, { label: o.agent, operatorPronouns: o.operatorPronouns }),
+  );
+  return paths;
+}
+
+/** Reads the persisted model, or returns `fallback`. */
+export function readModel(stateDir: string, fallback: string): string {
+  const p = join(stateDir, StateFiles.model);
+  if (!existsSync(p)) return fallback;
+  const m = readFileSync(p, "utf8").trim();
+  return m.length > 0 ? m : fallback;
+}
+
+/** Persists the model choice for this and later runs. */
+export function writeModel(stateDir: string, model: string): void {
+  writeFileAtomic(join(stateDir, StateFiles.model), `${model}\n`);
+}
+
+/**
+ * Whether claude has a session to `--continue` for this agent: any transcript under
+ * `<CLAUDE_CONFIG_DIR>/projects/`. The config dir is per agent and cwd is always the state dir,
+ * so any transcript there is this agent's.
+ */
+export function hasSession(claudeConfigDir: string): boolean {
+  const projects = join(claudeConfigDir, "projects");
+  if (!existsSync(projects)) return false;
+  for (const d of readdirSync(projects, { withFileTypes: true })) {
+    if (!d.isDirectory()) continue;
+    if (readdirSync(join(projects, d.name)).some((f) => f.endsWith(".jsonl"))) return true;
+  }
+  return false;
+}
+
+/** Consumes the one-shot "new session" marker: true if it was there (and is now gone). */
+export function takeNewSession(stateDir: string): boolean {
+  const p = join(stateDir, StateFiles.newSession);
+  if (!existsSync(p)) return false;
+  rmSync(p, { force: true });
+  return true;
+}
