@@ -109,7 +109,7 @@ export const SocketRequest = z.discriminatedUnion("cmd", [
   z.object({
     id: z.number().int(),
     cmd: z.literal("recv"),
-    wait_seconds: z.number().min(0).max(180).optional(),
+    wait_seconds: z.number().min(0).optional(),
   }),
   z.object({
     id: z.number().int(),

@@ -44,8 +44,8 @@ export type SendResponse = z.infer<typeof SendResponse>;
 
 /** `hive.agent.<name>.recv` request: long-poll for the next message and lease it. */
 export const RecvRequest = z.object({
-  /** Seconds to wait for mail when none is pending: 0..180, default 30. */
-  wait_seconds: z.number().min(0).max(MAX_RECV_WAIT_SECONDS).optional(),
+  /** Seconds to wait for mail when none is pending: default 30; more than 180 is capped to 180. */
+  wait_seconds: z.number().min(0).optional(),
   /** Seconds the message stays leased before it is delivered again, default 120. */
   lease_seconds: z.number().min(1).max(3600).optional(),
 });
