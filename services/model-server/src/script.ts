@@ -64,6 +64,11 @@ export const Rule = z
       .string()
       .regex(/^[imsu]*$/, "only the flags i, m, s, u are allowed")
       .default(""),
+    /**
+     * Which requests the rule sees: "turn" (default) the ordinary ones, "compact" claude's
+     * compaction (summary) requests, "any" both.
+     */
+    on: z.enum(["turn", "compact", "any"]).default("turn"),
     /** How many times the rule may match in total; unlimited when absent. */
     times: z.number().int().positive().optional(),
     /** Wait this long (ms) before answering the matching request. */
@@ -92,6 +97,17 @@ export type ScriptInput = z.input<typeof Script>;
 
 /** Text answered when no rule matches. */
 export const FALLBACK_TEXT = "OK.";
+
+/** Text answered to a compaction request no rule matches: the shape claude asks for. */
+export const COMPACT_SUMMARY_TEXT =
+  "<analysis>Scripted model server: nothing to analyse.</analysis>\n<summary>\n1. Primary Request and Intent: answer the operator's messages.\n2. Pending Tasks: none.\n3. Current Work: waiting for the next message.\n</summary>";
+
+/**
+ * Marks the prompt claude sends when it compacts a session (by /compact, or by itself after a
+ * "prompt is too long" error): it is appended to the newest user message.
+ */
+export const COMPACT_MARKER =
+  /Your task is to create a detailed summary of the conversation so far/;
 
 /**
  * The default script. An operator message in the wake prompt (`from: operator`, header lines,

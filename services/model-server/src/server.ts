@@ -17,6 +17,8 @@ import {
   writeSseAnswer,
 } from "./anthropic.js";
 import {
+  COMPACT_MARKER,
+  COMPACT_SUMMARY_TEXT,
   DEFAULT_SCRIPT,
   FALLBACK_TEXT,
   parseScript,
@@ -50,6 +52,8 @@ export interface RequestLogEntry {
   rule: number | null;
   /** How it was answered. */
   kind: "reply" | "continue" | "error" | "fallback" | "other";
+  /** Whether this was claude's compaction (summary) request. */
+  compact: boolean;
   /** The tool calls in the answer (name and input). */
   tool_uses: { name: string; input: unknown }[];
 }
@@ -167,6 +171,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       tool_result_ids: user.toolResultIds,
       rule: null,
       kind: "fallback",
+      compact: COMPACT_MARKER.test(user.text),
       tool_uses: [],
     };
 
@@ -175,7 +180,10 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     let rest: Step[][] = [];
     let ctx: TemplateContext = { text: user.text, match: null };
     let rule: Rule | undefined;
-    const contId = user.toolResultIds.find((id) => continuations.has(id));
+    // A compaction request may carry the tool_result of a pending call; it is not its continuation.
+    const contId = entry.compact
+      ? undefined
+      : user.toolResultIds.find((id) => continuations.has(id));
     if (contId !== undefined) {
       const c = continuations.get(contId)!;
       for (const id of user.toolResultIds) continuations.delete(id);
@@ -189,6 +197,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     } else {
       for (let i = 0; i < rules.length; i++) {
         const r = rules[i]!;
+        if (r.on !== "any" && r.on !== (entry.compact ? "compact" : "turn")) continue;
         const used = counts.get(r) ?? 0;
         if (r.times !== undefined && used >= r.times) continue;
         const m = new RegExp(r.match, r.flags).exec(user.text);
@@ -207,7 +216,9 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
         }
         break;
       }
-      if (entry.rule === null) steps = [{ text: FALLBACK_TEXT }];
+      if (entry.rule === null) {
+        steps = [{ text: entry.compact ? COMPACT_SUMMARY_TEXT : FALLBACK_TEXT }];
+      }
     }
     // Holds and delays apply to the request the rule matched, not to its continuations.
     let recorded = false;
@@ -279,6 +290,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
         tool_result_ids: [],
         rule: null,
         kind: "other",
+        compact: false,
         tool_uses: [],
       });
       sendJson(res, 200, { input_tokens: estimateTokens(raw.length) });
