@@ -65,6 +65,10 @@ const onSignal = (signal: NodeJS.Signals) => {
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
   log.info({ signal }, "stopping");
+  setTimeout(() => {
+    log.error("graceful stop took too long; exiting");
+    process.exit(1);
+  }, cfg.C0RE_STOP_GRACE_MS + 15_000).unref();
   void (async () => {
     await c0re.stop();
     await nc.drain();

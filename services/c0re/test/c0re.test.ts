@@ -1,0 +1,354 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import {
+  type AgentInfo,
+  AgentLifecycleEvent,
+  AgentStateEvent,
+  decodeJson,
+  ErrorCode,
+  encodeJson,
+  HiveError,
+  hivePaths,
+  InboxAnnouncement,
+  request,
+  rpcs,
+  subjects,
+} from "@hyperhive/shared";
+import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { z } from "zod";
+import { groupAlive, processAlive } from "../src/process-driver.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** services/c0re/dist/test → repo root. */
+const REPO = join(here, "../../../..");
+const BIN = {
+  broker: join(REPO, "services/broker/dist/src/main.js"),
+  modelServer: join(REPO, "services/model-server/dist/src/main.js"),
+  harness: join(REPO, "services/harness/dist/src/main.js"),
+  c0re: join(REPO, "services/c0re/dist/src/main.js"),
+  claude: join(REPO, "node_modules/.bin/claude"),
+};
+
+interface Proc {
+  child: ChildProcess;
+  ready: Record<string, unknown>;
+  exited: Promise<number | null>;
+  output(): string;
+}
+
+/** Spawns a built service entry point and waits (with a deadline) for its ready line. */
+async function spawnService(
+  name: string,
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<Proc> {
+  const child = spawn(process.execPath, [entry, ...args], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    out = (out + d.toString()).slice(-20_000);
+  });
+  const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+  let ready: Record<string, unknown> | undefined;
+  let buf = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    buf += d.toString();
+    for (const line of buf.split("\n").slice(0, -1)) {
+      if (line.startsWith("{")) {
+        const v = JSON.parse(line) as Record<string, unknown>;
+        if (v.ready === name) ready = v;
+      }
+    }
+    buf = buf.slice(buf.lastIndexOf("\n") + 1);
+  });
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  await waitUntil(() => ready ?? gone, { timeoutMs: 30_000, what: `${name} ready line` });
+  if (!ready) throw new Error(`${name} exited before ready:\n${out}`);
+  return { child, ready, exited, output: () => out };
+}
+
+/** Pids whose parent is `ppid` (Linux /proc). */
+function childrenOf(ppid: number): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const rest = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop()?.split(" ");
+        return rest?.[1] === String(ppid) && rest[0] !== "Z";
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+const ready =
+  existsSync(BIN.broker) && existsSync(BIN.harness) && existsSync(BIN.modelServer)
+    ? false
+    : "needs built broker, harness and model-server (npx tsc -b services/...)";
+
+describe("c0re with real nats, broker, harness and model server", { skip: ready }, () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let tmp: ReturnType<typeof tempDir>;
+  let broker: Proc;
+  let model: Proc;
+  let c0re: Proc;
+  const lifecycle: AgentLifecycleEvent[] = [];
+  const states: AgentStateEvent[] = [];
+  const mail: InboxAnnouncement[] = [];
+
+  before(async () => {
+    server = await natsForTests();
+    nc = await connect({ servers: server.url });
+    tmp = tempDir("c0re-svc-");
+    // Valid events only: the malformed-payload test publishes junk on the state subject.
+    const collect = <T>(subject: string, schema: z.ZodType<T>, into: T[]) => {
+      const sub = nc.subscribe(subject);
+      void (async () => {
+        for await (const m of sub) {
+          let raw: unknown;
+          try {
+            raw = decodeJson(m.data);
+          } catch {
+            continue;
+          }
+          const v = schema.safeParse(raw);
+          if (v.success) into.push(v.data);
+        }
+      })();
+    };
+    collect(subjects.events.agentLifecycleAll, AgentLifecycleEvent, lifecycle);
+    collect(subjects.events.agentStateAll, AgentStateEvent, states);
+    collect(subjects.inbox("manager"), InboxAnnouncement, mail);
+    await nc.flush();
+
+    const base = {
+      ...process.env,
+      NATS_URL: server.url,
+      HIVE_ROOT: tmp.path,
+      HIVE_LOG_LEVEL: "info",
+    };
+    broker = await spawnService("broker", BIN.broker, [], base);
+    model = await spawnService("model-server", BIN.modelServer, ["--port", "0"], base);
+    c0re = await spawnService("c0re", BIN.c0re, [], {
+      ...base,
+      HOME: join(tmp.path, "home"),
+      HIVE_HARNESS_BIN: BIN.harness,
+      HIVE_CLAUDE_BIN: BIN.claude,
+      HIVE_MODEL_URL: String(model.ready.url),
+      C0RE_STOP_GRACE_MS: "3000",
+    });
+  });
+
+  after(async () => {
+    for (const p of [c0re, model, broker]) {
+      if (p && p.child.exitCode === null && p.child.signalCode === null) {
+        p.child.kill("SIGTERM");
+        await p.exited;
+      }
+    }
+    await nc?.close();
+    await server?.stop();
+    tmp?.remove();
+  });
+
+  const agents = async () => (await request(nc, subjects.op.agents, rpcs.opAgents, {})).agents;
+  const manager = async () => {
+    const m = (await agents()).find((a) => a.name === "manager");
+    assert.ok(m, "manager is listed");
+    return m;
+  };
+  /** The harness processes c0re runs (its direct children). */
+  const harnessPids = () =>
+    childrenOf(c0re.child.pid!).filter((p) => cmdline(p).includes("harness/dist/src/main.js"));
+  const lifecycleOp = (subject: string, name: string) =>
+    request(nc, subject, rpcs.opAgentLifecycle, { name }, { timeoutMs: 40_000 });
+
+  it("registers the manager on boot, starts it and greets it in its inbox", async () => {
+    const m = await manager();
+    assert.equal(m.role, "manager");
+    assert.equal(m.running, true);
+    assert.equal(m.starts, 1);
+    assert.equal(m.state_dir, hivePaths(tmp.path).agentStateDir("manager"));
+    await waitUntil(() => lifecycle.find((e) => e.agent === "manager" && e.event === "started"), {
+      what: "started lifecycle event",
+    });
+    const hello = await waitUntil(() => mail.find((a) => a.from === "system"), {
+      what: "system message in the manager's inbox",
+    });
+    assert.match(hello.preview, /^c0re: you were just started for the first time at /);
+    assert.equal(harnessPids().length, 1);
+    assert.ok(existsSync(join(tmp.path, "logs", "manager.log")));
+  });
+
+  it("reflects the harness's own state events", async () => {
+    const fromHarness = await waitUntil(
+      () => states.find((s) => s.agent === "manager" && s.state !== "offline"),
+      { timeoutMs: 20_000, what: "a state event from the harness" },
+    );
+    assert.ok(fromHarness);
+    // Settled: whatever the harness said last is what c0re reports.
+    await waitUntil(
+      async () => {
+        const last = states.filter((s) => s.agent === "manager").at(-1);
+        const m = await manager();
+        return last && m.state === last.state && m.state_since === last.since;
+      },
+      { timeoutMs: 20_000, what: "registry state equal to the last published state" },
+    );
+  });
+
+  it("restarts a harness killed with -9, publishes lifecycle events and greets it again", async () => {
+    const [pid] = harnessPids();
+    assert.ok(pid);
+    const before = lifecycle.length;
+    process.kill(pid, "SIGKILL");
+    await waitUntil(
+      () => lifecycle.slice(before).some((e) => e.agent === "manager" && e.event === "started"),
+      { timeoutMs: 30_000, what: "restart" },
+    );
+    const events = lifecycle.slice(before).filter((e) => e.agent === "manager");
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ["exited", "restarting", "started"],
+    );
+    assert.equal(events[0]?.detail, "signal SIGKILL");
+    assert.ok(
+      states.some(
+        (s) => s.agent === "manager" && s.state === "offline" && s.note === "signal SIGKILL",
+      ),
+    );
+    const again = await waitUntil(
+      () =>
+        mail.find(
+          (a) => a.from === "system" && /restarted after your harness exited/.test(a.preview),
+        ),
+      { what: "second system message" },
+    );
+    assert.ok(again);
+    assert.equal(mail.filter((a) => a.from === "system").length, 2);
+    const m = await manager();
+    assert.equal(m.running, true);
+    assert.equal(m.starts, 2);
+    const pids = harnessPids();
+    assert.equal(pids.length, 1);
+    assert.notEqual(pids[0], pid);
+    assert.equal(processAlive(pid), false);
+  });
+
+  it("answers stop, start and restart, with typed errors for conflicts and unknown agents", async () => {
+    const stopped = await lifecycleOp(subjects.op.agentStop, "manager");
+    assert.equal(stopped.agent.running, false);
+    assert.equal(stopped.agent.state, "offline");
+    assert.equal(harnessPids().length, 0);
+    await assert.rejects(lifecycleOp(subjects.op.agentStop, "manager"), (e: unknown) =>
+      HiveError.is(e, ErrorCode.Conflict),
+    );
+    const started = await lifecycleOp(subjects.op.agentStart, "manager");
+    assert.equal(started.agent.running, true);
+    assert.equal(started.agent.starts, 3);
+    await assert.rejects(lifecycleOp(subjects.op.agentStart, "manager"), (e: unknown) =>
+      HiveError.is(e, ErrorCode.Conflict),
+    );
+    const restarted = await lifecycleOp(subjects.op.agentRestart, "manager");
+    assert.equal(restarted.agent.starts, 4);
+    assert.equal(harnessPids().length, 1);
+    await assert.rejects(lifecycleOp(subjects.op.agentStart, "nobody"), (e: unknown) =>
+      HiveError.is(e, ErrorCode.NotFound),
+    );
+    await waitUntil(() => mail.filter((a) => a.from === "system").length === 4, {
+      what: "a system message per start",
+    });
+  });
+
+  it("takes a state event someone publishes, and ignores older ones", async () => {
+    const since = Date.now() + 60_000; // newer than anything the live harness will say
+    nc.publish(
+      subjects.events.agentState("manager"),
+      encodeJson({ agent: "manager", state: "compacting", since }),
+    );
+    await waitUntil(async () => (await manager()).state === "compacting", {
+      what: "compacting reflected",
+    });
+    nc.publish(
+      subjects.events.agentState("manager"),
+      encodeJson({ agent: "manager", state: "needs-login", since: since - 1 }),
+    );
+    await nc.flush();
+    // c0re handles events in order: once a later request is answered, the stale one was seen.
+    const m = await manager();
+    assert.equal(m.state, "compacting");
+    assert.equal(m.state_since, since);
+  });
+
+  it("answers malformed payloads on every c0re subject with bad_request and changes nothing", async () => {
+    const snapshot = (list: AgentInfo[]) =>
+      list.map(({ name, starts, running, state }) => ({ name, starts, running, state }));
+    const beforeList = snapshot(await agents());
+    const beforeEvents = lifecycle.length;
+    const cases: [string, Uint8Array | string][] = [
+      [subjects.op.agents, "{nope"],
+      [subjects.op.agents, encodeJson([])],
+      [subjects.op.agentStart, encodeJson({})],
+      [subjects.op.agentStart, encodeJson({ name: "Bad Name" })],
+      [subjects.op.agentStop, "not json"],
+      [subjects.op.agentStop, encodeJson({ name: 7 })],
+      [subjects.op.agentRestart, encodeJson({ name: "operator" })],
+      [subjects.op.agentRestart, ""],
+      [subjects.events.agentState("manager"), "{"],
+      [
+        subjects.events.agentState("manager"),
+        encodeJson({ agent: "manager", state: "asleep", since: 1 }),
+      ],
+      [
+        subjects.events.agentState("manager"),
+        encodeJson({ agent: "other", state: "idle", since: Date.now() + 120_000 }),
+      ],
+    ];
+    for (const [subject, payload] of cases) {
+      const reply = decodeJson((await nc.request(subject, payload, { timeout: 5000 })).data) as {
+        error?: { code: string };
+      };
+      assert.equal(reply.error?.code, ErrorCode.BadRequest, `${subject} ${String(payload)}`);
+    }
+    assert.deepEqual(snapshot(await agents()), beforeList);
+    assert.equal(lifecycle.length, beforeEvents);
+    assert.equal((await manager()).state, "compacting");
+  });
+
+  it("SIGTERM stops every harness (whole process groups) and exits 0", async () => {
+    const pids = harnessPids();
+    assert.equal(pids.length, 1);
+    const before = lifecycle.length;
+    c0re.child.kill("SIGTERM");
+    assert.equal(await c0re.exited, 0, c0re.output());
+    for (const pid of pids) {
+      assert.equal(processAlive(pid), false, `harness ${pid} is gone`);
+      await waitUntil(() => !groupAlive(pid), { timeoutMs: 3000, what: "harness group gone" });
+    }
+    await waitUntil(() => lifecycle.slice(before).some((e) => e.event === "stopped"), {
+      what: "stopped lifecycle event",
+    });
+    assert.ok(states.some((s) => s.state === "offline" && s.note === "stopped"));
+  });
+});
