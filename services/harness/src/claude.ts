@@ -2,7 +2,15 @@ import { join } from "node:path";
 import { RunFiles } from "./files.js";
 
 /** Built-in claude tools an agent may use. WebFetch, WebSearch, Task, NotebookEdit are denied by omission. */
-export const BUILTIN_TOOLS = ["Bash", "Edit", "Glob", "Grep", "Read", "TodoWrite", "Write"] as const;
+export const BUILTIN_TOOLS = [
+  "Bash",
+  "Edit",
+  "Glob",
+  "Grep",
+  "Read",
+  "TodoWrite",
+  "Write",
+] as const;
 /** The hyperhive MCP tools, as claude names them. */
 export const MCP_TOOLS = ["mcp__hyperhive__send", "mcp__hyperhive__recv"] as const;
 

@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import type { Role } from "./config.js";
 
@@ -137,4 +145,47 @@ export function takeNewSession(stateDir: string): boolean {
   if (!existsSync(p)) return false;
   rmSync(p, { force: true });
   return true;
+}
+
+/**
+ * claude's `total_cost_usd` is cumulative over a `--continue`d session, so a turn's own cost is
+ * the difference from the total the previous turn saw in the same session. The last total is
+ * kept in `<state>/hyperhive-session-cost.json` so a restart does not count a session twice.
+ */
+export class CostLedger {
+  private readonly path: string;
+
+  constructor(stateDir: string) {
+    this.path = join(stateDir, "hyperhive-session-cost.json");
+  }
+
+  /** Records the session's new total and returns what this run added. */
+  turnCost(sessionId: string | null, total: number): number {
+    const prev = this.read();
+    const delta = prev && prev.session_id === sessionId ? total - prev.total_cost_usd : total;
+    if (sessionId !== null) {
+      writeFileAtomic(
+        this.path,
+        `${JSON.stringify({ session_id: sessionId, total_cost_usd: total })}\n`,
+      );
+    }
+    return Math.max(0, delta);
+  }
+
+  private read(): { session_id: string; total_cost_usd: number } | null {
+    try {
+      const v = JSON.parse(readFileSync(this.path, "utf8")) as unknown;
+      if (
+        typeof v === "object" &&
+        v !== null &&
+        typeof (v as { session_id?: unknown }).session_id === "string" &&
+        typeof (v as { total_cost_usd?: unknown }).total_cost_usd === "number"
+      ) {
+        return v as { session_id: string; total_cost_usd: number };
+      }
+    } catch {
+      // no ledger yet
+    }
+    return null;
+  }
 }

@@ -1,7 +1,7 @@
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { MAX_RECV_WAIT_SECONDS, toWireError } from "@hyperhive/shared";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { MAX_RECV_WAIT_SECONDS, toWireError } from "@hyperhive/shared";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { type SocketCommand, socketRequest } from "./socket.js";
 

@@ -57,7 +57,11 @@ export const runClaude: RunClaude = (inv) => {
     const r = await sub;
     await Promise.all([out, err]);
     const spawnError = r.failed && r.exitCode === undefined && !r.signal ? r.message : null;
-    return { exitCode: r.exitCode ?? null, signal: r.signal ?? null, spawnError: spawnError ?? null };
+    return {
+      exitCode: r.exitCode ?? null,
+      signal: r.signal ?? null,
+      spawnError: spawnError ?? null,
+    };
   })();
   return {
     done,

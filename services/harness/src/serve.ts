@@ -49,16 +49,21 @@ export async function serveMain(harnessMain: string): Promise<void> {
   await socket.start();
   loop.start();
 
-  let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
-    stopping ??= (async () => {
-      log.info({ signal }, "stopping");
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    (async () => {
       await loop.stop();
       await socket.stop();
       await nc.drain().catch((e: unknown) => log.warn({ err: e }, "drain failed"));
       log.info("stopped");
       process.exit(0);
-    })();
+    })().catch((e: unknown) => {
+      log.error({ err: e }, "stop failed");
+      process.exit(1);
+    });
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));

@@ -181,7 +181,9 @@ export function socketRequest(
         try {
           res = SocketResponse.parse(JSON.parse(line));
         } catch (e) {
-          finish(new HiveError(ErrorCode.Internal, "harness answered a malformed line", { cause: e }));
+          finish(
+            new HiveError(ErrorCode.Internal, "harness answered a malformed line", { cause: e }),
+          );
           return;
         }
         if (res.ok && res.id === id) return finish(null, res.result);
@@ -198,7 +200,11 @@ export function socketRequest(
       }
     });
     c.on("error", (e) =>
-      finish(new HiveError(ErrorCode.Unavailable, `cannot reach the harness at ${path}: ${e.message}`, { cause: e })),
+      finish(
+        new HiveError(ErrorCode.Unavailable, `cannot reach the harness at ${path}: ${e.message}`, {
+          cause: e,
+        }),
+      ),
     );
     c.on("close", () =>
       finish(new HiveError(ErrorCode.Unavailable, `the harness closed the socket at ${path}`)),

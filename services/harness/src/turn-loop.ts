@@ -13,7 +13,7 @@ import {
 } from "@hyperhive/shared";
 import type { LiveEventBody } from "./bridge.js";
 import { buildClaudeArgs, buildClaudeEnv, displaySender, wakeBody, wakePrompt } from "./claude.js";
-import { hasSession, readModel, takeNewSession } from "./files.js";
+import { CostLedger, hasSession, readModel, takeNewSession } from "./files.js";
 import type { ClaudeExit, ClaudeRun, RunClaude } from "./run-claude.js";
 import { type Outcome, parseStreamLine, resultKind, StatsAccumulator } from "./stream.js";
 
@@ -136,6 +136,7 @@ export class TurnLoop {
   private readonly s: TurnLoopSettings;
   private readonly env: NodeJS.ProcessEnv;
   private readonly now: () => number;
+  private readonly costs: CostLedger;
 
   private state: AgentState | undefined;
   private held: Held | null = null;
@@ -155,6 +156,7 @@ export class TurnLoop {
     this.s = opts.settings;
     this.env = opts.env ?? process.env;
     this.now = opts.clock?.now ?? Date.now;
+    this.costs = new CostLedger(opts.settings.stateDir);
     this.stopped = new Promise<void>((r) => {
       this.stopSignal = r;
     });
@@ -354,7 +356,7 @@ export class TurnLoop {
       ended_at: endedAt,
       duration_ms: r?.durationMs ?? endedAt - t.startedAt,
       num_turns: r?.numTurns ?? 0,
-      total_cost_usd: r?.totalCostUsd ?? 0,
+      total_cost_usd: r ? this.costs.turnCost(inv.acc.sessionId, r.totalCostUsd) : 0,
       input_tokens: r?.inputTokens ?? 0,
       output_tokens: r?.outputTokens ?? 0,
       cache_read_input_tokens: r?.cacheReadInputTokens ?? 0,

@@ -1,0 +1,95 @@
+// Regenerates test/fixtures/*.jsonl from the real claude CLI (run after a CLI upgrade):
+//   npx tsc -b services/harness && HIVE_CAPTURE_FIXTURES=1 node --test services/harness/dist/test/capture-fixtures.test.js
+// Each fixture is the stream-json stdout of one claude run driven by the harness against the
+// scripted model server. Skipped in normal test runs.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { it } from "node:test";
+import { decodeJson, encodeJson, LiveEvent } from "@hyperhive/shared";
+import { startNatsServer, tempDir, waitUntil } from "@hyperhive/shared/testing";
+import { connect } from "@nats-io/transport-node";
+import {
+  BROKER_MAIN,
+  CLAUDE_BIN,
+  HARNESS_MAIN,
+  MODEL_MAIN,
+  ModelControl,
+  REPO,
+  startNode,
+  writeTestPrompts,
+} from "./procs.js";
+
+it("captures stream-json fixtures from the real CLI", {
+  skip: !process.env.HIVE_CAPTURE_FIXTURES,
+}, async () => {
+  const t = tempDir("hive-capture-");
+  const nats = await startNatsServer();
+  const broker = await startNode(BROKER_MAIN, [], {
+    env: { NATS_URL: nats.url, BROKER_DB: join(t.path, "b.sqlite") },
+  });
+  const model = await startNode(MODEL_MAIN, ["--port", "0"]);
+  const ctl = new ModelControl(String(model.ready.url));
+  const nc = await connect({ servers: nats.url });
+  const events: LiveEvent[] = [];
+  const sub = nc.subscribe("hive.live.alice");
+  (async () => {
+    for await (const m of sub) events.push(LiveEvent.parse(decodeJson(m.data)));
+  })().catch(() => {});
+  const harness = await startNode(HARNESS_MAIN, ["serve"], {
+    env: {
+      NATS_URL: nats.url,
+      HIVE_AGENT: "alice",
+      HIVE_STATE_DIR: join(t.path, "state"),
+      HIVE_RUN_DIR: join(t.path, "run"),
+      HIVE_PROMPTS_DIR: writeTestPrompts(join(t.path, "prompts")),
+      HIVE_CLAUDE_BIN: CLAUDE_BIN,
+      ANTHROPIC_BASE_URL: String(model.ready.url),
+      ANTHROPIC_API_KEY: "test",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      HIVE_LOGIN_RETRY_SECONDS: "3600",
+    },
+  });
+
+  async function turn(name: string, body: string): Promise<void> {
+    events.length = 0;
+    await nc.request("hive.op.send", encodeJson({ to: "alice", body }));
+    const end = await waitUntil(() => events.find((e) => e.kind === "turn_end"), {
+      timeoutMs: 60_000,
+      what: `${name} turn_end`,
+    });
+    const lines = events.flatMap((e) => (e.kind === "stream" ? [JSON.stringify(e.event)] : []));
+    writeFileSync(
+      join(REPO, "services/harness/test/fixtures", `${name}.jsonl`),
+      `${lines.join("\n")}\n`,
+    );
+    console.log(name, end, lines.length, "lines");
+  }
+
+  await turn("send-to-operator", "hello there");
+  await ctl.setScript([
+    {
+      match: "too long",
+      times: 1,
+      error: {
+        status: 400,
+        type: "invalid_request_error",
+        message: "prompt is too long: 250000 tokens > 200000 maximum",
+      },
+    },
+    { match: "", reply: [{ text: "Done." }] },
+  ]);
+  await turn("prompt-too-long-then-compact", "this is too long");
+  await ctl.setScript([
+    {
+      match: "",
+      error: { status: 401, type: "authentication_error", message: "invalid x-api-key" },
+    },
+  ]);
+  await turn("not-logged-in", "are you there?");
+  await harness.stop();
+  await model.stop();
+  await broker.stop();
+  await nc.close();
+  await nats.stop();
+  t.remove();
+});
