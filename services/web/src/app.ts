@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import {
   AgentLifecycleEvent,
   AgentName,
@@ -26,6 +28,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from "fastify";
 import { z } from "zod";
 import { isApiPath, makeAuthHook } from "./auth.js";
@@ -108,8 +111,7 @@ export function buildApp(opts: WebAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // Request logs would carry `?token=` URLs; errors are logged by the error handler instead.
-    disableRequestLogging: true,
-    forceCloseConnections: "idle",
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.decorate("sseHub", hub);
 
@@ -123,8 +125,38 @@ export function buildApp(opts: WebAppOptions): FastifyInstance {
   app.addHook("onSend", async (_req, reply) => {
     reply.headers(SECURITY_HEADERS);
   });
+  // Sockets with no request in flight. Node's closeIdleConnections() misses sockets that never
+  // carried a request (clients open spares), and those would hold close() until they time out.
+  const quiet = new Set<Socket>();
+  const busy = new Map<Socket, number>();
+  app.server.on("connection", (socket: Socket) => {
+    quiet.add(socket);
+    socket.once("close", () => {
+      quiet.delete(socket);
+      busy.delete(socket);
+    });
+  });
+  app.server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    quiet.delete(socket);
+    busy.set(socket, (busy.get(socket) ?? 0) + 1);
+    res.once("close", () => {
+      const n = (busy.get(socket) ?? 1) - 1;
+      if (n > 0) {
+        busy.set(socket, n);
+        return;
+      }
+      busy.delete(socket);
+      if (socket.destroyed) return;
+      if (closing) socket.destroy();
+      else quiet.add(socket);
+    });
+  });
+  let closing = false;
   app.addHook("preClose", async () => {
+    closing = true;
     hub.endAll();
+    for (const socket of quiet) socket.destroy();
   });
 
   const sendError = (req: FastifyRequest, reply: FastifyReply, e: unknown) => {

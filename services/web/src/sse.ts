@@ -43,7 +43,8 @@ export class SseHub {
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-store, no-transform",
-      connection: "keep-alive",
+      // A stream never shares its socket: when it ends, the connection goes too.
+      connection: "close",
       "x-accel-buffering": "no",
     });
     // Tells EventSource how long to wait before reconnecting, and flushes the headers.

@@ -1,0 +1,187 @@
+import { type AgentInfo, createLogger, type StoredMessage } from "@hyperhive/shared";
+import { type NatsServerHandle, natsForTests, withTimeout } from "@hyperhive/shared/testing";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { FastifyInstance } from "fastify";
+import { buildApp, type WebAppOptions } from "../src/app.js";
+
+export const TOKEN = "test-operator-token-0123456789";
+
+/** A real nats-server, a client connection for the test, and the app listening on port 0. */
+export interface Harness {
+  server: NatsServerHandle;
+  /** The test's own connection (responders, publishers). */
+  nc: NatsConnection;
+  /** The app's connection. */
+  appNc: NatsConnection;
+  app: FastifyInstance;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(opts: Partial<WebAppOptions> = {}): Promise<Harness> {
+  const server = await natsForTests();
+  const nc = await connect({ servers: server.url });
+  const appNc = await connect({ servers: server.url });
+  const app = buildApp({
+    nc: appNc,
+    token: TOKEN,
+    log: createLogger("web-test", { level: process.env.HIVE_LOG_LEVEL ?? "silent" }),
+    ...opts,
+  });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const addr = app.server.address();
+  if (typeof addr !== "object" || addr === null) throw new Error("app has no address");
+  const url = `http://127.0.0.1:${addr.port}`;
+  return {
+    server,
+    nc,
+    appNc,
+    app,
+    url,
+    async stop() {
+      await app.close();
+      await appNc.drain();
+      await nc.drain();
+      await server.stop();
+    },
+  };
+}
+
+export const auth = { authorization: `Bearer ${TOKEN}` };
+
+/** One parsed server-sent event. */
+export interface SseEvent {
+  event: string;
+  data: unknown;
+}
+
+/**
+ * A minimal SSE client over fetch: parses the stream into events and lets a test wait for the
+ * next one. Comments (heartbeats) are counted, not queued.
+ */
+export class SseClient {
+  readonly events: SseEvent[] = [];
+  comments = 0;
+  ended = false;
+  status = 0;
+  readonly #abort = new AbortController();
+  #waiters: Array<() => void> = [];
+  #cursor = 0;
+  #done: Promise<void> = Promise.resolve();
+
+  static async open(url: string, headers: Record<string, string> = auth): Promise<SseClient> {
+    const c = new SseClient();
+    const res = await fetch(url, { headers, signal: c.#abort.signal });
+    c.status = res.status;
+    if (!res.ok || !res.body) {
+      c.ended = true;
+      await res.body?.cancel();
+      return c;
+    }
+    c.#done = c.#read(res.body);
+    return c;
+  }
+
+  async #read(body: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let buf = "";
+    try {
+      for await (const chunk of body) {
+        buf += decoder.decode(chunk, { stream: true });
+        let idx = buf.indexOf("\n\n");
+        while (idx >= 0) {
+          this.#frame(buf.slice(0, idx));
+          buf = buf.slice(idx + 2);
+          idx = buf.indexOf("\n\n");
+        }
+      }
+    } catch {
+      // aborted by close(), or the server went away
+    } finally {
+      this.ended = true;
+      this.#wake();
+    }
+  }
+
+  #frame(text: string): void {
+    let event = "message";
+    const data: string[] = [];
+    let comment = false;
+    for (const line of text.split("\n")) {
+      if (line.startsWith(":")) comment = true;
+      else if (line.startsWith("event: ")) event = line.slice(7);
+      else if (line.startsWith("data: ")) data.push(line.slice(6));
+    }
+    if (data.length > 0) {
+      this.events.push({ event, data: JSON.parse(data.join("\n")) as unknown });
+      this.#wake();
+    } else if (comment) {
+      this.comments++;
+      this.#wake();
+    }
+  }
+
+  #wake(): void {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /** Resolves on any change (event, comment, end). */
+  changed(): Promise<void> {
+    return new Promise((res) => this.#waiters.push(res));
+  }
+
+  /** The next event after those already taken; fails on end of stream or after `ms`. */
+  async next(ms = 5000): Promise<SseEvent> {
+    return withTimeout(
+      (async () => {
+        for (;;) {
+          const ev = this.events[this.#cursor];
+          if (ev) {
+            this.#cursor++;
+            return ev;
+          }
+          if (this.ended) throw new Error("SSE stream ended");
+          await this.changed();
+        }
+      })(),
+      ms,
+      "next SSE event",
+    );
+  }
+
+  /** Waits for the stream to end (server side). */
+  async waitEnd(ms = 5000): Promise<void> {
+    await withTimeout(this.#done, ms, "SSE stream end");
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort();
+    await this.#done;
+  }
+}
+
+export function agentInfo(name: string, over: Partial<AgentInfo> = {}): AgentInfo {
+  return {
+    name,
+    role: name === "manager" ? "manager" : "agent",
+    state: "idle",
+    state_since: Date.now() - 65_000,
+    running: true,
+    state_dir: `/hive/agents/${name}/state`,
+    started_at: Date.now() - 120_000,
+    starts: 1,
+    ...over,
+  };
+}
+
+export function stored(id: number, from: string, body: string): StoredMessage {
+  return {
+    id,
+    from,
+    to: "operator",
+    body,
+    sent_at: Date.now() - 1000,
+    in_reply_to: null,
+    acked_at: null,
+  };
+}

@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  AgentLifecycleEvent,
+  AgentStateEvent,
+  InboxAnnouncement,
+  LiveEvent,
+  publishEvent,
+  rpcs,
+  type Service,
+  serve,
+  subjects,
+} from "@hyperhive/shared";
+import { waitUntil } from "@hyperhive/shared/testing";
+import { agentInfo, type Harness, SseClient, startHarness, stored } from "./helpers.js";
+
+const base = (seq: number) => ({ agent: "alice", turn_id: "alice-1-1", seq, at: Date.now() });
+
+/** True once nobody subscribes to `subject` (a request then fails fast with "no responders"). */
+async function noInterest(h: Harness, subject: string): Promise<boolean> {
+  try {
+    await h.nc.request(subject, "{}", { timeout: 200 });
+    return false;
+  } catch (e) {
+    return /no responders/i.test(String(e));
+  }
+}
+
+describe("SSE streams", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ heartbeatMs: 100 });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it("streams hive.live.<agent> LiveEvents, dropping malformed ones", async () => {
+    const sse = await SseClient.open(`${h.url}/api/agents/alice/live`);
+    assert.equal(sse.status, 200);
+    assert.deepEqual((await sse.next()).event, "ready");
+
+    publishEvent(h.nc, subjects.live("alice"), LiveEvent, {
+      ...base(0),
+      kind: "turn_start",
+      message: { id: 5, from: "operator", body: "hi alice", redelivered: false },
+      pending: 0,
+      model: "haiku",
+    });
+    // Malformed: not JSON, wrong shape, another agent's event on alice's subject.
+    h.nc.publish(subjects.live("alice"), "{not json");
+    h.nc.publish(subjects.live("alice"), JSON.stringify({ ...base(1), kind: "bogus" }));
+    h.nc.publish(
+      subjects.live("alice"),
+      JSON.stringify({ ...base(1), agent: "bob", kind: "note", text: "spoofed" }),
+    );
+    publishEvent(h.nc, subjects.live("alice"), LiveEvent, {
+      ...base(1),
+      kind: "stream",
+      event: {
+        type: "assistant",
+        message: { content: [{ type: "text", text: "hello operator" }] },
+      },
+    });
+    publishEvent(h.nc, subjects.live("bob"), LiveEvent, {
+      ...base(2),
+      agent: "bob",
+      kind: "note",
+      text: "bob's",
+    });
+    publishEvent(h.nc, subjects.live("alice"), LiveEvent, {
+      ...base(2),
+      kind: "turn_end",
+      ok: true,
+      result: "ok",
+    });
+
+    const got = [await sse.next(), await sse.next(), await sse.next()];
+    assert.deepEqual(
+      got.map((e) => [e.event, (e.data as LiveEvent).kind, (e.data as LiveEvent).seq]),
+      [
+        ["live", "turn_start", 0],
+        ["live", "stream", 1],
+        ["live", "turn_end", 2],
+      ],
+    );
+    const stream = got[1]!.data as Extract<LiveEvent, { kind: "stream" }>;
+    assert.deepEqual(stream.event, {
+      type: "assistant",
+      message: { content: [{ type: "text", text: "hello operator" }] },
+    });
+    assert.equal(sse.events.length, 4, "nothing else was forwarded");
+
+    // Heartbeat comments keep the stream alive.
+    const before = sse.comments;
+    await waitUntil(() => sse.comments > before, { what: "a heartbeat comment" });
+
+    // The client goes away: its stream ends and the NATS subscription is gone.
+    assert.equal(h.app.sseHub.size, 1);
+    await sse.close();
+    await waitUntil(() => h.app.sseHub.size === 0, { what: "stream cleanup" });
+    await waitUntil(() => noInterest(h, subjects.live("alice")), {
+      what: "web to unsubscribe hive.live.alice",
+    });
+  });
+
+  it("cold-loads agents and inbox, then forwards state, lifecycle and inbox events", async () => {
+    const services: Service[] = [
+      serve(h.nc, subjects.op.agents, rpcs.opAgents, () => ({
+        agents: [agentInfo("alice")],
+      })),
+      serve(h.nc, subjects.op.inbox, rpcs.opInbox, () => ({
+        messages: [stored(2, "alice", "second"), stored(1, "alice", "first")],
+      })),
+    ];
+    await h.nc.flush();
+    const sse = await SseClient.open(`${h.url}/api/events`);
+    const snap = await sse.next();
+    assert.equal(snap.event, "snapshot");
+    const s = snap.data as {
+      agents: Array<{ name: string }>;
+      inbox: Array<{ id: number }>;
+      errors: { agents: unknown; inbox: unknown };
+    };
+    assert.deepEqual(
+      s.agents.map((a) => a.name),
+      ["alice"],
+    );
+    assert.deepEqual(
+      s.inbox.map((m) => m.id),
+      [2, 1],
+    );
+    assert.deepEqual(s.errors, { agents: null, inbox: null });
+
+    const now = Date.now();
+    publishEvent(h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
+      agent: "alice",
+      state: "thinking",
+      since: now,
+    });
+    h.nc.publish(
+      subjects.events.agentState("alice"),
+      JSON.stringify({ agent: "alice", state: "dancing", since: now }),
+    );
+    // A state event for bob on alice's subject is dropped.
+    h.nc.publish(
+      subjects.events.agentState("alice"),
+      JSON.stringify({ agent: "bob", state: "idle", since: now }),
+    );
+    publishEvent(h.nc, subjects.events.agentLifecycle("alice"), AgentLifecycleEvent, {
+      agent: "alice",
+      event: "exited",
+      at: now,
+      detail: "code 1",
+    });
+    // Mail for an agent is not the operator's business on this stream.
+    publishEvent(h.nc, subjects.inbox("alice"), InboxAnnouncement, {
+      id: 4,
+      from: "bob",
+      to: "alice",
+      preview: "not for the operator",
+      sent_at: now,
+    });
+    publishEvent(h.nc, subjects.inbox("operator"), InboxAnnouncement, {
+      id: 3,
+      from: "alice",
+      to: "operator",
+      preview: "done!",
+      sent_at: now,
+    });
+
+    const got = [await sse.next(), await sse.next(), await sse.next()];
+    assert.deepEqual(
+      got.map((e) => e.event),
+      ["state", "lifecycle", "inbox"],
+    );
+    assert.deepEqual(got[0]!.data, { agent: "alice", state: "thinking", since: now });
+    assert.equal((got[2]!.data as { preview: string }).preview, "done!");
+    assert.equal(sse.events.length, 4);
+    await sse.close();
+    await Promise.all(services.map((x) => x.stop()));
+  });
+
+  it("still streams events when the cold load fails, saying why", async () => {
+    const sse = await SseClient.open(`${h.url}/api/events`);
+    const snap = (await sse.next()).data as {
+      agents: unknown;
+      errors: { agents: { code: string } | null; inbox: { code: string } | null };
+    };
+    assert.equal(snap.agents, null);
+    assert.equal(snap.errors.agents?.code, "unavailable");
+    assert.equal(snap.errors.inbox?.code, "unavailable");
+    publishEvent(h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
+      agent: "alice",
+      state: "needs-login",
+      since: Date.now(),
+      note: "Not logged in",
+    });
+    const ev = await sse.next();
+    assert.equal(ev.event, "state");
+    assert.equal((ev.data as { state: string }).state, "needs-login");
+    await sse.close();
+  });
+
+  it("closing the app ends open SSE streams instead of hanging", async () => {
+    const other = await startHarness();
+    const live = await SseClient.open(`${other.url}/api/agents/alice/live`);
+    assert.equal((await live.next()).event, "ready");
+    const events = await SseClient.open(`${other.url}/api/events`);
+    assert.equal((await events.next()).event, "snapshot");
+    await other.app.close();
+    await live.waitEnd();
+    await events.waitEnd();
+    assert.equal(other.app.sseHub.size, 0);
+    await other.stop();
+  });
+});
