@@ -44,6 +44,8 @@ export interface RequestLogEntry {
   model: string | null;
   /** `stream` of the request body. */
   stream: boolean;
+  /** The request's system prompt text (claude's billing-header block left out), cut at 8000 chars. */
+  system: string;
   /** Newest user text (system reminders removed; tool results included). */
   text: string;
   /** tool_use ids the newest user message answers. */
@@ -93,6 +95,22 @@ interface Continuation {
 }
 
 const MAX_LOG = 2000;
+
+function systemText(system: unknown): string {
+  let text = "";
+  if (typeof system === "string") text = system;
+  else if (Array.isArray(system)) {
+    text = system
+      .map((b: unknown) =>
+        b !== null && typeof b === "object" && typeof (b as { text?: unknown }).text === "string"
+          ? (b as { text: string }).text
+          : "",
+      )
+      .filter((t) => t !== "" && !t.startsWith("x-anthropic-billing-header:"))
+      .join("\n\n");
+  }
+  return text.slice(0, 8000);
+}
 
 /** Starts the scripted Messages API server. */
 export async function startModelServer(opts: ModelServerOptions = {}): Promise<ModelServer> {
@@ -167,6 +185,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       path,
       model: body.model,
       stream: body.stream === true,
+      system: systemText(body.system),
       text: user.text,
       tool_result_ids: user.toolResultIds,
       rule: null,
@@ -286,6 +305,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
         path,
         model: null,
         stream: false,
+        system: "",
         text: "",
         tool_result_ids: [],
         rule: null,
