@@ -1,0 +1,364 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import {
+  AgentStateEvent,
+  decodeJson,
+  LiveEvent,
+  request,
+  rpcs,
+  subjects,
+  TurnStats,
+} from "@hyperhive/shared";
+import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import {
+  BROKER_MAIN,
+  CLAUDE_BIN,
+  HARNESS_MAIN,
+  MODEL_MAIN,
+  ModelControl,
+  type Proc,
+  startNode,
+  writeTestPrompts,
+} from "./procs.js";
+
+const run = promisify(execFile);
+
+/** Everything the harnesses publish, and the ack/extend requests they make, as seen on NATS. */
+class Observer {
+  live: LiveEvent[] = [];
+  states: AgentStateEvent[] = [];
+  stats: TurnStats[] = [];
+  acks: { agent: string; id: number }[] = [];
+  extends: { agent: string; ids: number[] }[] = [];
+
+  constructor(nc: NatsConnection) {
+    const on = (subject: string, f: (subject: string, data: unknown) => void) => {
+      const sub = nc.subscribe(subject);
+      (async () => {
+        for await (const m of sub) f(m.subject, decodeJson(m.data));
+      })().catch(() => {});
+    };
+    on(subjects.liveAll, (_, d) => this.live.push(LiveEvent.parse(d)));
+    on(subjects.events.agentStateAll, (_, d) => this.states.push(AgentStateEvent.parse(d)));
+    on(subjects.turnStats, (_, d) => this.stats.push(TurnStats.parse(d)));
+    on(subjects.agentWildcard.ack, (s, d) =>
+      this.acks.push({ agent: s.split(".")[2]!, id: (d as { id: number }).id }),
+    );
+    on(subjects.agentWildcard.extend, (s, d) =>
+      this.extends.push({ agent: s.split(".")[2]!, ids: (d as { ids: number[] }).ids }),
+    );
+  }
+
+  liveOf(agent: string): LiveEvent[] {
+    return this.live.filter((e) => e.agent === agent);
+  }
+  statesOf(agent: string): string[] {
+    return this.states.filter((e) => e.agent === agent).map((e) => e.state);
+  }
+  turnEnds(agent: string) {
+    return this.liveOf(agent).filter((e) => e.kind === "turn_end");
+  }
+  turnStarts(agent: string) {
+    return this.liveOf(agent).flatMap((e) => (e.kind === "turn_start" ? [e] : []));
+  }
+  ackedIds(agent: string): number[] {
+    return this.acks.filter((a) => a.agent === agent).map((a) => a.id);
+  }
+}
+
+describe("harness with real nats, broker, model server and claude", () => {
+  const t = tempDir("hive-harness-it-");
+  const prompts = writeTestPrompts(join(t.path, "prompts"));
+  let nats: NatsServerHandle;
+  let broker: Proc;
+  let model: Proc;
+  let ctl: ModelControl;
+  let nc: NatsConnection;
+  let obs: Observer;
+  const harnesses: Proc[] = [];
+
+  before(async () => {
+    for (const p of [BROKER_MAIN, MODEL_MAIN, HARNESS_MAIN, CLAUDE_BIN]) {
+      assert.ok(existsSync(p), `${p} is missing: build the services first`);
+    }
+    nats = await natsForTests();
+    [broker, model] = await Promise.all([
+      startNode(BROKER_MAIN, [], {
+        env: { NATS_URL: nats.url, BROKER_DB: join(t.path, "broker.sqlite") },
+      }),
+      startNode(MODEL_MAIN, ["--port", "0"]),
+    ]);
+    ctl = new ModelControl(String(model.ready.url));
+    nc = await connect({ servers: nats.url });
+    obs = new Observer(nc);
+    await nc.flush();
+  });
+
+  after(async () => {
+    for (const h of harnesses) {
+      if (h.child.pid && h.child.exitCode === null && h.child.signalCode === null) {
+        await h.stop();
+      }
+    }
+    await nc?.close();
+    await ctl?.release().catch(() => 0);
+    await Promise.all([model?.stop(), broker?.stop()]);
+    await nats?.stop();
+    t.remove();
+  });
+
+  function harnessEnv(agent: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
+      NATS_URL: nats.url,
+      HIVE_AGENT: agent,
+      HIVE_STATE_DIR: join(t.path, agent, "state"),
+      HIVE_RUN_DIR: join(t.path, agent, "run"),
+      HIVE_PROMPTS_DIR: prompts,
+      HIVE_CLAUDE_BIN: CLAUDE_BIN,
+      HIVE_LEASE_SECONDS: "2",
+      ANTHROPIC_BASE_URL: String(model.ready.url),
+      ANTHROPIC_API_KEY: "test-key",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      ...extra,
+    };
+  }
+
+  async function startHarness(
+    agent: string,
+    extra: Record<string, string> = {},
+    detached = false,
+  ): Promise<Proc> {
+    const h = await startNode(HARNESS_MAIN, ["serve"], {
+      env: harnessEnv(agent, extra),
+      detached,
+    });
+    harnesses.push(h);
+    assert.deepEqual(h.ready, { ready: "harness", agent });
+    return h;
+  }
+
+  async function opSend(to: string, body: string): Promise<number> {
+    const r = await request(nc, subjects.op.send, rpcs.send, { to, body });
+    return r.id;
+  }
+
+  /** Acks as the agent: `first_ack: false` proves the harness had acked it already. */
+  async function alreadyAcked(agent: string, id: number): Promise<boolean> {
+    const r = await request(nc, subjects.agent.ack(agent), rpcs.ack, { id });
+    return !r.first_ack;
+  }
+
+  it("a) operator message -> claude calls send -> reply in the operator inbox; events, stats, ack", async () => {
+    // The model server still runs its default script (this test goes first).
+    const agent = "alice";
+    const h = await startHarness(agent);
+    await waitUntil(() => obs.statesOf(agent).includes("idle"), { what: "idle" });
+    const id = await opSend(agent, "hello from the operator\nsecond line");
+
+    const end = await waitUntil(() => obs.turnEnds(agent)[0], {
+      timeoutMs: 60_000,
+      what: "turn_end",
+    });
+    assert.equal(end.kind === "turn_end" && end.ok, true, JSON.stringify(end));
+    await waitUntil(() => obs.ackedIds(agent).includes(id), { what: "ack" });
+    await waitUntil(() => obs.statesOf(agent).length >= 3, { what: "back to idle" });
+
+    const inbox = await request(nc, subjects.op.inbox, rpcs.opInbox, {});
+    const reply = inbox.messages.find((m) => m.from === agent);
+    assert.ok(reply, "a reply from alice is in the operator inbox");
+    assert.equal(reply.body, "pong: hello from the operator");
+
+    const events = obs.liveOf(agent);
+    const start = obs.turnStarts(agent)[0]!;
+    assert.deepEqual(start.message, {
+      id,
+      from: "operator",
+      body: "hello from the operator\nsecond line",
+      redelivered: false,
+    });
+    assert.equal(start.pending, 0);
+    assert.equal(start.model, "haiku");
+    assert.equal(start.seq, 0);
+    const streams = events.filter((e) => e.kind === "stream");
+    assert.ok(streams.some((e) => e.kind === "stream" && e.event.type === "result"));
+    assert.ok(events.every((e) => e.turn_id === start.turn_id));
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_, i) => i),
+      "seq counts up from 0 without gaps",
+    );
+
+    const stats = obs.stats.filter((s) => s.agent === agent);
+    assert.equal(stats.length, 1);
+    const s = stats[0]!;
+    assert.equal(s.message_id, id);
+    assert.equal(s.wake_from, "operator");
+    assert.equal(s.result, "ok");
+    assert.ok(s.tool_calls >= 1);
+    assert.equal(s.tool_call_breakdown.mcp__hyperhive__send, 1);
+    assert.ok(s.input_tokens > 0 && s.output_tokens > 0);
+    assert.ok(s.num_turns >= 1);
+    assert.ok(s.context_window !== null && s.context_window > 0);
+
+    assert.deepEqual(obs.statesOf(agent).slice(0, 3), ["idle", "thinking", "idle"]);
+    assert.equal(await alreadyAcked(agent, id), true);
+
+    h.child.kill("SIGTERM");
+    assert.deepEqual(await h.exited, { code: 0, signal: null });
+    assert.equal(existsSync(join(t.path, agent, "run", "hive.sock")), false);
+  });
+
+  it("b) kill -9 mid-turn -> the message comes again marked redelivered, then is acked", async () => {
+    const agent = "bob";
+    await ctl.setScript([
+      { match: "hold me", hold: true, times: 1, reply: [{ text: "never seen" }] },
+      { match: "", reply: [{ text: "Finished on the second try." }] },
+    ]);
+    await ctl.clearRequests();
+    const h1 = await startHarness(agent, {}, true);
+    await waitUntil(() => obs.statesOf(agent).includes("idle"), { what: "idle" });
+    const id = await opSend(agent, "hold me");
+    await waitUntil(
+      async () => (await ctl.requests()).some((r) => r.kind === "reply" && /hold me/.test(r.text)),
+      { timeoutMs: 30_000, what: "the held model request" },
+    );
+    assert.equal(obs.statesOf(agent).at(-1), "thinking");
+    // The container dies: harness, claude and the MCP child together.
+    process.kill(-h1.child.pid!, "SIGKILL");
+    assert.equal((await h1.exited).signal, "SIGKILL");
+    assert.deepEqual(obs.ackedIds(agent), [], "nothing was acked");
+    assert.equal(obs.turnEnds(agent).length, 0);
+
+    await startHarness(agent);
+    const again = await waitUntil(() => obs.turnStarts(agent).find((e) => e.message.redelivered), {
+      timeoutMs: 30_000,
+      what: "redelivered turn_start",
+    });
+    assert.equal(again.message.id, id);
+    assert.equal(again.message.body, "hold me");
+    const end = await waitUntil(() => obs.turnEnds(agent)[0], {
+      timeoutMs: 60_000,
+      what: "turn_end",
+    });
+    assert.equal(end.kind === "turn_end" && end.ok, true, JSON.stringify(end));
+    await waitUntil(() => obs.ackedIds(agent).includes(id), {
+      what: "ack after the redelivered turn",
+    });
+    assert.equal(await alreadyAcked(agent, id), true);
+    // claude was told it is a redelivery.
+    const texts = (await ctl.requests()).map((r) => r.text);
+    assert.ok(
+      texts.some((x) => /redelivered: a previous turn on this message did not finish/.test(x)),
+    );
+  });
+
+  it("c) not logged in -> needs-login, message kept, no crash loop; a wake after login retries it", async () => {
+    const agent = "carol";
+    await ctl.setScript([
+      {
+        match: "",
+        error: { status: 401, type: "authentication_error", message: "invalid x-api-key" },
+      },
+    ]);
+    await ctl.clearRequests();
+    const h = await startHarness(agent, { HIVE_LOGIN_RETRY_SECONDS: "3600" });
+    await waitUntil(() => obs.statesOf(agent).includes("idle"), { what: "idle" });
+    const id = await opSend(agent, "are you there?");
+    await waitUntil(() => obs.statesOf(agent).includes("needs-login"), {
+      timeoutMs: 60_000,
+      what: "needs-login",
+    });
+    const end = obs.turnEnds(agent)[0]!;
+    assert.equal(end.kind === "turn_end" && end.result, "needs_login");
+    const note = obs.states.find((s) => s.agent === agent && s.state === "needs-login")?.note;
+    assert.match(note ?? "", /api key|log/i);
+
+    // While it waits for a login the message stays leased to it (extended, never acked) ...
+    const extendsBefore = obs.extends.filter((e) => e.agent === agent && e.ids.includes(id)).length;
+    await waitUntil(
+      () =>
+        obs.extends.filter((e) => e.agent === agent && e.ids.includes(id)).length >=
+        extendsBefore + 3,
+      { what: "lease extensions during needs-login" },
+    );
+    // ... and nothing is retried in a loop: one claude turn, one API call, no ack, still alive.
+    assert.equal(obs.turnStarts(agent).length, 1);
+    const calls = (await ctl.requests()).filter((r) => r.path.startsWith("/v1/messages"));
+    assert.equal(calls.length, 1, JSON.stringify(calls));
+    assert.deepEqual(obs.ackedIds(agent), []);
+    assert.equal(h.child.exitCode, null);
+    assert.equal(obs.statesOf(agent).at(-1), "needs-login");
+
+    // The operator logs in (here: the API accepts again) and something wakes the agent.
+    await ctl.setScript([{ match: "", reply: [{ text: "Back online." }] }]);
+    const woke = await run(
+      process.execPath,
+      [HARNESS_MAIN, "wake", "--from", "login", "--body", "credentials are in place"],
+      { env: { ...process.env, HIVE_RUN_DIR: join(t.path, agent, "run") } },
+    );
+    assert.equal(JSON.parse(woke.stdout).ok, true, woke.stdout);
+    await waitUntil(() => obs.ackedIds(agent).includes(id), {
+      timeoutMs: 60_000,
+      what: "ack of the held message after login",
+    });
+    const retried = obs.turnStarts(agent).filter((s) => s.message.id === id);
+    assert.equal(retried.length, 2, "the same message was retried once");
+    // Then the wake itself gets a turn, shown with its label.
+    const wakeTurn = await waitUntil(
+      () => obs.turnStarts(agent).find((s) => s.message.from === "login"),
+      { timeoutMs: 60_000, what: "the wake's turn" },
+    );
+    assert.equal(wakeTurn.message.body, "credentials are in place");
+    await waitUntil(() => obs.ackedIds(agent).includes(wakeTurn.message.id), { timeoutMs: 60_000 });
+    assert.equal(obs.statesOf(agent).at(-1), "idle");
+  });
+
+  it("d) a body over 4 KiB is refused by the broker and claude sees the tool error", async () => {
+    const agent = "dave";
+    const big = "x".repeat(5000);
+    await ctl.setScript([
+      {
+        match: "send big",
+        times: 1,
+        reply: [
+          { tool_use: { name: "mcp__hyperhive__send", input: { to: "operator", body: big } } },
+          { text: "Could not send." },
+        ],
+      },
+      { match: "", reply: [{ text: "ok" }] },
+    ]);
+    await ctl.clearRequests();
+    await startHarness(agent);
+    const id = await opSend(agent, "send big");
+    await waitUntil(() => obs.ackedIds(agent).includes(id), { timeoutMs: 60_000, what: "ack" });
+    const toolResults = obs
+      .liveOf(agent)
+      .flatMap((e) =>
+        e.kind === "stream" && e.event.type === "user" ? [JSON.stringify(e.event)] : [],
+      );
+    const r = toolResults.find((x) => x.includes("tool_result"));
+    assert.ok(r, "a tool_result came back");
+    assert.match(r, /"is_error":true/);
+    assert.match(r, /body_too_large/);
+    const inbox = await request(nc, subjects.op.inbox, rpcs.opInbox, {});
+    assert.equal(inbox.messages.filter((m) => m.from === agent).length, 0);
+  });
+
+  it("wake CLI fails with exit 1 when no harness listens", async () => {
+    await assert.rejects(
+      run(process.execPath, [HARNESS_MAIN, "wake", "--from", "x", "--body", "y"], {
+        env: { ...process.env, HIVE_RUN_DIR: join(t.path, "nobody", "run") },
+      }),
+      (e: { code?: number; stdout?: string }) => {
+        assert.equal(e.code, 1);
+        assert.equal(JSON.parse(e.stdout ?? "{}").error.code, "unavailable");
+        return true;
+      },
+    );
+  });
+});
