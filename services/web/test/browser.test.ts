@@ -1,0 +1,248 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import {
+  AgentStateEvent,
+  bodyBytes,
+  ErrorCode,
+  HiveError,
+  InboxAnnouncement,
+  LiveEvent,
+  MAX_BODY_BYTES,
+  publishEvent,
+  rpcs,
+  type SendRequest,
+  type Service,
+  type StoredMessage,
+  serve,
+  subjects,
+} from "@hyperhive/shared";
+import { waitUntil } from "@hyperhive/shared/testing";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { agentInfo, type Harness, startHarness, stored, TOKEN } from "./helpers.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SCREENSHOT = "/tmp/hive-dashboard.png";
+
+describe("dashboard in a real headless Chromium", () => {
+  let h: Harness;
+  let browser: Browser;
+  let page: Page;
+  let services: Service[];
+  const sends: SendRequest[] = [];
+  const inbox: StoredMessage[] = [
+    stored(2, "manager", "All agents are up. alice is on the parser."),
+    stored(1, "alice", "Started on the parser; will report back."),
+  ];
+
+  before(async () => {
+    // CI installs Chromium; a missing browser is a failure, not a skip.
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: the browser test needs it (apt-get install -y chromium)`,
+    );
+    h = await startHarness();
+    services = [
+      serve(h.nc, subjects.op.agents, rpcs.opAgents, () => ({
+        agents: [
+          agentInfo("manager"),
+          agentInfo("alice", { state: "thinking", state_since: Date.now() - 5_000 }),
+          agentInfo("bob", { state: "needs-login", state_since: Date.now() - 3_600_000 }),
+          agentInfo("carol", { state: "offline", running: false }),
+        ],
+      })),
+      serve(h.nc, subjects.op.inbox, rpcs.opInbox, () => ({ messages: inbox })),
+      serve(h.nc, subjects.op.send, rpcs.send, (req) => {
+        if (bodyBytes(req.body) > MAX_BODY_BYTES) {
+          throw new HiveError(
+            ErrorCode.BodyTooLarge,
+            `body is ${bodyBytes(req.body)} bytes, over ${MAX_BODY_BYTES}: write a file and send its path`,
+          );
+        }
+        sends.push(req);
+        return { id: 100 + sends.length, duplicate: false, sent_at: Date.now() };
+      }),
+    ];
+    await h.nc.flush();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
+    page.setDefaultTimeout(10_000);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all((services ?? []).map((s) => s.stop()));
+    await h?.stop();
+  });
+
+  it("opens with ?token=, drops it from the URL and shows agents with state badges", async () => {
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    await page.goto(`${h.url}/?token=${TOKEN}`);
+    assert.equal(page.url(), `${h.url}/`);
+    const badge = page.locator('#agents tr[data-agent="alice"] .badge');
+    await badge.waitFor();
+    assert.equal(await badge.textContent(), "thinking");
+    assert.match((await badge.getAttribute("title")) ?? "", /^thinking since /);
+    assert.equal(
+      await page.locator('#agents tr[data-agent="bob"] .badge').textContent(),
+      "needs-login",
+    );
+    await page.locator("#conn", { hasText: "live" }).waitFor();
+
+    publishEvent(h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
+      agent: "alice",
+      state: "idle",
+      since: Date.now(),
+    });
+    await page.locator('#agents tr[data-agent="alice"] .badge', { hasText: "idle" }).waitFor();
+    assert.deepEqual(errors, []);
+  });
+
+  it("sends a message through the form", async () => {
+    await page.selectOption("#send-to", "alice");
+    await page.fill("#send-body", "please summarise the parser work");
+    await page.click("#send-button");
+    await waitUntil(() => sends.length === 1, { what: "the send responder to get the message" });
+    assert.equal(sends[0]!.to, "alice");
+    assert.equal(sends[0]!.body, "please summarise the parser work");
+    assert.ok(sends[0]!.client_id);
+    await page.locator("#send-status", { hasText: "sent #101 to alice" }).waitFor();
+    assert.equal(await page.inputValue("#send-body"), "");
+  });
+
+  it("shows the typed error when a send fails", async () => {
+    await page.fill("#send-body", "x".repeat(MAX_BODY_BYTES + 10));
+    await page.click("#send-button");
+    const err = page.locator("#send-error");
+    await err.waitFor({ state: "visible" });
+    assert.match((await err.textContent()) ?? "", /^body_too_large: body is 4106 bytes/);
+    assert.equal(sends.length, 1);
+  });
+
+  it("shows a new inbox message live, newest first, as text", async () => {
+    const hostile = `done: <img src=x onerror="document.title='pwned'"> & <b>bold</b>`;
+    inbox.unshift(stored(3, "alice", hostile));
+    publishEvent(h.nc, subjects.inbox("operator"), InboxAnnouncement, {
+      id: 3,
+      from: "alice",
+      to: "operator",
+      preview: hostile,
+      sent_at: Date.now(),
+    });
+    const first = page.locator("#inbox li").first();
+    await page.locator('#inbox li[data-id="3"]').waitFor();
+    assert.equal(await first.getAttribute("data-id"), "3");
+    assert.equal(await first.locator(".body").textContent(), hostile);
+    assert.equal(await page.locator("#inbox img, #inbox b").count(), 0);
+    assert.notEqual(await page.title(), "pwned");
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it("streams a live turn on /agents/<name>", async () => {
+    await page.goto(`${h.url}/agents/alice`);
+    await page.locator("#conn", { hasText: "live" }).waitFor();
+    await page.locator("#agent-state", { hasText: "thinking" }).waitFor();
+
+    const turn = { agent: "alice", turn_id: "alice-1700000000000-1" };
+    let seq = 0;
+    const live = (ev: Record<string, unknown>) =>
+      publishEvent(h.nc, subjects.live("alice"), LiveEvent, {
+        ...turn,
+        seq: seq++,
+        at: Date.now(),
+        ...ev,
+      } as LiveEvent);
+    live({
+      kind: "turn_start",
+      message: {
+        id: 101,
+        from: "operator",
+        body: "please summarise the parser work",
+        redelivered: true,
+      },
+      pending: 0,
+      model: "haiku",
+    });
+    live({
+      kind: "stream",
+      event: { type: "system", subtype: "init", model: "claude-haiku" },
+    });
+    live({
+      kind: "stream",
+      event: {
+        type: "assistant",
+        message: {
+          content: [
+            { type: "text", text: "Reading the parser notes <script>alert(1)</script> first." },
+            {
+              type: "tool_use",
+              id: "tu_1",
+              name: "mcp__hyperhive__send",
+              input: { to: "operator", body: "pong" },
+            },
+          ],
+        },
+      },
+    });
+    live({
+      kind: "stream",
+      event: {
+        type: "user",
+        message: { content: [{ type: "tool_result", tool_use_id: "tu_1", content: "sent #7" }] },
+      },
+    });
+    live({
+      kind: "stream",
+      event: {
+        type: "result",
+        subtype: "success",
+        is_error: false,
+        duration_ms: 2345,
+        num_turns: 2,
+        total_cost_usd: 0.0123,
+        result: "Summary sent.",
+        usage: { input_tokens: 1200, output_tokens: 80, cache_read_input_tokens: 500 },
+      },
+    });
+    live({ kind: "note", text: "acked message 101" });
+    live({ kind: "turn_end", ok: true, result: "ok" });
+
+    const card = page.locator('article.turn[data-turn="alice-1700000000000-1"]');
+    await card.locator(".ev.end").waitFor();
+    assert.match((await card.locator(".ev.start").textContent()) ?? "", /from operator/);
+    assert.equal(await card.locator(".ev.start .redelivered").count(), 1);
+    assert.equal(
+      await card.locator(".ev.assistant .ev-text").textContent(),
+      "Reading the parser notes <script>alert(1)</script> first.",
+    );
+    assert.match(
+      (await card.locator(".ev.tool-call").textContent()) ?? "",
+      /mcp__hyperhive__send[\s\S]*"to": "operator"/,
+    );
+    assert.match((await card.locator(".ev.tool-result").textContent()) ?? "", /sent #7/);
+    const final = (await card.locator(".ev.final").textContent()) ?? "";
+    assert.match(final, /2\.3 s/);
+    assert.match(final, /\$0\.0123/);
+    assert.match(final, /in 1200/);
+    assert.match(final, /out 80/);
+    assert.match((await card.locator(".ev.note").textContent()) ?? "", /acked message 101/);
+    assert.equal(await page.locator("#turns script").count(), 0);
+    await page.screenshot({ path: "/tmp/hive-agent.png", fullPage: true });
+  });
+});
