@@ -11,3 +11,5 @@ export * from "./schemas/broker.js";
 export * from "./schemas/c0re.js";
 export * from "./sqlite.js";
 export * from "./subjects.js";
+/** Locating the nats-server binary is also needed outside tests (`hive up` starts one). */
+export { findNatsServer } from "./testing/nats-server.js";
