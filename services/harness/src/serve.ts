@@ -65,8 +65,10 @@ export async function serveMain(harnessMain: string): Promise<void> {
       process.exit(1);
     });
   };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  // `on`, not `once`: execa's exit cleanup (signal-exit) re-raises a signal when it is the only
+  // listener left, which would kill us before the orderly stop finishes.
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
 
   process.stdout.write(`${JSON.stringify({ ready: "harness", agent: cfg.agent })}\n`);
   log.info({ socket: cfg.socketPath }, "serving");

@@ -349,6 +349,32 @@ describe("harness with real nats, broker, model server and claude", () => {
     assert.equal(inbox.messages.filter((m) => m.from === agent).length, 0);
   });
 
+  it("e) SIGTERM mid-turn kills claude, does not ack, exits 0; the message comes back later", async () => {
+    const agent = "erin";
+    await ctl.setScript([
+      { match: "slow job", hold: true, times: 1, reply: [{ text: "never seen" }] },
+      { match: "", reply: [{ text: "done" }] },
+    ]);
+    await ctl.clearRequests();
+    const h = await startHarness(agent);
+    await waitUntil(() => obs.statesOf(agent).includes("idle"), { what: "idle" });
+    const id = await opSend(agent, "slow job");
+    await waitUntil(
+      async () => (await ctl.requests()).some((r) => r.kind === "reply" && /slow job/.test(r.text)),
+      { timeoutMs: 30_000, what: "the held model request" },
+    );
+    h.child.kill("SIGTERM");
+    assert.deepEqual(await h.exited, { code: 0, signal: null });
+    const end = obs.turnEnds(agent)[0];
+    assert.ok(end && end.kind === "turn_end" && !end.ok && end.note === "harness stopping");
+    assert.deepEqual(obs.ackedIds(agent), []);
+    assert.equal(obs.stats.filter((st) => st.agent === agent).length, 0);
+
+    await startHarness(agent);
+    await waitUntil(() => obs.ackedIds(agent).includes(id), { timeoutMs: 60_000, what: "ack" });
+    assert.equal(obs.turnStarts(agent).at(-1)?.message.redelivered, true);
+  });
+
   it("wake CLI fails with exit 1 when no harness listens", async () => {
     await assert.rejects(
       run(process.execPath, [HARNESS_MAIN, "wake", "--from", "x", "--body", "y"], {
