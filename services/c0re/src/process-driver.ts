@@ -7,6 +7,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import { open } from "node:fs/promises";
@@ -195,6 +196,36 @@ export class ProcessDriver implements ContainerDriver {
     await Promise.all([...this.#slots.keys()].map((n) => this.stop(n)));
   }
 
+  #pidFile(name: AgentName): string {
+    return join(this.#paths.agentRunDir(name), "harness.pid");
+  }
+
+  /**
+   * Kills a harness group left over by a c0re that died without stopping it (its pid file is
+   * still there and the process is still our harness), so an agent never runs twice.
+   */
+  async #reapStale(name: AgentName): Promise<void> {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(this.#pidFile(name), "utf8").trim());
+    } catch {
+      return;
+    }
+    let cmd = "";
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+    } catch {
+      // gone (or no /proc): nothing to reap
+    }
+    if (Number.isInteger(pid) && pid > 1 && cmd.includes(`${this.#o.harnessBin} serve`)) {
+      this.#o.log.warn({ agent: name, pid }, "killing a harness left over by an earlier c0re");
+      signalGroup(pid, "SIGKILL");
+      const deadline = Date.now() + 2000;
+      while (groupAlive(pid) && Date.now() < deadline) await delay(20);
+    }
+    rmSync(this.#pidFile(name), { force: true });
+  }
+
   #slot(spec: AgentSpec): Slot {
     let slot = this.#slots.get(spec.name);
     if (!slot) {
@@ -253,6 +284,7 @@ export class ProcessDriver implements ContainerDriver {
   /** Spawns the harness and waits for its ready line; on failure nothing is left running. */
   async #launch(slot: Slot, automatic: boolean): Promise<void> {
     const { name } = slot.spec;
+    await this.#reapStale(name);
     const logFd = openSync(this.logFile(name), "a");
     const stamp = new Date(this.#o.clock()).toISOString();
     writeSync(logFd, `--- ${stamp} c0re starting ${name} (${slot.spec.role}) ---\n`);
@@ -297,6 +329,8 @@ export class ProcessDriver implements ContainerDriver {
     }
     const run: Run = { child, pid, startedAt: this.#o.clock(), exited, done: false };
     slot.run = run;
+    writeFileSync(this.#pidFile(name), `${pid}\n`);
+    void exited.then(() => rmSync(this.#pidFile(name), { force: true }));
 
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([

@@ -184,6 +184,23 @@ describe("process driver (with a stand-in child program)", () => {
     );
   });
 
+  it("a new driver (after c0re died without stopping) kills the harness it left behind", async () => {
+    // The first driver stands for the dead c0re: its (hour-long) restart must never fire.
+    const first = make({ backoffInitialMs: 3_600_000 });
+    await first.start({ name: "gina", role: "agent" });
+    const old = readyInfo("gina");
+    // A second driver on the same root, as after a SIGKILLed c0re: it must not run gina twice.
+    const second = make();
+    await second.start({ name: "gina", role: "agent" });
+    const now = readyInfo("gina", 1);
+    assert.notEqual(now.pid, old.pid);
+    assert.equal(alive(old.pid), false);
+    await waitUntil(() => !alive(old.grandchild), { timeoutMs: 3000, what: "old grandchild gone" });
+    await second.stop("gina");
+    assert.equal(alive(now.pid), false);
+    await first.stop("gina"); // only cancels its pending restart
+  });
+
   it("a crashing child is reported with its exit code", async () => {
     make({}, "crash");
     await assert.rejects(
