@@ -20,6 +20,8 @@ export interface ResultSummary {
   subtype: string | null;
   /** The result text (the final answer, or the error). */
   text: string;
+  /** claude's `terminal_reason`, e.g. "completed", "api_error", "prompt_too_long". */
+  terminalReason: string | null;
   durationMs: number | null;
   numTurns: number;
   totalCostUsd: number;
@@ -112,6 +114,7 @@ export class StatsAccumulator {
       isError: ev.is_error === true,
       subtype: typeof ev.subtype === "string" ? ev.subtype : null,
       text,
+      terminalReason: typeof ev.terminal_reason === "string" ? ev.terminal_reason : null,
       durationMs: typeof ev.duration_ms === "number" ? num(ev.duration_ms) : null,
       numTurns: int(ev.num_turns),
       totalCostUsd: num(ev.total_cost_usd),
@@ -134,7 +137,9 @@ export class StatsAccumulator {
       return "needs_login";
     }
     if (r === null) return NOT_LOGGED_IN.test(texts) ? "needs_login" : "crashed";
-    if (r.isError && TOO_LONG.test(texts)) return "prompt_too_long";
+    if (r.isError && (r.terminalReason === "prompt_too_long" || TOO_LONG.test(texts))) {
+      return "prompt_too_long";
+    }
     if (r.isError || (exitCode !== null && exitCode !== 0)) return "error";
     return "ok";
   }

@@ -297,16 +297,16 @@ export class TurnLoop {
 
     const fresh = takeNewSession(this.s.stateDir);
     const cont = !fresh && hasSession(join(this.s.stateDir, ".claude"));
-    let inv = await this.invoke(prompt, model, cont, live);
+    let inv = await this.invoke(prompt, model, cont, live, "thinking");
     let compacted = false;
     if (inv.outcome === "prompt_too_long" && !this.stopping) {
       this.setState("compacting");
-      const c = await this.invoke("/compact", model, true, live);
+      const c = await this.invoke("/compact", model, true, live, "compacting");
       this.log.info({ outcome: c.outcome }, "compacted session");
       compacted = true;
       if (!this.stopping) {
         this.setState("thinking");
-        inv = await this.invoke(prompt, model, true, live);
+        inv = await this.invoke(prompt, model, true, live, "thinking");
       }
     }
 
@@ -375,6 +375,7 @@ export class TurnLoop {
     model: string,
     cont: boolean,
     live: (ev: Record<string, unknown>) => void,
+    state: AgentState,
   ): Promise<Invocation> {
     const acc = new StatsAccumulator();
     const args = buildClaudeArgs({ model, continueSession: cont, runDir: this.s.runDir });
@@ -390,6 +391,10 @@ export class TurnLoop {
         if (ev) {
           acc.feed(ev);
           live({ kind: "stream", event: ev });
+          // claude reports its own compactions (e.g. of a resumed session) as system/status.
+          if (ev.type === "system" && ev.subtype === "status") {
+            this.setState(ev.status === "compacting" ? "compacting" : state);
+          }
         } else if (line.trim().length > 0) {
           live({ kind: "note", text: line });
         }

@@ -375,6 +375,49 @@ describe("harness with real nats, broker, model server and claude", () => {
     assert.equal(obs.turnStarts(agent).at(-1)?.message.redelivered, true);
   });
 
+  it("f) 'Prompt is too long' -> compacts the session once (state compacting), retries once", async () => {
+    const agent = "frank";
+    await ctl.setScript([
+      {
+        match: "too long",
+        times: 1,
+        error: {
+          status: 400,
+          type: "invalid_request_error",
+          message: "prompt is too long: 250000 tokens > 200000 maximum",
+        },
+      },
+      { match: "", reply: [{ text: "Done." }] },
+    ]);
+    await startHarness(agent);
+    const warm = await opSend(agent, "warm up the session");
+    await waitUntil(() => obs.ackedIds(agent).includes(warm), {
+      timeoutMs: 60_000,
+      what: "warm-up",
+    });
+    const id = await opSend(agent, "this is too long");
+    await waitUntil(() => obs.ackedIds(agent).includes(id), { timeoutMs: 60_000, what: "ack" });
+    const ends = obs.turnEnds(agent);
+    assert.equal(ends.length, 2);
+    const end = ends[1]!;
+    assert.equal(end.kind === "turn_end" && end.ok && end.result, "compacted_retry");
+    const st = obs.stats.find((x) => x.agent === agent && x.message_id === id);
+    assert.equal(st?.result, "compacted_retry");
+    const states = obs.statesOf(agent);
+    const i = states.lastIndexOf("compacting");
+    assert.ok(i > 0, `states: ${states.join(",")}`);
+    assert.deepEqual(states.slice(i - 1), ["thinking", "compacting", "thinking", "idle"]);
+    const streams = obs
+      .liveOf(agent)
+      .filter(
+        (e) =>
+          e.kind === "stream" &&
+          e.event.type === "system" &&
+          e.event.subtype === "compact_boundary",
+      );
+    assert.equal(streams.length, 1, "exactly one compaction");
+  });
+
   it("wake CLI fails with exit 1 when no harness listens", async () => {
     await assert.rejects(
       run(process.execPath, [HARNESS_MAIN, "wake", "--from", "x", "--body", "y"], {

@@ -99,6 +99,12 @@ describe("StatsAccumulator on real claude output", () => {
     assert.equal(acc.outcome(1), "needs_login");
   });
 
+  it("terminal_reason prompt_too_long is recognised whatever the text", () => {
+    const acc = new StatsAccumulator();
+    acc.feed({ type: "result", is_error: true, terminal_reason: "prompt_too_long", result: "x" });
+    assert.equal(acc.outcome(1), "prompt_too_long");
+  });
+
   it("the Not-logged-in result text alone is needs_login", () => {
     const acc = new StatsAccumulator();
     acc.feed({ type: "result", is_error: true, result: "Not logged in · Please run /login" });
