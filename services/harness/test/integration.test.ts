@@ -315,7 +315,7 @@ describe("harness with real nats, broker, model server and claude", () => {
     );
     assert.equal(wakeTurn.message.body, "credentials are in place");
     await waitUntil(() => obs.ackedIds(agent).includes(wakeTurn.message.id), { timeoutMs: 60_000 });
-    assert.equal(obs.statesOf(agent).at(-1), "idle");
+    await waitUntil(() => obs.statesOf(agent).at(-1) === "idle", { what: "idle again" });
   });
 
   it("d) a body over 4 KiB is refused by the broker and claude sees the tool error", async () => {
@@ -403,6 +403,8 @@ describe("harness with real nats, broker, model server and claude", () => {
     assert.equal(end.kind === "turn_end" && end.ok && end.result, "compacted_retry");
     const st = obs.stats.find((x) => x.agent === agent && x.message_id === id);
     assert.equal(st?.result, "compacted_retry");
+    // The ack goes out just before the state returns to idle.
+    await waitUntil(() => obs.statesOf(agent).at(-1) === "idle", { what: "idle again" });
     const states = obs.statesOf(agent);
     const i = states.lastIndexOf("compacting");
     assert.ok(i > 0, `states: ${states.join(",")}`);
