@@ -7,6 +7,7 @@ import {
   hivePaths,
   loadConfig,
   openDatabase,
+  runService,
 } from "@hyperhive/shared";
 import { z } from "zod";
 import { Broker } from "./broker.js";
@@ -25,37 +26,22 @@ async function main(): Promise<void> {
   const log = createLogger("broker", { level: env.HIVE_LOG_LEVEL });
   const dbPath = resolve(env.BROKER_DB ?? hivePaths(defaultHiveRoot(process.env)).db("broker"));
 
-  const db = openDatabase(dbPath, migrations, { synchronous: "FULL" });
-  const nc = await connectNats({ url: env.NATS_URL, name: "broker" });
-  const broker = new Broker({ nc, db, log });
-  await broker.start();
-
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    process.off("SIGTERM", shutdown);
-    process.off("SIGINT", shutdown);
-    log.info({ signal }, "stopping");
-    setTimeout(() => {
-      log.error("graceful stop took too long; exiting");
-      process.exit(1);
-    }, FORCE_EXIT_MS).unref();
-    (async () => {
-      await broker.stop();
-      await nc.drain();
-      db.close();
-      process.exit(0);
-    })().catch((e: unknown) => {
-      log.error({ err: e }, "stop failed");
-      process.exit(1);
-    });
-  };
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
-
-  log.info({ db: dbPath, nats: env.NATS_URL }, "broker ready");
-  process.stdout.write(`${JSON.stringify({ ready: "broker", db: dbPath })}\n`);
+  await runService({
+    name: "broker",
+    log,
+    forceExitMs: FORCE_EXIT_MS,
+    async start(defer) {
+      const db = openDatabase(dbPath, migrations, { synchronous: "FULL" });
+      defer(() => db.close());
+      const nc = await connectNats({ url: env.NATS_URL, name: "broker" });
+      defer(() => nc.drain());
+      const broker = new Broker({ nc, db, log });
+      await broker.start();
+      defer(() => broker.stop());
+      log.info({ db: dbPath, nats: env.NATS_URL }, "broker ready");
+      return { db: dbPath };
+    },
+  });
 }
 
 main().catch((e: unknown) => {

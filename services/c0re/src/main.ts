@@ -8,6 +8,7 @@ import {
   hivePaths,
   loadConfig,
   openDatabase,
+  runService,
 } from "@hyperhive/shared";
 import { z } from "zod";
 import { C0re } from "./c0re.js";
@@ -43,47 +44,35 @@ const Env = BaseEnv.extend({
 const cfg = loadConfig(Env);
 const log = createLogger("c0re", { level: cfg.HIVE_LOG_LEVEL });
 const root = resolve(cfg.HIVE_ROOT ?? defaultHiveRoot());
-const db = openDatabase(cfg.C0RE_DB ?? hivePaths(root).db("c0re"), migrations);
-const nc = await connectNats({ url: cfg.NATS_URL, name: "c0re" });
-const driver = new ProcessDriver({
-  root,
-  harnessBin: cfg.HIVE_HARNESS_BIN,
-  natsUrl: cfg.NATS_URL,
-  promptsDir: cfg.HIVE_PROMPTS_DIR,
-  ...(cfg.HIVE_CLAUDE_BIN ? { claudeBin: cfg.HIVE_CLAUDE_BIN } : {}),
-  ...(cfg.HIVE_MODEL ? { model: cfg.HIVE_MODEL } : {}),
-  ...(cfg.HIVE_MODEL_URL ? { modelUrl: cfg.HIVE_MODEL_URL } : {}),
-  ...(cfg.ANTHROPIC_API_KEY ? { apiKey: cfg.ANTHROPIC_API_KEY } : {}),
-  readyTimeoutMs: cfg.C0RE_READY_TIMEOUT_MS,
-  stopGraceMs: cfg.C0RE_STOP_GRACE_MS,
+
+await runService({
+  name: "c0re",
   log,
+  // c0re's stop waits for its harnesses, each of which may take the stop grace.
+  forceExitMs: cfg.C0RE_STOP_GRACE_MS + 15_000,
+  async start(defer) {
+    const db = openDatabase(cfg.C0RE_DB ?? hivePaths(root).db("c0re"), migrations);
+    defer(() => db.close());
+    const nc = await connectNats({ url: cfg.NATS_URL, name: "c0re" });
+    defer(() => nc.drain());
+    const driver = new ProcessDriver({
+      root,
+      harnessBin: cfg.HIVE_HARNESS_BIN,
+      natsUrl: cfg.NATS_URL,
+      promptsDir: cfg.HIVE_PROMPTS_DIR,
+      ...(cfg.HIVE_CLAUDE_BIN ? { claudeBin: cfg.HIVE_CLAUDE_BIN } : {}),
+      ...(cfg.HIVE_MODEL ? { model: cfg.HIVE_MODEL } : {}),
+      ...(cfg.HIVE_MODEL_URL ? { modelUrl: cfg.HIVE_MODEL_URL } : {}),
+      ...(cfg.ANTHROPIC_API_KEY ? { apiKey: cfg.ANTHROPIC_API_KEY } : {}),
+      readyTimeoutMs: cfg.C0RE_READY_TIMEOUT_MS,
+      stopGraceMs: cfg.C0RE_STOP_GRACE_MS,
+      log,
+    });
+    const c0re = new C0re({ nc, db, driver, log, root });
+    // Before start: a signal while the manager is still starting stops it too.
+    defer(() => c0re.stop());
+    await c0re.start();
+    log.info({ root, harness: cfg.HIVE_HARNESS_BIN, driver: driver.kind }, "c0re serving");
+    return { driver: driver.kind };
+  },
 });
-const c0re = new C0re({ nc, db, driver, log, root });
-
-// Installed once, removed on the first signal: a second Ctrl-C does not start a second stop.
-const onSignal = (signal: NodeJS.Signals) => {
-  process.off("SIGTERM", onSignal);
-  process.off("SIGINT", onSignal);
-  log.info({ signal }, "stopping");
-  setTimeout(() => {
-    log.error("graceful stop took too long; exiting");
-    process.exit(1);
-  }, cfg.C0RE_STOP_GRACE_MS + 15_000).unref();
-  void (async () => {
-    await c0re.stop();
-    await nc.drain();
-    db.close();
-  })().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      log.error({ err: e }, "unclean stop");
-      process.exit(1);
-    },
-  );
-};
-process.on("SIGTERM", onSignal);
-process.on("SIGINT", onSignal);
-
-await c0re.start();
-log.info({ root, harness: cfg.HIVE_HARNESS_BIN, driver: driver.kind }, "c0re serving");
-process.stdout.write(`${JSON.stringify({ ready: "c0re", driver: driver.kind })}\n`);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createLogger } from "@hyperhive/shared";
+import { createLogger, runService } from "@hyperhive/shared";
 import { startModelServer } from "./server.js";
 
 /**
@@ -25,25 +25,16 @@ async function main(): Promise<void> {
     values.script === undefined
       ? undefined
       : (JSON.parse(readFileSync(values.script, "utf8")) as unknown);
-  const server = await startModelServer({ port, host: values.host, script, log });
-  process.stdout.write(`${JSON.stringify({ ready: "model-server", url: server.url })}\n`);
-
-  const stop = (signal: string): void => {
-    process.off("SIGTERM", onTerm);
-    process.off("SIGINT", onInt);
-    log.info({ signal }, "stopping");
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, "close failed");
-        process.exit(1);
-      },
-    );
-  };
-  const onTerm = (): void => stop("SIGTERM");
-  const onInt = (): void => stop("SIGINT");
-  process.on("SIGTERM", onTerm);
-  process.on("SIGINT", onInt);
+  await runService({
+    name: "model-server",
+    log,
+    forceExitMs: 10_000,
+    async start(defer) {
+      const server = await startModelServer({ port, host: values.host, script, log });
+      defer(() => server.close());
+      return { url: server.url };
+    },
+  });
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import { BaseEnv, connectNats, createLogger, loadConfig } from "@hyperhive/shared";
+import { BaseEnv, connectNats, createLogger, loadConfig, runService } from "@hyperhive/shared";
 import { z } from "zod";
 import { buildApp } from "./app.js";
 
@@ -18,33 +18,29 @@ async function main(): Promise<void> {
   const config = loadConfig(WebEnv);
   const log = createLogger("web", { level: config.HIVE_LOG_LEVEL });
   if (config.HIVE_WEB_TOKEN.length < 16) log.warn("HIVE_WEB_TOKEN is short; use 16+ random chars");
-  const nc = await connectNats({
-    url: config.NATS_URL,
+  await runService({
     name: "web",
-    ...(config.NATS_USER ? { user: config.NATS_USER, pass: config.NATS_PASS ?? "" } : {}),
+    log,
+    forceExitMs: 10_000,
+    async start(defer) {
+      const nc = await connectNats({
+        url: config.NATS_URL,
+        name: "web",
+        ...(config.NATS_USER ? { user: config.NATS_USER, pass: config.NATS_PASS ?? "" } : {}),
+      });
+      defer(() => nc.drain());
+      const app = buildApp({ nc, token: config.HIVE_WEB_TOKEN, log });
+      // Stopped before NATS is drained: closing HTTP ends the SSE streams.
+      defer(() => app.close());
+      await app.listen({ host: config.HIVE_WEB_HOST, port: config.HIVE_WEB_PORT });
+      const addr = app.server.address();
+      const port = typeof addr === "object" && addr ? addr.port : config.HIVE_WEB_PORT;
+      const host = config.HIVE_WEB_HOST.includes(":")
+        ? `[${config.HIVE_WEB_HOST}]`
+        : config.HIVE_WEB_HOST;
+      return { url: `http://${host}:${port}` };
+    },
   });
-  const app = buildApp({ nc, token: config.HIVE_WEB_TOKEN, log });
-  await app.listen({ host: config.HIVE_WEB_HOST, port: config.HIVE_WEB_PORT });
-  const addr = app.server.address();
-  const port = typeof addr === "object" && addr ? addr.port : config.HIVE_WEB_PORT;
-  const host = config.HIVE_WEB_HOST.includes(":")
-    ? `[${config.HIVE_WEB_HOST}]`
-    : config.HIVE_WEB_HOST;
-  process.stdout.write(`${JSON.stringify({ ready: "web", url: `http://${host}:${port}` })}\n`);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
-    stopping ??= (async () => {
-      log.info({ signal }, "stopping");
-      // Reverse order of start: stop HTTP (ends SSE streams), then drain NATS.
-      await app.close();
-      await nc.drain();
-      process.exit(0);
-    })();
-    return stopping;
-  };
-  process.once("SIGTERM", () => void stop("SIGTERM"));
-  process.once("SIGINT", () => void stop("SIGINT"));
 }
 
 main().catch((e: unknown) => {
