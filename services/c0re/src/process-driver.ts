@@ -1,19 +1,18 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { type AgentName, hivePaths, type Logger } from "@hyperhive/shared";
+import {
+  type AgentName,
+  describeExit,
+  groupAlive,
+  hivePaths,
+  type Logger,
+  type ServiceProcess,
+  ServiceStartError,
+  signalGroup,
+  spawnService,
+} from "@hyperhive/shared";
 import type {
   AgentRuntimeStatus,
   AgentSpec,
@@ -74,9 +73,10 @@ type Tunable =
   | "clock";
 
 interface Run {
-  child: ChildProcess;
+  proc: ServiceProcess;
   pid: number;
   startedAt: number;
+  /** Resolves with how it ended ("code N", "signal S"). */
   exited: Promise<string>;
   /** Set once the exit was handled (so stop and the exit handler do not both act). */
   done: boolean;
@@ -285,70 +285,39 @@ export class ProcessDriver implements ContainerDriver {
   async #launch(slot: Slot, automatic: boolean): Promise<void> {
     const { name } = slot.spec;
     await this.#reapStale(name);
-    const logFd = openSync(this.logFile(name), "a");
     const stamp = new Date(this.#o.clock()).toISOString();
-    writeSync(logFd, `--- ${stamp} c0re starting ${name} (${slot.spec.role}) ---\n`);
-    let child: ChildProcess;
-    try {
-      child = spawn(process.execPath, [this.#o.harnessBin, "serve"], {
-        cwd: this.#paths.agentStateDir(name),
-        env: this.#env(slot.spec),
-        detached: true,
-        stdio: ["ignore", "pipe", logFd],
-      });
-    } finally {
-      closeSync(logFd);
-    }
-    const exited = new Promise<string>((res) => {
-      child.once("exit", (code, signal) => res(signal ? `signal ${signal}` : `code ${code}`));
-      child.once("error", (e) => res(`spawn error: ${e.message}`));
+    const proc = spawnService({
+      name: "harness",
+      command: process.execPath,
+      args: [this.#o.harnessBin, "serve"],
+      cwd: this.#paths.agentStateDir(name),
+      env: this.#env(slot.spec),
+      detached: true,
+      logFile: this.logFile(name),
+      logHeader: `--- ${stamp} c0re starting ${name} (${slot.spec.role}) ---`,
+      readyTimeoutMs: this.#o.readyTimeoutMs,
     });
-    const log = openSync(this.logFile(name), "a");
-    let ready = false;
-    let buf = "";
-    const readyLine = new Promise<void>((res) => {
-      child.stdout?.on("data", (d: Buffer) => {
-        writeSync(log, d);
-        if (ready) return;
-        buf += d.toString();
-        const lines = buf.split("\n");
-        buf = lines.pop() ?? "";
-        if (lines.some(isHarnessReady)) {
-          ready = true;
-          buf = "";
-          res();
-        }
-      });
-    });
-    child.stdout?.once("close", () => closeSync(log));
-
-    const pid = child.pid;
+    const exited = proc.exited.then(describeExit);
+    const pid = proc.pid;
     if (pid === undefined) {
       const why = await exited;
       throw new HarnessStartError(`could not start the harness of ${name}: ${why}`);
     }
-    const run: Run = { child, pid, startedAt: this.#o.clock(), exited, done: false };
+    const run: Run = { proc, pid, startedAt: this.#o.clock(), exited, done: false };
     slot.run = run;
     writeFileSync(this.#pidFile(name), `${pid}\n`);
     void exited.then(() => rmSync(this.#pidFile(name), { force: true }));
 
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      readyLine.then(() => "ready" as const),
-      exited.then((why) => ({ exited: why })),
-      new Promise<"timeout">((res) => {
-        timer = setTimeout(() => res("timeout"), this.#o.readyTimeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (outcome !== "ready") {
+    try {
+      await proc.ready;
+    } catch (e) {
       run.done = true;
       slot.run = undefined;
-      await this.#killGroup(run);
+      await run.proc.stop(0);
       const why =
-        outcome === "timeout"
-          ? `no ready line within ${this.#o.readyTimeoutMs} ms`
-          : `exited before ready (${outcome.exited})`;
+        e instanceof ServiceStartError && e.reason === "exited" && e.exit
+          ? `exited before ready (${describeExit(e.exit)})`
+          : `no ready line within ${this.#o.readyTimeoutMs} ms`;
       const tail = await tailFile(this.logFile(name), 15);
       throw new HarnessStartError(`harness of ${name} failed to start: ${why}\n${tail}`);
     }
@@ -362,7 +331,7 @@ export class ProcessDriver implements ContainerDriver {
     if (run.done) return;
     run.done = true;
     if (slot.run === run) slot.run = undefined;
-    await this.#killGroup(run);
+    await run.proc.stop(0);
     const { name } = slot.spec;
     this.#o.log.warn({ agent: name, pid: run.pid, why }, "agent exited unexpectedly");
     this.#emit({ kind: "exited", agent: name, at: this.#o.clock(), detail: why });
@@ -408,100 +377,16 @@ export class ProcessDriver implements ContainerDriver {
     if (!run) return;
     run.done = true;
     slot.run = undefined;
-    signalGroup(run.pid, "SIGTERM");
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = await Promise.race([
-      run.exited.then(() => true),
-      new Promise<false>((res) => {
-        timer = setTimeout(() => res(false), this.#o.stopGraceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!graceful) this.#o.log.warn({ agent: slot.spec.name }, "harness ignored SIGTERM; killing");
-    await this.#killGroup(run);
+    // SIGTERM to the whole group, SIGKILL after the grace; returns once nothing of it is left.
+    const { forced } = await run.proc.stop(this.#o.stopGraceMs);
+    if (forced) this.#o.log.warn({ agent: slot.spec.name }, "harness ignored SIGTERM; killed");
     this.#o.log.info({ agent: slot.spec.name }, "agent stopped");
     this.#emit({ kind: "stopped", agent: slot.spec.name, at: this.#o.clock() });
-  }
-
-  /** SIGKILLs whatever is left of the run's process group and waits (bounded) for it to go. */
-  async #killGroup(run: Run): Promise<void> {
-    signalGroup(run.pid, "SIGKILL");
-    await run.exited;
-    const deadline = Date.now() + 2000;
-    // Grandchildren are reaped by init, not us; give them a moment to disappear.
-    while (groupAlive(run.pid) && Date.now() < deadline) {
-      signalGroup(run.pid, "SIGKILL");
-      await delay(20);
-    }
   }
 }
 
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
-}
-
-function isHarnessReady(line: string): boolean {
-  const t = line.trim();
-  if (!t.startsWith("{")) return false;
-  try {
-    const v = JSON.parse(t) as { ready?: unknown };
-    return v.ready === "harness";
-  } catch {
-    return false;
-  }
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-/**
- * Whether a process exists and is not a zombie (an orphan waiting for init to reap it is dead
- * for our purposes).
- */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop()?.split(" ")[0];
-    return state !== "Z";
-  } catch {
-    return process.platform !== "linux";
-  }
-}
-
-/**
- * Whether any live (non-zombie) process is left in the group. Zombies count as alive for
- * kill(0) until init gets round to reaping them, so on Linux /proc is read instead.
- */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return true;
-  }
-  return pids.some((pid) => {
-    try {
-      // Fields after the parenthesised command: state ppid pgrp ...
-      const rest = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop()?.split(" ") ?? [];
-      return rest[2] === String(pgid) && rest[0] !== "Z";
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** The last `lines` lines of a file (reads at most the last 256 KiB); "" if it does not exist. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -11,17 +11,19 @@ import {
   decodeJson,
   ErrorCode,
   encodeJson,
+  groupAlive,
   HiveError,
   hivePaths,
   InboxAnnouncement,
+  processAlive,
   request,
   rpcs,
+  startService,
   subjects,
 } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { z } from "zod";
-import { groupAlive, processAlive } from "../src/process-driver.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** services/c0re/dist/test → repo root. */
@@ -41,41 +43,27 @@ interface Proc {
   output(): string;
 }
 
-/** Spawns a built service entry point and waits (with a deadline) for its ready line. */
+/** Starts a built service entry point and waits (with a deadline) for its ready line. */
 async function spawnService(
   name: string,
   entry: string,
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<Proc> {
-  const child = spawn(process.execPath, [entry, ...args], {
+  const p = await startService({
+    name,
+    command: process.execPath,
+    args: [entry, ...args],
     env,
-    stdio: ["ignore", "pipe", "pipe"],
+    readyTimeoutMs: 30_000,
+    keepOutput: 20_000,
   });
-  let out = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    out = (out + d.toString()).slice(-20_000);
-  });
-  const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
-  let ready: Record<string, unknown> | undefined;
-  let buf = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    buf += d.toString();
-    for (const line of buf.split("\n").slice(0, -1)) {
-      if (line.startsWith("{")) {
-        const v = JSON.parse(line) as Record<string, unknown>;
-        if (v.ready === name) ready = v;
-      }
-    }
-    buf = buf.slice(buf.lastIndexOf("\n") + 1);
-  });
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-  });
-  await waitUntil(() => ready ?? gone, { timeoutMs: 30_000, what: `${name} ready line` });
-  if (!ready) throw new Error(`${name} exited before ready:\n${out}`);
-  return { child, ready, exited, output: () => out };
+  return {
+    child: p.child,
+    ready: p.readyLine,
+    exited: p.exited.then((e) => e.code),
+    output: () => p.output(),
+  };
 }
 
 /** Pids whose parent is `ppid` (Linux /proc). */

@@ -3,11 +3,10 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { createLogger, hivePaths } from "@hyperhive/shared";
+import { processAlive as alive, createLogger, hivePaths } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
 import type { DriverEvent } from "../src/driver.js";
 import {
-  processAlive as alive,
   HarnessStartError,
   ProcessDriver,
   type ProcessDriverOptions,
