@@ -7,12 +7,17 @@
  *   sqlite_commit      — one INSERT + commit in WAL with synchronous FULL.
  * Prints p50/p99 and the ratios, and writes JSON to bench/results/.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { openDatabase, request, rpcs, subjects } from "@hyperhive/shared";
+import {
+  openDatabase,
+  request,
+  rpcs,
+  type ServiceProcess,
+  startService,
+  subjects,
+} from "@hyperhive/shared";
 import { startNatsServer, tempDir } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 
@@ -44,22 +49,18 @@ function stats(samples: number[]): Stats {
   };
 }
 
-async function spawnBroker(natsUrl: string, dbPath: string): Promise<ChildProcess> {
+async function spawnBroker(natsUrl: string, dbPath: string): Promise<ServiceProcess> {
   if (!existsSync(BROKER_MAIN)) {
     throw new Error(`${BROKER_MAIN} is missing: build first (npm run build, or npm run bench)`);
   }
-  const child = spawn(process.execPath, [BROKER_MAIN], {
+  return startService({
+    name: "broker",
+    command: process.execPath,
+    args: [BROKER_MAIN],
     env: { ...process.env, NATS_URL: natsUrl, BROKER_DB: dbPath, HIVE_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
+    echoStderr: true,
+    readyTimeoutMs: 30_000,
   });
-  await new Promise<void>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on("line", (line) => {
-      if (line.includes('"ready":"broker"')) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`broker exited (${code}) before ready`)));
-  });
-  return child;
 }
 
 async function benchBroker(
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const dir = tempDir("hive-bench-");
   const server = await startNatsServer();
-  let broker: ChildProcess | undefined;
+  let broker: ServiceProcess | undefined;
   let nc: NatsConnection | undefined;
   try {
     broker = await spawnBroker(server.url, join(dir.path, "broker.sqlite"));
@@ -199,11 +200,7 @@ async function main(): Promise<void> {
     console.log(`wrote ${file}`);
   } finally {
     await nc?.drain();
-    if (broker && broker.exitCode === null) {
-      const exited = new Promise((r) => broker?.once("exit", r));
-      broker.kill("SIGTERM");
-      await exited;
-    }
+    await broker?.stop(10_000);
     await server.stop();
     dir.remove();
   }

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, writeSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { describeExit, ServiceStartError, startService } from "@hyperhive/shared";
 
 /** One service process `hive up` started. */
 export interface Child {
@@ -9,7 +9,7 @@ export interface Child {
   readonly ready: Record<string, unknown>;
   /** Resolves with "code N" / "signal S" when the process exits. */
   readonly exited: Promise<string>;
-  /** SIGTERM, then SIGKILL after `graceMs`. Safe to call twice. */
+  /** SIGTERM to its group, then SIGKILL after `graceMs`. Safe to call twice. */
   stop(graceMs: number): Promise<void>;
 }
 
@@ -37,75 +37,28 @@ export class StartError extends Error {
  * which then stops services in order) and waits for its ready line.
  */
 export async function spawnChild(o: SpawnOptions): Promise<Child> {
-  const fd = openSync(o.logFile, "a");
-  writeSync(fd, `--- ${new Date().toISOString()} hive up: starting ${o.name} ---\n`);
-  let child: ChildProcess;
   try {
-    child = spawn(o.command, o.args, {
-      env: o.env,
-      cwd: o.cwd,
+    const p = await startService({
+      ...o,
       detached: true,
-      stdio: ["ignore", "pipe", fd],
+      logHeader: `--- ${new Date().toISOString()} hive up: starting ${o.name} ---`,
     });
-  } finally {
-    closeSync(fd);
-  }
-  const exited = new Promise<string>((res) => {
-    child.once("exit", (code, signal) => res(signal ? `signal ${signal}` : `code ${code}`));
-    child.once("error", (e) => res(`error ${e.message}`));
-  });
-  let gone: string | undefined;
-  void exited.then((why) => {
-    gone = why;
-  });
-
-  const out = openSync(o.logFile, "a");
-  let ready: Record<string, unknown> | undefined;
-  let buf = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    writeSync(out, d);
-    if (ready) return;
-    buf += d.toString();
-    const lines = buf.split("\n");
-    buf = lines.pop() ?? "";
-    for (const line of lines) {
-      if (!line.startsWith("{")) continue;
-      try {
-        const v = JSON.parse(line) as Record<string, unknown>;
-        if (v.ready === o.name) ready = v;
-      } catch {
-        // not a protocol line
-      }
-    }
-  });
-  child.stdout?.once("close", () => closeSync(out));
-
-  const deadline = Date.now() + o.readyTimeoutMs;
-  while (!ready && !gone && Date.now() < deadline) {
-    if (o.readyTest?.()) ready = {};
-    else await new Promise((r) => setTimeout(r, 25));
-  }
-  let stopping: Promise<void> | undefined;
-  const handle: Child = {
-    name: o.name,
-    process: child,
-    ready: ready ?? {},
-    exited,
-    stop(graceMs) {
-      stopping ??= (async () => {
-        if (gone) return;
-        child.kill("SIGTERM");
-        const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
-        await exited;
-        clearTimeout(t);
-      })();
-      return stopping;
-    },
-  };
-  if (!ready) {
-    await handle.stop(2000);
-    const why = gone ? `exited (${gone})` : `did not say ready within ${o.readyTimeoutMs} ms`;
+    const exited = p.exited.then(describeExit);
+    return {
+      name: o.name,
+      process: p.child,
+      ready: p.readyLine,
+      exited,
+      async stop(graceMs) {
+        await p.stop(graceMs);
+      },
+    };
+  } catch (e) {
+    if (!(e instanceof ServiceStartError)) throw e;
+    const why =
+      e.reason === "exited" && e.exit
+        ? `exited (${describeExit(e.exit)})`
+        : `did not say ready within ${o.readyTimeoutMs} ms`;
     throw new StartError(`${o.name} ${why}; see ${o.logFile}`);
   }
-  return handle;
 }
