@@ -1,13 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import {
   createLogger,
   type Db,
   decodeJson,
+  type ExitInfo,
   encodeJson,
   openDatabase,
+  startService,
   type WireError,
 } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, tempDir } from "@hyperhive/shared/testing";
@@ -83,36 +84,19 @@ export function snapshot(db: Db): unknown[] {
 export interface BrokerProcess {
   child: ChildProcess;
   /** Settles with the exit code and signal. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<ExitInfo>;
   stderr(): string;
 }
 
 /** Spawns the built broker and resolves once it printed its ready line. */
 export async function spawnBroker(natsUrl: string, dbPath: string): Promise<BrokerProcess> {
-  const child = spawn(process.execPath, [BROKER_MAIN], {
+  const p = await startService({
+    name: "broker",
+    command: process.execPath,
+    args: [BROKER_MAIN],
     env: { ...process.env, NATS_URL: natsUrl, BROKER_DB: dbPath, HIVE_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
+    readyTimeoutMs: 30_000,
+    keepOutput: 8000,
   });
-  let err = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    err = (err + d.toString()).slice(-8000);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.once("exit", (code, signal) => res({ code, signal })),
-  );
-  const lines = createInterface({ input: child.stdout! });
-  const ready = new Promise<void>((res, rej) => {
-    lines.on("line", (line) => {
-      try {
-        if ((JSON.parse(line) as { ready?: string }).ready === "broker") res();
-      } catch {
-        // not the ready line
-      }
-    });
-    void exited.then(({ code, signal }) =>
-      rej(new Error(`broker exited before ready (code ${code}, signal ${signal}): ${err}`)),
-    );
-  });
-  await ready;
-  return { child, exited, stderr: () => err };
+  return { child: p.child, exited: p.exited, stderr: () => p.output() };
 }

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { type ExitInfo, startService } from "@hyperhive/shared";
 
 /** Repo root, from dist/test/ of this package. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -15,11 +15,11 @@ export const CLAUDE_BIN = join(REPO, "node_modules/.bin/claude");
 export interface Proc {
   readonly child: ChildProcess;
   readonly ready: Record<string, unknown>;
-  /** Everything it wrote on stderr (last 200 kB). */
+  /** What it wrote (last 200 kB). */
   stderr(): string;
   /** Resolves with the exit code/signal once it has exited. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM (SIGKILL after 5 s); waits for exit. Safe to call twice. */
+  readonly exited: Promise<ExitInfo>;
+  /** SIGTERM (to the group if detached; SIGKILL after 5 s); waits for exit. Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -36,72 +36,22 @@ export async function startNode(
   args: string[],
   opts: StartOptions = {},
 ): Promise<Proc> {
-  const child = spawn(process.execPath, [main, ...args], {
+  const p = await startService({
+    command: process.execPath,
+    args: [main, ...args],
     env: { ...process.env, ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
     detached: opts.detached ?? false,
+    readyTimeoutMs: opts.timeoutMs ?? 15_000,
+    keepOutput: 200_000,
+    echoStderr: Boolean(process.env.HIVE_TEST_VERBOSE),
   });
-  let err = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (d: string) => {
-    err = (err + d).slice(-200_000);
-    if (process.env.HIVE_TEST_VERBOSE) process.stderr.write(d);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.once("exit", (code, signal) => res({ code, signal })),
-  );
-  const ready = await new Promise<Record<string, unknown>>((res, rej) => {
-    const timer = setTimeout(
-      () => rej(new Error(`${main} printed no ready line in time; stderr:\n${err.slice(-3000)}`)),
-      opts.timeoutMs ?? 15_000,
-    );
-    const rl = createInterface({ input: child.stdout! });
-    rl.on("line", (line) => {
-      try {
-        const v = JSON.parse(line) as Record<string, unknown>;
-        if (typeof v.ready === "string") {
-          clearTimeout(timer);
-          res(v);
-        }
-      } catch {
-        // not the ready line
-      }
-    });
-    exited.then(
-      ({ code, signal }) => {
-        clearTimeout(timer);
-        rej(
-          new Error(
-            `${main} exited (${code ?? signal}) before ready; stderr:\n${err.slice(-3000)}`,
-          ),
-        );
-      },
-      () => {},
-    );
-  });
-  let stopping: Promise<void> | undefined;
   return {
-    child,
-    ready,
-    exited,
-    stderr: () => err,
-    stop() {
-      stopping ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill("SIGTERM");
-        const t = setTimeout(() => {
-          if (opts.detached && child.pid) {
-            try {
-              process.kill(-child.pid, "SIGKILL");
-            } catch {
-              // already gone
-            }
-          } else child.kill("SIGKILL");
-        }, 5000);
-        await exited;
-        clearTimeout(t);
-      })();
-      return stopping;
+    child: p.child,
+    ready: p.readyLine,
+    exited: p.exited,
+    stderr: () => p.output(),
+    async stop() {
+      await p.stop(5000);
     },
   };
 }

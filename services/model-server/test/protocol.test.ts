@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { spawnService } from "@hyperhive/shared";
 import { waitUntil, withTimeout } from "@hyperhive/shared/testing";
 import { DEFAULT_SCRIPT, type ModelServer, startModelServer } from "../src/server.js";
 import { parseSse, postMessages, userPrompt } from "./helpers.js";
@@ -289,13 +288,18 @@ describe("model server: Messages API protocol", () => {
 describe("model server: CLI entry point", () => {
   it("prints the ready line, serves, and exits 0 on SIGTERM", async () => {
     const main = fileURLToPath(new URL("../src/main.js", import.meta.url));
-    const child = spawn(process.execPath, [main, "--port", "0"], {
-      stdio: ["ignore", "pipe", "inherit"],
+    const p = spawnService({
+      command: process.execPath,
+      args: [main, "--port", "0"],
+      echoStderr: true,
+      readyTimeoutMs: 10_000,
     });
+    const { child } = p;
     try {
-      const lines = createInterface({ input: child.stdout });
-      const [line] = (await withTimeout(once(lines, "line"), 10_000, "ready line")) as [string];
-      const ready = JSON.parse(line) as { ready: string; url: string };
+      const ready = (await withTimeout(p.ready, 10_000, "ready line")) as {
+        ready: string;
+        url: string;
+      };
       assert.equal(ready.ready, "model-server");
       assert.match(ready.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       const health = await fetch(`${ready.url}/_health`);

@@ -1,29 +1,21 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { type ServiceProcess, spawnService } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, withTimeout } from "@hyperhive/shared/testing";
 import { TOKEN } from "./helpers.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
 
-function start(env: Record<string, string>): { child: ChildProcess; ready: Promise<string> } {
-  const child = spawn(process.execPath, [MAIN], {
+function start(env: Record<string, string>): ServiceProcess {
+  // Any ready line, so the test checks which service it names.
+  return spawnService({
+    command: process.execPath,
+    args: [MAIN],
     env: { PATH: process.env.PATH ?? "", HIVE_LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    readyTimeoutMs: 10_000,
   });
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const ready = new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once("line", (l) => resolve(l));
-    child.once("exit", (code) => reject(new Error(`web exited ${code} before ready: ${stderr}`)));
-  });
-  return { child, ready };
 }
 
 describe("main (the built entry point)", () => {
@@ -41,7 +33,7 @@ describe("main (the built entry point)", () => {
       HIVE_WEB_PORT: "0",
       HIVE_WEB_TOKEN: TOKEN,
     });
-    const line = JSON.parse(await withTimeout(ready, 10_000, "ready line")) as {
+    const line = (await withTimeout(ready, 10_000, "ready line")) as {
       ready: string;
       url: string;
     };
