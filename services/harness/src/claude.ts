@@ -123,6 +123,8 @@ export interface WakePromptInput {
   /** Messages still waiting after this one. */
   pending: number;
   redelivered: boolean;
+  /** Set when an earlier turn on this same message ended in an error: which try this is, and why. */
+  retry?: { attempt: number; lastError: string };
 }
 
 /** The prompt piped to claude: who wrote, what, and hints about the rest of the inbox. */
@@ -131,6 +133,11 @@ export function wakePrompt(w: WakePromptInput): string {
   const hints: string[] = [];
   if (w.pending > 0) hints.push(`(${w.pending} more pending — call recv to drain)`);
   if (w.redelivered) hints.push("(redelivered: a previous turn on this message did not finish)");
+  if (w.retry) {
+    hints.push(
+      `(retry ${w.retry.attempt}: the previous turn on this message failed: ${w.retry.lastError})`,
+    );
+  }
   if (hints.length > 0) lines.push("", ...hints);
   return `${lines.join("\n")}\n`;
 }

@@ -24,6 +24,10 @@ export const HarnessEnv = BaseEnv.extend({
   HIVE_OPERATOR_PRONOUNS: z.string().min(1).default("she/her"),
   /** First wait (seconds) before retrying a turn that failed with "Not logged in"; doubles up to 300. */
   HIVE_LOGIN_RETRY_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
+  /** Turns tried on one message that keeps failing before it is acked and the operator told. */
+  HIVE_TURN_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** First pause before retrying a failed turn; doubles each time. */
+  HIVE_TURN_RETRY_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
   /**
    * HOME for claude. Unset means the state dir, so claude never reads the operator's real
    * `~/.claude` or `~/.claude.json`; set it only to point somewhere deliberately.
@@ -46,6 +50,8 @@ export interface HarnessConfig {
   leaseSeconds: number;
   operatorPronouns: string;
   loginRetrySeconds: number;
+  turnAttempts: number;
+  turnRetrySeconds: number;
   claudeHome: string;
   logLevel: string;
 }
@@ -65,6 +71,8 @@ export function loadHarnessConfig(env: NodeJS.ProcessEnv = process.env): Harness
     leaseSeconds: e.HIVE_LEASE_SECONDS,
     operatorPronouns: e.HIVE_OPERATOR_PRONOUNS,
     loginRetrySeconds: e.HIVE_LOGIN_RETRY_SECONDS,
+    turnAttempts: e.HIVE_TURN_ATTEMPTS,
+    turnRetrySeconds: e.HIVE_TURN_RETRY_SECONDS,
     claudeHome: e.HIVE_CLAUDE_HOME ?? e.HIVE_STATE_DIR,
     logLevel: e.HIVE_LOG_LEVEL,
   };

@@ -49,6 +49,8 @@ export async function serveMain(harnessMain: string): Promise<void> {
           defaultModel: cfg.defaultModel,
           leaseSeconds: cfg.leaseSeconds,
           loginRetrySeconds: cfg.loginRetrySeconds,
+          turnAttempts: cfg.turnAttempts,
+          turnRetrySeconds: cfg.turnRetrySeconds,
         },
       });
       const socket = new SocketServer({

@@ -4,6 +4,8 @@ import {
   DEFAULT_RECV_WAIT_SECONDS,
   type InboxMessage,
   type Logger,
+  MAX_BODY_BYTES,
+  OPERATOR,
   type RecvResponse,
   type SendResponse,
   type SocketRequest,
@@ -39,6 +41,10 @@ export interface TurnLoopSettings {
   leaseSeconds: number;
   /** First pause before retrying a not-logged-in turn; doubles up to {@link MAX_LOGIN_RETRY_MS}. */
   loginRetrySeconds: number;
+  /** Turns tried on a message whose turns keep failing, before it is acked and the operator told. */
+  turnAttempts: number;
+  /** First pause before retrying a failed turn; doubles with each failure. */
+  turnRetrySeconds: number;
   /** recv long-poll wait; default 30. */
   recvWaitSeconds?: number;
 }
@@ -54,8 +60,6 @@ export interface TurnLoopOptions {
 }
 
 const MAX_LOGIN_RETRY_MS = 300_000;
-/** Pause after a turn that failed, so a broken setup does not spin. */
-const ERROR_PAUSE_MS = 1000;
 
 /** Messages leased in one turn, kept alive until the turn ends. */
 class LeaseSet {
@@ -115,6 +119,12 @@ interface Held {
   leases: LeaseSet;
   /** Turns on this message that ended "Not logged in". */
   loginFailures: number;
+  /** Turns on this message that ended in another error (or crashed). */
+  turnFailures: number;
+  /** Why the last turn on it failed, for the retry's wake prompt. */
+  lastError?: string;
+  /** Pause before the next try; set when a turn on it failed. */
+  retryInMs: number;
 }
 
 interface Invocation {
@@ -123,7 +133,7 @@ interface Invocation {
   outcome: Outcome;
 }
 
-type TurnEnd = "ok" | "error" | "needs_login" | "aborted";
+type TurnEnd = { kind: "ok" | "needs_login" | "aborted" } | { kind: "error"; note: string };
 
 /**
  * The agent's turn loop: idle on a recv long-poll, run one claude turn per message, stream it
@@ -221,9 +231,9 @@ export class TurnLoop {
     while (!this.stopping) {
       let held = this.held;
       if (held) {
-        // Not logged in: keep the message leased, wait, try the same turn again.
-        const base = this.s.loginRetrySeconds * 1000;
-        await this.pause(Math.min(base * 2 ** (held.loginFailures - 1), MAX_LOGIN_RETRY_MS), true);
+        // The last turn on it failed (not logged in, or an error): keep the message leased, wait,
+        // try the same turn again. A wake cuts the wait short (e.g. after a login).
+        await this.pause(held.retryInMs, true);
         if (this.stopping) break;
       } else {
         this.setState("idle");
@@ -251,19 +261,51 @@ export class TurnLoop {
           pending: r.pending,
           leases,
           loginFailures: 0,
+          turnFailures: 0,
+          retryInMs: 0,
         };
         this.held = held;
       }
 
       const end = await this.runTurn(held);
-      if (end === "aborted") break;
-      if (end === "needs_login") {
+      if (end.kind === "aborted") break;
+      if (end.kind === "needs_login") {
         held.loginFailures++;
+        const base = this.s.loginRetrySeconds * 1000;
+        held.retryInMs = Math.min(base * 2 ** (held.loginFailures - 1), MAX_LOGIN_RETRY_MS);
         continue;
+      }
+      if (end.kind === "error") {
+        held.turnFailures++;
+        held.lastError = end.note;
+        if (held.turnFailures < this.s.turnAttempts) {
+          held.retryInMs = this.s.turnRetrySeconds * 1000 * 2 ** (held.turnFailures - 1);
+          continue;
+        }
       }
       this.held = null;
       await held.leases.ackAll();
-      if (end === "error") await this.pause(ERROR_PAUSE_MS, false);
+      if (end.kind === "error") await this.giveUp(held, end.note);
+    }
+  }
+
+  /**
+   * Every try on a message failed: it has been acked (retrying forever would block the inbox), so
+   * tell the operator which message was dropped and why rather than losing it silently.
+   */
+  private async giveUp(held: Held, note: string): Promise<void> {
+    const shown = displaySender(this.hive.agent, held.msg);
+    const body =
+      `[hyperhive] ${this.hive.agent} gave up on message #${held.msg.id} from ${shown.from} ` +
+      `after ${held.turnFailures} failed turns. Last error: ${note}`;
+    this.log.error({ id: held.msg.id, attempts: held.turnFailures, note }, "gave up on message");
+    try {
+      await this.hive.send(OPERATOR, truncateBytes(body, MAX_BODY_BYTES));
+    } catch (e) {
+      this.log.error(
+        { err: toWireError(e) },
+        "could not tell the operator about a dropped message",
+      );
     }
   }
 
@@ -293,6 +335,9 @@ export class TurnLoop {
       ...shown,
       pending: held.pending,
       redelivered: held.msg.redelivered,
+      ...(held.lastError === undefined
+        ? {}
+        : { retry: { attempt: held.turnFailures + 1, lastError: held.lastError } }),
     });
 
     const fresh = takeNewSession(this.s.stateDir);
@@ -312,7 +357,7 @@ export class TurnLoop {
 
     if (this.stopping) {
       live({ kind: "turn_end", ok: false, result: "crashed", note: "harness stopping" });
-      return "aborted";
+      return { kind: "aborted" };
     }
 
     const kind = resultKind(inv.outcome, compacted);
@@ -326,9 +371,9 @@ export class TurnLoop {
     });
     if (inv.outcome === "needs_login") {
       this.setState("needs-login", note ?? "Not logged in");
-      return "needs_login";
+      return { kind: "needs_login" };
     }
-    return inv.outcome === "ok" ? "ok" : "error";
+    return inv.outcome === "ok" ? { kind: "ok" } : { kind: "error", note: note ?? "turn failed" };
   }
 
   private endNote(inv: Invocation): string | undefined {
@@ -451,4 +496,12 @@ export class TurnLoop {
       }
     }
   }
+}
+
+/** Cuts text to at most `max` UTF-8 bytes (on a character boundary). */
+function truncateBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text, "utf8") <= max) return text;
+  let out = text.slice(0, max);
+  while (Buffer.byteLength(`${out}…`, "utf8") > max) out = out.slice(0, -1);
+  return `${out}…`;
 }

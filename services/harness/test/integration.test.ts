@@ -318,6 +318,48 @@ describe("harness with real nats, broker, model server and claude", () => {
     await waitUntil(() => obs.statesOf(agent).at(-1) === "idle", { what: "idle again" });
   });
 
+  it("g) a failed turn is retried on the same message; after the last try it is acked and the operator told", async () => {
+    const agent = "gina";
+    await ctl.setScript([
+      { match: "", times: 1, error: { status: 500, type: "api_error", message: "overloaded" } },
+      { match: "", reply: [{ text: "Done on the second try." }] },
+    ]);
+    await startHarness(agent, { HIVE_TURN_RETRY_SECONDS: "0.2", HIVE_TURN_ATTEMPTS: "2" });
+    await waitUntil(() => obs.statesOf(agent).includes("idle"), { what: "idle" });
+    const id = await opSend(agent, "do the thing");
+    await waitUntil(() => obs.ackedIds(agent).includes(id), {
+      timeoutMs: 60_000,
+      what: "ack after the retried turn",
+    });
+    const tries = obs.turnEnds(agent);
+    assert.deepEqual(
+      tries.map((e) => e.kind === "turn_end" && e.ok),
+      [false, true],
+      "one failed turn, then one that worked",
+    );
+    assert.equal(obs.turnStarts(agent).filter((s) => s.message.id === id).length, 2);
+    // The retry's wake prompt says why it is a retry.
+    const retryPrompt = (await ctl.requests()).find((r) =>
+      /retry 2: the previous turn/.test(r.text),
+    );
+    assert.ok(retryPrompt, "the second try's prompt names the failure");
+
+    // Every try fails: after HIVE_TURN_ATTEMPTS the message is acked and the operator told.
+    await ctl.setScript([
+      { match: "", error: { status: 500, type: "api_error", message: "still overloaded" } },
+    ]);
+    const doomed = await opSend(agent, "this will not work");
+    await waitUntil(() => obs.ackedIds(agent).includes(doomed), {
+      timeoutMs: 60_000,
+      what: "ack after the last failed try",
+    });
+    assert.equal(obs.turnStarts(agent).filter((s) => s.message.id === doomed).length, 2);
+    const inbox = await request(nc, subjects.op.inbox, rpcs.opInbox, {});
+    const notice = inbox.messages.find((m) => m.from === agent && m.body.includes(`#${doomed}`));
+    assert.ok(notice, "the operator was told which message was dropped");
+    assert.match(notice.body, /gave up .* after 2 failed turns/);
+  });
+
   it("d) a body over 4 KiB is refused by the broker and claude sees the tool error", async () => {
     const agent = "dave";
     const big = "x".repeat(5000);
