@@ -11,6 +11,8 @@ import {
   InboxListResponse,
   RecvRequest,
   RecvResponse,
+  ReleaseRequest,
+  ReleaseResponse,
   SendRequest,
   SendResponse,
 } from "./schemas/broker.js";
@@ -40,6 +42,7 @@ export const rpcs = {
   recv: rpc(RecvRequest, RecvResponse),
   ack: rpc(AckRequest, AckResponse),
   extend: rpc(ExtendRequest, ExtendResponse),
+  release: rpc(ReleaseRequest, ReleaseResponse),
   opInbox: rpc(InboxListRequest, InboxListResponse),
   opAgents: rpc(AgentsListRequest, AgentsListResponse),
   opAgentLifecycle: rpc(AgentLifecycleRequest, AgentLifecycleResponse),

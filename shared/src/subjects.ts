@@ -22,6 +22,7 @@ export const subjects = {
     recv: (agent: AgentName) => `hive.agent.${agent}.recv`,
     ack: (agent: AgentName) => `hive.agent.${agent}.ack`,
     extend: (agent: AgentName) => `hive.agent.${agent}.extend`,
+    release: (agent: AgentName) => `hive.agent.${agent}.release`,
   },
   /** Wildcards the broker subscribes to; the second token is the caller. */
   agentWildcard: {
@@ -29,6 +30,7 @@ export const subjects = {
     recv: "hive.agent.*.recv",
     ack: "hive.agent.*.ack",
     extend: "hive.agent.*.extend",
+    release: "hive.agent.*.release",
   },
 
   /** Operator actions: only the web and CLI users may publish here. */

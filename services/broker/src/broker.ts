@@ -21,6 +21,8 @@ import {
   publishEvent,
   RecvRequest,
   RecvResponse,
+  ReleaseRequest,
+  ReleaseResponse,
   type RpcSpec,
   SendRequest,
   SendResponse,
@@ -71,6 +73,7 @@ const specs = {
   recv: strict(RecvRequest, RecvResponse),
   ack: strict(AckRequest, AckResponse),
   extend: strict(ExtendRequest, ExtendResponse),
+  release: strict(ReleaseRequest, ReleaseResponse),
   opInbox: strict(InboxListRequest, InboxListResponse),
 };
 
@@ -133,6 +136,13 @@ export class Broker {
           w.extend,
           specs.extend,
           (req, msg) => this.#extend(caller(msg.subject), req),
+          { log },
+        ),
+        serve(
+          this.#nc,
+          w.release,
+          specs.release,
+          (_req, msg) => this.#release(caller(msg.subject)),
           { log },
         ),
         serve(this.#nc, subjects.op.inbox, specs.opInbox, (req) => this.#opInbox(req), { log }),
@@ -234,6 +244,15 @@ export class Broker {
     );
     if (extended.length > 0) this.#wake(agent);
     return { extended };
+  }
+
+  #release(agent: string): ReleaseResponse {
+    const released = this.#store.releaseAll(agent, this.#clock.now());
+    if (released.length > 0) {
+      this.#log.info({ agent, released }, "released the leases of a previous incarnation");
+      this.#wake(agent);
+    }
+    return { released };
   }
 
   #opInbox(req: InboxListRequest): InboxListResponse {

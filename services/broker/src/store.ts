@@ -74,6 +74,7 @@ export class MessageStore {
   readonly #get;
   readonly #ackRow;
   readonly #extendRow;
+  readonly #releaseAll;
   readonly #earliestLease;
   readonly #listFor;
   readonly #listForBefore;
@@ -112,6 +113,11 @@ export class MessageStore {
     this.#extendRow = db.prepare<[number, number, string, number]>(
       `UPDATE messages SET lease_until = ?
         WHERE id = ? AND recipient = ? AND acked_at IS NULL AND lease_until > ?`,
+    );
+    this.#releaseAll = db.prepare<[number, string, number], { id: number }>(
+      `UPDATE messages SET lease_until = ?
+        WHERE recipient = ? AND acked_at IS NULL AND lease_until > ?
+        RETURNING id`,
     );
     this.#earliestLease = db.prepare<[string, number], { t: number | null }>(
       `SELECT min(lease_until) AS t FROM messages
@@ -190,6 +196,14 @@ export class MessageStore {
     leaseUntil: number,
   ): { message: InboxMessage; pending: number } | null {
     return this.#leaseTx.immediate(agent, now, leaseUntil);
+  }
+
+  /** Ends every live lease on `agent`'s messages (they become deliverable now); returns their ids. */
+  releaseAll(agent: string, now: number): number[] {
+    return this.#releaseAll
+      .all(now, agent, now)
+      .map((r) => r.id)
+      .sort((a, b) => a - b);
   }
 
   /** Deliverable (unacked, not currently leased) messages for `agent`. */

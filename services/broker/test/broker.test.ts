@@ -212,6 +212,36 @@ describe("broker over a real nats-server and sqlite", () => {
     assert.equal((await recv(h, "carol", { wait_seconds: 0 })).message?.delivery, 1);
   });
 
+  it("release hands a dead incarnation's leases back at once, redelivered, and only the caller's", async () => {
+    const a = await send(h, "alice", "bob", "in flight when bob died");
+    const done = await send(h, "alice", "bob", "acked before");
+    const c = await send(h, "alice", "carol", "carol's, leased");
+    assert.equal((await recv(h, "bob", { wait_seconds: 0, lease_seconds: 600 })).message?.id, a.id);
+    assert.equal(
+      (await recv(h, "bob", { wait_seconds: 0, lease_seconds: 600 })).message?.id,
+      done.id,
+    );
+    await ack(h, "bob", done.id);
+    assert.equal(
+      (await recv(h, "carol", { wait_seconds: 0, lease_seconds: 600 })).message?.id,
+      c.id,
+    );
+
+    // A new bob parks a recv, then releases: the parked recv gets the message at once.
+    const parked = recv(h, "bob", { wait_seconds: 30 });
+    await waitUntil(() => h.broker.waiting("bob") === 1, { what: "recv to park" });
+    const rel = await request(h.nc, subjects.agent.release("bob"), rpcs.release, {});
+    assert.deepEqual(rel.released, [a.id]);
+    const again = await withTimeout(parked, 2000, "redelivery after release");
+    assert.equal(again.message?.id, a.id);
+    assert.equal(again.message?.redelivered, true);
+    assert.equal(again.message?.delivery, 2);
+    // carol's lease is untouched; another restart would hand back bob's new lease again.
+    assert.deepEqual(await recv(h, "carol", { wait_seconds: 0 }), { message: null, pending: 0 });
+    const rel2 = await request(h.nc, subjects.agent.release("bob"), rpcs.release, {});
+    assert.deepEqual(rel2.released, [a.id]);
+  });
+
   it("ack is idempotent and refuses someone else's message", async () => {
     const sent = await send(h, "alice", "bob", "ack me");
     await recv(h, "bob", { wait_seconds: 0 });

@@ -74,6 +74,14 @@ describe("malformed requests get bad_request and change nothing", () => {
       },
     },
     {
+      subject: subjects.agent.release("bob"),
+      bad: {
+        "not JSON": "release",
+        "not an object": [leasedId],
+        "unknown field": { ids: [leasedId] },
+      },
+    },
+    {
       subject: subjects.op.inbox,
       bad: {
         "not JSON": "inbox",
@@ -107,6 +115,7 @@ describe("malformed requests get bad_request and change nothing", () => {
       recv: { wait_seconds: 0 },
       ack: { id: leasedId },
       extend: { ids: [leasedId], lease_seconds: 30 },
+      release: {},
     };
     for (const token of ["Bob", "operator", "system", "waytoolongname", "b_b", "9lives"]) {
       for (const [verb, payload] of Object.entries(good)) {

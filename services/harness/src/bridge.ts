@@ -78,6 +78,11 @@ export class NatsBridge {
     return r.extended;
   }
 
+  async release(): Promise<number[]> {
+    const r = await request(this.nc, subjects.agent.release(this.agent), rpcs.release, {});
+    return r.released;
+  }
+
   publishState(state: AgentState, since: number, note?: string): void {
     publishEvent(this.nc, subjects.events.agentState(this.agent), AgentStateEvent, {
       agent: this.agent,

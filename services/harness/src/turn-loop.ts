@@ -26,6 +26,8 @@ export interface Hive {
   recv(waitSeconds: number, leaseSeconds: number): Promise<RecvResponse>;
   ack(id: number): Promise<boolean>;
   extend(ids: number[], leaseSeconds: number): Promise<number[]>;
+  /** Ends the leases a previous incarnation of this agent still holds. */
+  release(): Promise<number[]>;
   publishState(state: AgentState, since: number, note?: string): void;
   publishLive(ev: LiveEventBody): void;
   publishStats(stats: TurnStats): void;
@@ -227,6 +229,14 @@ export class TurnLoop {
   }
 
   private async main(): Promise<void> {
+    // A harness that died mid-turn (or while its recv was in flight) left leases behind: this
+    // is the only harness of this agent, so hand them back now rather than after they expire.
+    try {
+      const released = await this.hive.release();
+      if (released.length > 0) this.log.info({ released }, "released a previous run's leases");
+    } catch (e) {
+      this.log.warn({ err: toWireError(e) }, "could not release old leases; they will expire");
+    }
     let failures = 0;
     while (!this.stopping) {
       let held = this.held;
@@ -284,14 +294,16 @@ export class TurnLoop {
         }
       }
       this.held = null;
-      await held.leases.ackAll();
+      // The notice is durable before the message is let go of: a crash in between means one
+      // more try and maybe a second notice, never a silent drop.
       if (end.kind === "error") await this.giveUp(held, end.note);
+      await held.leases.ackAll();
     }
   }
 
   /**
-   * Every try on a message failed: it has been acked (retrying forever would block the inbox), so
-   * tell the operator which message was dropped and why rather than losing it silently.
+   * Every try on a message failed: it is about to be acked (retrying forever would block the
+   * inbox), so tell the operator which message is dropped and why rather than losing it silently.
    */
   private async giveUp(held: Held, note: string): Promise<void> {
     const shown = displaySender(this.hive.agent, held.msg);

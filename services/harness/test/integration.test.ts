@@ -213,14 +213,16 @@ describe("harness with real nats, broker, model server and claude", () => {
     assert.equal(existsSync(join(t.path, agent, "run", "hive.sock")), false);
   });
 
-  it("b) kill -9 mid-turn -> the message comes again marked redelivered, then is acked", async () => {
+  it("b) kill -9 mid-turn -> the restarted harness gets the message again, redelivered, and acks it", async () => {
     const agent = "bob";
     await ctl.setScript([
       { match: "hold me", hold: true, times: 1, reply: [{ text: "never seen" }] },
       { match: "", reply: [{ text: "Finished on the second try." }] },
     ]);
     await ctl.clearRequests();
-    const h1 = await startHarness(agent, {}, true);
+    // A 10-minute lease: the redelivery within 30 s below comes from the new harness releasing
+    // its dead predecessor's lease at start-up, not from the lease running out.
+    const h1 = await startHarness(agent, { HIVE_LEASE_SECONDS: "600" }, true);
     await waitUntil(() => obs.statesOf(agent).includes("idle"), { what: "idle" });
     const id = await opSend(agent, "hold me");
     await waitUntil(

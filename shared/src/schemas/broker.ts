@@ -101,6 +101,20 @@ export const ExtendResponse = z.object({
 });
 export type ExtendResponse = z.infer<typeof ExtendResponse>;
 
+/**
+ * `hive.agent.<name>.release` request: the caller is a new incarnation of the agent (its harness
+ * just started), so every lease still held under its name belongs to a dead one: end them now
+ * instead of waiting for them to expire. One harness runs per agent (c0re sees to it).
+ */
+export const ReleaseRequest = z.object({});
+export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
+
+export const ReleaseResponse = z.object({
+  /** Ids whose lease was ended; they are deliverable again (and will say `redelivered`). */
+  released: z.array(MessageId),
+});
+export type ReleaseResponse = z.infer<typeof ReleaseResponse>;
+
 /** A stored message as shown in history and the operator's inbox. */
 export const StoredMessage = z.object({
   id: MessageId,
