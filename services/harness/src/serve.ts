@@ -55,7 +55,7 @@ export async function serveMain(harnessMain: string): Promise<void> {
       });
       const socket = new SocketServer({
         path: cfg.socketPath,
-        handler: (req) => loop.handleSocket(req),
+        handler: (req, signal) => loop.handleSocket(req, signal),
         log,
       });
       await socket.start();

@@ -13,8 +13,11 @@ import {
 /** Longest request line accepted; a longer one is refused and the connection closed. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
-/** Answers one validated request; a thrown error becomes an `ok: false` line. */
-export type SocketHandler = (req: SocketRequest) => Promise<unknown>;
+/**
+ * Answers one validated request; a thrown error becomes an `ok: false` line. `signal` aborts
+ * when the requesting connection closes (nobody will read the answer).
+ */
+export type SocketHandler = (req: SocketRequest, signal?: AbortSignal) => Promise<unknown>;
 
 function idOf(raw: unknown): number | null {
   if (typeof raw === "object" && raw !== null && "id" in raw) {
@@ -28,7 +31,11 @@ function idOf(raw: unknown): number | null {
  * Turns one request line into its response line. Exported for tests: malformed JSON or a request
  * that fails its schema gives a typed `bad_request` error (with the request's id when it had one).
  */
-export async function answerLine(line: string, handler: SocketHandler): Promise<SocketResponse> {
+export async function answerLine(
+  line: string,
+  handler: SocketHandler,
+  signal?: AbortSignal,
+): Promise<SocketResponse> {
   let raw: unknown;
   try {
     raw = JSON.parse(line);
@@ -45,7 +52,7 @@ export async function answerLine(line: string, handler: SocketHandler): Promise<
     return { id, ok: false, error: toWireError(parsed.error) };
   }
   try {
-    return { id: parsed.data.id, ok: true, result: await handler(parsed.data) };
+    return { id: parsed.data.id, ok: true, result: await handler(parsed.data, signal) };
   } catch (e) {
     return { id: parsed.data.id, ok: false, error: toWireError(e) };
   }
@@ -87,6 +94,7 @@ export class SocketServer {
   private onConnection(c: Socket): void {
     this.conns.add(c);
     c.setEncoding("utf8");
+    const gone = new AbortController();
     let buf = "";
     c.on("data", (chunk: string) => {
       buf += chunk;
@@ -95,7 +103,7 @@ export class SocketServer {
         if (nl < 0) break;
         const line = buf.slice(0, nl).trim();
         buf = buf.slice(nl + 1);
-        if (line.length > 0) this.answer(c, line);
+        if (line.length > 0) this.answer(c, line, gone.signal);
       }
       if (Buffer.byteLength(buf) > MAX_LINE_BYTES) {
         this.write(c, {
@@ -107,11 +115,14 @@ export class SocketServer {
       }
     });
     c.on("error", (e) => this.log?.debug({ err: e }, "socket connection error"));
-    c.on("close", () => this.conns.delete(c));
+    c.on("close", () => {
+      this.conns.delete(c);
+      gone.abort();
+    });
   }
 
-  private answer(c: Socket, line: string): void {
-    answerLine(line, this.handler).then(
+  private answer(c: Socket, line: string, signal: AbortSignal): void {
+    answerLine(line, this.handler, signal).then(
       (res) => this.write(c, res),
       (e: unknown) => this.log?.error({ err: e }, "socket handler failed"),
     );

@@ -152,6 +152,8 @@ export class TurnLoop {
 
   private state: AgentState | undefined;
   private held: Held | null = null;
+  /** The claude turn running now: a fresh object per turn, even on retries of one message. */
+  private turn: { leases: LeaseSet } | undefined;
   private run: ClaudeRun | undefined;
   private turnCount = 0;
   private stopping = false;
@@ -277,7 +279,10 @@ export class TurnLoop {
         this.held = held;
       }
 
-      const end = await this.runTurn(held);
+      this.turn = { leases: held.leases };
+      const end = await this.runTurn(held).finally(() => {
+        this.turn = undefined;
+      });
       if (end.kind === "aborted") break;
       if (end.kind === "needs_login") {
         held.loginFailures++;
@@ -473,20 +478,31 @@ export class TurnLoop {
   }
 
   /** Answers one command from the unix socket. */
-  async handleSocket(req: SocketRequest): Promise<unknown> {
+  async handleSocket(req: SocketRequest, signal?: AbortSignal): Promise<unknown> {
     switch (req.cmd) {
       case "send":
         return this.hive.send(req.to, req.body, req.in_reply_to);
       case "recv": {
+        // The turn that asked: mail leased for it belongs to that turn and no other.
+        const turn = this.turn;
         const r = await this.hive.recv(
           req.wait_seconds ?? DEFAULT_RECV_WAIT_SECONDS,
           this.s.leaseSeconds,
         );
         const m = r.message;
         if (m) {
-          // Mid-turn mail is acked with the turn that read it; outside a turn, once handed out.
-          if (this.held) this.held.leases.add(m.id);
-          else await this.hive.ack(m.id);
+          if (signal?.aborted || turn !== this.turn) {
+            // Its caller or its turn is gone (claude died mid-call), so nobody reads it. Acking
+            // it (or acking it with a later turn) would lose it: leave the lease to run out and
+            // the message comes again, marked redelivered.
+            this.log.warn({ id: m.id }, "recv answered after its caller left; it will come again");
+          } else if (turn) {
+            // Mid-turn mail is acked with the turn that read it.
+            turn.leases.add(m.id);
+          } else {
+            // Outside a turn, once handed out.
+            await this.hive.ack(m.id);
+          }
         }
         return {
           message: m

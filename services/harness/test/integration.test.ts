@@ -35,6 +35,9 @@ class Observer {
   stats: TurnStats[] = [];
   acks: { agent: string; id: number }[] = [];
   extends: { agent: string; ids: number[] }[] = [];
+  recvs: { agent: string; wait_seconds?: number }[] = [];
+  /** Ids of the messages in every reply seen on `_INBOX.>` (e.g. what a recv handed out). */
+  repliedIds: number[] = [];
 
   constructor(nc: NatsConnection) {
     const on = (subject: string, f: (subject: string, data: unknown) => void) => {
@@ -52,6 +55,13 @@ class Observer {
     on(subjects.agentWildcard.extend, (s, d) =>
       this.extends.push({ agent: s.split(".")[2]!, ids: (d as { ids: number[] }).ids }),
     );
+    on(subjects.agentWildcard.recv, (s, d) =>
+      this.recvs.push({ agent: s.split(".")[2]!, ...(d as { wait_seconds?: number }) }),
+    );
+    on("_INBOX.>", (_, d) => {
+      const id = (d as { message?: { id?: unknown } } | null)?.message?.id;
+      if (typeof id === "number") this.repliedIds.push(id);
+    });
   }
 
   liveOf(agent: string): LiveEvent[] {
@@ -462,6 +472,67 @@ describe("harness with real nats, broker, model server and claude", () => {
           e.event.subtype === "compact_boundary",
       );
     assert.equal(streams.length, 1, "exactly one compaction");
+  });
+
+  it("h) mail an MCP recv leases after its turn is over is not acked with a later turn: it comes again", async () => {
+    const agent = "hank";
+    await ctl.setScript([
+      // First try: claude parks in a long recv; the test kills claude while it waits.
+      {
+        match: "park here",
+        times: 1,
+        reply: [
+          { tool_use: { name: "mcp__hyperhive__recv", input: { wait_seconds: 120 } } },
+          { text: "never seen" },
+        ],
+      },
+      // The retry of the same message is held open, so the harness is mid-turn, not recv'ing.
+      { match: "park here", times: 1, hold: true, reply: [{ text: "retried" }] },
+      { match: "", reply: [{ text: "ok" }] },
+    ]);
+    await ctl.clearRequests();
+    const h = await startHarness(agent, {
+      HIVE_TURN_RETRY_SECONDS: "0.2",
+      HIVE_TURN_ATTEMPTS: "3",
+    });
+    await waitUntil(() => obs.statesOf(agent).includes("idle"), { what: "idle" });
+    const id = await opSend(agent, "park here");
+    await waitUntil(() => obs.recvs.some((r) => r.agent === agent && r.wait_seconds === 120), {
+      timeoutMs: 30_000,
+      what: "the MCP recv long-poll",
+    });
+    // claude dies mid-tool-call; the harness's recv for it is still waiting at the broker.
+    const { stdout } = await run("pgrep", ["-P", String(h.child.pid)]);
+    for (const pid of stdout.split("\n").filter((x) => x.trim() !== "")) {
+      process.kill(Number(pid), "SIGKILL");
+    }
+    await waitUntil(
+      async () =>
+        (await ctl.requests()).some((r) => r.kind === "reply" && /retry 2: /.test(r.text)),
+      { timeoutMs: 30_000, what: "the held retry" },
+    );
+    const late = await opSend(agent, "late mail");
+    // The dead turn's recv is the only one waiting, so it leases the late mail.
+    await waitUntil(() => obs.repliedIds.includes(late), { what: "the stale recv's answer" });
+    assert.equal(await ctl.release(), 1);
+    await waitUntil(() => obs.ackedIds(agent).includes(id), {
+      timeoutMs: 30_000,
+      what: "ack of the retried message",
+    });
+    const lateTurn = await waitUntil(
+      () => obs.turnStarts(agent).find((s) => s.message.id === late),
+      { timeoutMs: 30_000, what: "a turn on the late mail" },
+    );
+    assert.equal(lateTurn.message.redelivered, true);
+    await waitUntil(() => obs.ackedIds(agent).includes(late), {
+      timeoutMs: 30_000,
+      what: "ack of the late mail after its own turn",
+    });
+    assert.ok(
+      obs.turnEnds(agent).some((e) => e.turn_id === lateTurn.turn_id),
+      "the late mail's own turn ended",
+    );
+    assert.equal(obs.acks.filter((a) => a.agent === agent && a.id === late).length, 1);
   });
 
   it("wake CLI fails with exit 1 when no harness listens", async () => {
