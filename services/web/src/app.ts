@@ -204,22 +204,32 @@ export function buildApp(opts: WebAppOptions): FastifyInstance {
   );
 
   // ---- live events (SSE)
-  /** Forwards valid events from one subscription; stops when the subscription does. */
+  /**
+   * Forwards valid events from one subscription; stops when the subscription does. A failed
+   * subscription (a NATS permissions violation) ends the stream: it would otherwise look live
+   * while nothing can arrive, and the rejection would be unhandled.
+   */
   const pump = <T extends z.ZodType>(
+    stream: SseStream,
     sub: Subscription,
     schema: T,
     accept: (ev: z.infer<T>, msg: Msg) => boolean,
     forward: (ev: z.infer<T>) => void,
   ) => {
     void (async () => {
-      for await (const m of sub) {
-        const ev = parseEvent(schema, m, log);
-        if (ev === null) continue;
-        if (!accept(ev, m)) {
-          log.warn({ subject: m.subject }, "dropped event whose subject does not match its body");
-          continue;
+      try {
+        for await (const m of sub) {
+          const ev = parseEvent(schema, m, log);
+          if (ev === null) continue;
+          if (!accept(ev, m)) {
+            log.warn({ subject: m.subject }, "dropped event whose subject does not match its body");
+            continue;
+          }
+          forward(ev);
         }
-        forward(ev);
+      } catch (e) {
+        log.warn({ err: e, subject: sub.getSubject() }, "subscription failed; ending the stream");
+        stream.end();
       }
     })();
   };
@@ -241,9 +251,9 @@ export function buildApp(opts: WebAppOptions): FastifyInstance {
     const inbox = nc.subscribe(subjects.inbox(OPERATOR));
     closeWith(stream, [state, lifecycle, inbox]);
     const agentMatches = (ev: { agent: string }, m: Msg) => subjectToken(m.subject, 3) === ev.agent;
-    pump(state, AgentStateEvent, agentMatches, forward("state"));
-    pump(lifecycle, AgentLifecycleEvent, agentMatches, forward("lifecycle"));
-    pump(inbox, InboxAnnouncement, (ev) => ev.to === OPERATOR, forward("inbox"));
+    pump(stream, state, AgentStateEvent, agentMatches, forward("state"));
+    pump(stream, lifecycle, AgentLifecycleEvent, agentMatches, forward("lifecycle"));
+    pump(stream, inbox, InboxAnnouncement, (ev) => ev.to === OPERATOR, forward("inbox"));
 
     try {
       await nc.flush();
@@ -278,6 +288,7 @@ export function buildApp(opts: WebAppOptions): FastifyInstance {
       const sub = nc.subscribe(subjects.live(name));
       closeWith(stream, [sub]);
       pump(
+        stream,
         sub,
         LiveEvent,
         (ev) => ev.agent === name,

@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import {
   AgentLifecycleEvent,
   AgentStateEvent,
+  createLogger,
   InboxAnnouncement,
   LiveEvent,
   publishEvent,
@@ -11,8 +12,10 @@ import {
   serve,
   subjects,
 } from "@hyperhive/shared";
-import { waitUntil } from "@hyperhive/shared/testing";
-import { agentInfo, type Harness, SseClient, startHarness, stored } from "./helpers.js";
+import { startNatsServer, waitUntil } from "@hyperhive/shared/testing";
+import { connect } from "@nats-io/transport-node";
+import { buildApp } from "../src/app.js";
+import { agentInfo, type Harness, SseClient, startHarness, stored, TOKEN } from "./helpers.js";
 
 const base = (seq: number) => ({ agent: "alice", turn_id: "alice-1-1", seq, at: Date.now() });
 
@@ -213,5 +216,41 @@ describe("SSE streams", () => {
     await events.waitEnd();
     assert.equal(other.app.sseHub.size, 0);
     await other.stop();
+  });
+});
+
+describe("SSE when a subscription fails", () => {
+  it("ends the stream (no unhandled rejection, no stream left open) on a permissions violation", async () => {
+    // The web's NATS user may not subscribe to hive.live.>: the subscription fails on the server.
+    const server = await startNatsServer({
+      extraConfig: `authorization { users = [ { user: web, password: pw, permissions: {
+        publish: { allow: [">"] },
+        subscribe: { allow: ["_INBOX.>", "hive.events.>", "hive.inbox.operator"] } } } ] }`,
+    });
+    const nc = await connect({ servers: server.url, user: "web", pass: "pw" });
+    const rejections: unknown[] = [];
+    const onRejection = (e: unknown) => rejections.push(e);
+    process.on("unhandledRejection", onRejection);
+    const app = buildApp({
+      nc,
+      token: TOKEN,
+      log: createLogger("web-test", { level: process.env.HIVE_LOG_LEVEL ?? "silent" }),
+      heartbeatMs: 50,
+    });
+    try {
+      await app.listen({ host: "127.0.0.1", port: 0 });
+      const addr = app.server.address();
+      assert.ok(typeof addr === "object" && addr !== null);
+      const sse = await SseClient.open(`http://127.0.0.1:${addr.port}/api/agents/alice/live`);
+      assert.equal(sse.status, 200);
+      await sse.waitEnd();
+      assert.equal(app.sseHub.size, 0);
+      assert.deepEqual(rejections, []);
+    } finally {
+      process.off("unhandledRejection", onRejection);
+      await app.close();
+      await nc.close();
+      await server.stop();
+    }
   });
 });
