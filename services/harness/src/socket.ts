@@ -106,12 +106,17 @@ export class SocketServer {
         if (line.length > 0) this.answer(c, line, gone.signal);
       }
       if (Buffer.byteLength(buf) > MAX_LINE_BYTES) {
-        this.write(c, {
+        const res: SocketResponse = {
           id: null,
           ok: false,
           error: { code: ErrorCode.BadRequest, message: "line too long", retryable: false },
-        });
-        c.end();
+        };
+        // Stop reading and close both ways once the error is out: end() alone leaves a client
+        // that keeps writing half-open, its bytes piling up in `buf`.
+        buf = "";
+        c.removeAllListeners("data");
+        c.pause();
+        c.end(`${JSON.stringify(res)}\n`, () => c.destroy());
       }
     });
     c.on("error", (e) => this.log?.debug({ err: e }, "socket connection error"));

@@ -3,8 +3,8 @@ import { createConnection, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ErrorCode, HiveError, type SocketRequest } from "@hyperhive/shared";
-import { tempDir } from "@hyperhive/shared/testing";
-import { answerLine, SocketServer, socketRequest } from "../src/socket.js";
+import { tempDir, waitUntil } from "@hyperhive/shared/testing";
+import { answerLine, MAX_LINE_BYTES, SocketServer, socketRequest } from "../src/socket.js";
 
 /** A raw line client: write lines, read reply lines in order. */
 class LineClient {
@@ -99,6 +99,30 @@ describe("socket protocol", () => {
     assert.deepEqual(await c.next(), { id: 5, ok: true, result: { message: null, pending: 0 } });
     assert.equal(c.closed, false);
     c.sock.destroy();
+  });
+
+  it("a line that never ends is refused and the connection closed, even if the client keeps writing", async () => {
+    // allowHalfOpen: a client that ignores the server's end and keeps sending.
+    const sock = await new Promise<Socket>((res, rej) => {
+      const s = createConnection({ path, allowHalfOpen: true }, () => res(s));
+      s.once("error", rej);
+    });
+    sock.on("error", () => {});
+    const c = new LineClient(sock);
+    const chunk = "x".repeat(64 * 1024);
+    for (let n = 0; n <= MAX_LINE_BYTES; n += chunk.length) sock.write(chunk);
+    const r = await c.next();
+    assert.equal((r.error as { code: string }).code, ErrorCode.BadRequest);
+    assert.match((r.error as { message: string }).message, /too long/);
+    const more = setInterval(() => {
+      if (!sock.destroyed && sock.writable) sock.write(chunk);
+    }, 10);
+    try {
+      await waitUntil(() => c.closed, { timeoutMs: 5000, what: "the server to close the socket" });
+    } finally {
+      clearInterval(more);
+      sock.destroy();
+    }
   });
 
   it("a handler's HiveError comes back typed", async () => {
