@@ -8,11 +8,19 @@ import {
   type StoredMessage,
   subjects,
 } from "@hyperhive/shared";
-import { readRuntime } from "./runtime.js";
+import { CliError, readRuntime } from "./runtime.js";
 
 async function withHive<T>(root: string, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
   const rt = readRuntime(root);
-  const nc = await connectNats({ url: rt.nats_url, name: "hive-cli" });
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats({ url: rt.nats_url, name: "hive-cli" });
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new CliError(
+      `cannot reach the hive's NATS at ${rt.nats_url} (${why}); is its hive up (pid ${rt.pid}) still running?`,
+    );
+  }
   try {
     return await fn(nc);
   } finally {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -110,6 +110,26 @@ describe("hive CLI without a running hive", () => {
       const bad = await hive(["frobnicate", "--root", tmp.path], env);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /unknown command: frobnicate/);
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it("a hive.json whose NATS does not answer gives one clear line, not a stack trace", async () => {
+    const tmp = tempDir("hive-cli-nonats-");
+    try {
+      const runtime: HiveRuntime = {
+        pid: process.pid, // alive, so the file is not taken for stale
+        nats_url: "nats://127.0.0.1:1",
+        web_url: "http://127.0.0.1:1",
+        token: "x".repeat(32),
+        started_at: Date.now(),
+      };
+      writeFileSync(hivePaths(tmp.path).runtimeFile, JSON.stringify(runtime));
+      const r = await hive(["agents", "--root", tmp.path], cleanEnv(tmp.path));
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^hive: cannot reach the hive's NATS at nats:\/\/127\.0\.0\.1:1 /);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
     } finally {
       tmp.remove();
     }
