@@ -14,6 +14,12 @@ import {
 export const MAX_LINE_BYTES = 1024 * 1024;
 
 /**
+ * Connections served at once; more are dropped. The MCP server and `wake` each hold one per
+ * call, so this only bounds a runaway or hostile process in the container.
+ */
+export const MAX_CONNECTIONS = 64;
+
+/**
  * Answers one validated request; a thrown error becomes an `ok: false` line. `signal` aborts
  * when the requesting connection closes (nobody will read the answer).
  */
@@ -81,6 +87,8 @@ export class SocketServer {
   async start(): Promise<void> {
     if (existsSync(this.path)) rmSync(this.path, { force: true });
     const server = createServer((c) => this.onConnection(c));
+    server.maxConnections = MAX_CONNECTIONS;
+    server.on("drop", () => this.log?.warn({ max: MAX_CONNECTIONS }, "socket connection dropped"));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ErrorCode, HiveError, type SocketRequest } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
-import { answerLine, MAX_LINE_BYTES, SocketServer, socketRequest } from "../src/socket.js";
+import {
+  answerLine,
+  MAX_CONNECTIONS,
+  MAX_LINE_BYTES,
+  SocketServer,
+  socketRequest,
+} from "../src/socket.js";
 
 /** A raw line client: write lines, read reply lines in order. */
 class LineClient {
@@ -123,6 +129,40 @@ describe("socket protocol", () => {
       clearInterval(more);
       sock.destroy();
     }
+  });
+
+  it("connections beyond the limit are dropped; the ones held stay served", async () => {
+    const held: LineClient[] = [];
+    for (let i = 0; i < MAX_CONNECTIONS; i++) held.push(await LineClient.connect(path));
+    try {
+      const extra = await LineClient.connect(path);
+      await waitUntil(() => extra.closed, {
+        timeoutMs: 5000,
+        what: "the extra connection dropped",
+      });
+      const first = held[0]!;
+      first.write(JSON.stringify({ id: 9, cmd: "recv", wait_seconds: 0 }));
+      assert.deepEqual(await first.next(), {
+        id: 9,
+        ok: true,
+        result: { message: null, pending: 0 },
+      });
+    } finally {
+      for (const c of held) c.sock.destroy();
+    }
+    await waitUntil(
+      async () => {
+        const c = await LineClient.connect(path);
+        c.write(JSON.stringify({ id: 10, cmd: "recv", wait_seconds: 0 }));
+        const ok = await c.next().then(
+          () => true,
+          () => false,
+        );
+        c.sock.destroy();
+        return ok;
+      },
+      { timeoutMs: 5000, what: "a new connection served once the others closed" },
+    );
   });
 
   it("a handler's HiveError comes back typed", async () => {
