@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { UNAUTHORIZED_BODY } from "./errors.js";
-import { unauthorizedPage } from "./pages.js";
+import { CROSS_ORIGIN_BODY, CROSS_ORIGIN_MESSAGE, UNAUTHORIZED_BODY } from "./errors.js";
+import { errorPage, unauthorizedPage } from "./pages.js";
 
 /** Name of the HttpOnly cookie that carries the operator token after a `?token=` page load. */
 export const TOKEN_COOKIE = "hive_token";
@@ -40,6 +40,28 @@ function bearer(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
+/** Methods that change nothing: a cross-site one can at most be a navigation. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * True when a browser says the request comes from another origin. SameSite=Strict is not enough
+ * on its own: every port of 127.0.0.1 is the same *site*, so a page served by any other local
+ * server would still get the cookie sent along. A request without these headers is not from a
+ * browser page (or from a same-origin page of an old browser).
+ */
+function crossOrigin(req: FastifyRequest): boolean {
+  const site = req.headers["sec-fetch-site"];
+  // The browser's own verdict, when it gives one (secure contexts, loopback included).
+  if (site !== undefined) return site !== "same-origin" && site !== "none";
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true; // "null" (sandboxed frames, file:) or garbage
+  }
+}
+
 /** True for paths answered with JSON (errors included); everything else is an HTML page. */
 export function isApiPath(url: string): boolean {
   return url === "/api" || url.startsWith("/api/") || url.startsWith("/api?");
@@ -50,7 +72,8 @@ export function isApiPath(url: string): boolean {
  * 1. `Authorization: Bearer <token>`;
  * 2. `?token=<token>` on a page load (GET, not /api): sets the cookie and redirects to the same
  *    URL without the token, so it does not stay in the address bar or history;
- * 3. the cookie.
+ * 3. the cookie, on a request that changes something only from the dashboard's own origin
+ *    (`Sec-Fetch-Site`, `Origin`): a cross-origin one gets 403.
  * Anything else gets 401 and nothing more: a JSON error for /api, a bare page otherwise.
  */
 export function makeAuthHook(token: string) {
@@ -77,7 +100,14 @@ export function makeAuthHook(token: string) {
         .redirect(clean, 303);
       return reply;
     }
-    if (tokenMatches(token, readCookie(req.headers.cookie, TOKEN_COOKIE))) return;
+    if (tokenMatches(token, readCookie(req.headers.cookie, TOKEN_COOKIE))) {
+      // The cookie rides along on requests the operator did not make (CSRF): a bearer cannot.
+      if (SAFE_METHODS.has(req.method) || !crossOrigin(req)) return;
+      reply.code(403).header("cache-control", "no-store");
+      if (isApiPath(url.pathname)) reply.send(CROSS_ORIGIN_BODY);
+      else reply.type("text/html; charset=utf-8").send(errorPage(403, CROSS_ORIGIN_MESSAGE));
+      return reply;
+    }
 
     reply.code(401).header("cache-control", "no-store");
     if (isApiPath(url.pathname)) {

@@ -74,3 +74,11 @@ export const UNAUTHORIZED_BODY: HttpErrorBody = {
     retryable: false,
   },
 };
+
+/** Why a cookie-authenticated request from another origin is refused. */
+export const CROSS_ORIGIN_MESSAGE = "cross-origin request refused";
+
+/** The 403 body for a cookie-authenticated request from another origin (CSRF). */
+export const CROSS_ORIGIN_BODY: HttpErrorBody = {
+  error: { code: ErrorCode.Forbidden, message: CROSS_ORIGIN_MESSAGE, retryable: false },
+};

@@ -147,6 +147,52 @@ describe("operator token", () => {
     assert.equal(tokenMatches("abc", undefined), false);
   });
 
+  it("refuses a cookie-authenticated POST from another origin (CSRF), even one on the same site", async () => {
+    const jar = `hive_token=${encodeURIComponent(TOKEN)}`;
+    const post = (
+      headers: Record<string, string>,
+      body = JSON.stringify({ to: "alice", body: "hi" }),
+    ) =>
+      fetch(`${h.url}/api/send`, {
+        method: "POST",
+        headers: { cookie: jar, "content-type": "application/json", ...headers },
+        body,
+      });
+    const before = sends;
+    // Another port on 127.0.0.1 is the same *site*, so SameSite=Strict still sends the cookie.
+    const port = new URL(h.url).port;
+    const otherOrigin = `http://127.0.0.1:${Number(port) === 1 ? 2 : 1}`;
+    const crossSite: Array<Record<string, string>> = [
+      { origin: otherOrigin },
+      { origin: "null" },
+      { "sec-fetch-site": "same-site" },
+      { "sec-fetch-site": "cross-site", origin: h.url },
+    ];
+    for (const headers of crossSite) {
+      const res = await post(headers);
+      assert.equal(res.status, 403, JSON.stringify(headers));
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, "forbidden");
+    }
+    // A form can only post text/plain or form data; neither reaches NATS.
+    const form = await post({ origin: otherOrigin, "content-type": "text/plain" });
+    assert.equal(form.status, 403);
+    await form.text();
+    assert.equal(sends, before, "no cross-origin send went through");
+
+    // The page's own fetch (same origin) goes through; so does a bearer call without Origin.
+    const own = await post({ origin: h.url, "sec-fetch-site": "same-origin" });
+    assert.equal(own.status, 200);
+    await own.text();
+    const cli = await fetch(`${h.url}/api/send`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ to: "alice", body: "hi" }),
+    });
+    assert.equal(cli.status, 200);
+    await cli.text();
+    assert.equal(sends, before + 2);
+  });
+
   it("sets security headers on pages", async () => {
     const res = await fetch(`${h.url}/`, { headers: auth });
     await res.text();
