@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { createLogger, type Logger } from "@hyperhive/shared";
-import { ZodError } from "zod";
+import { ZodError, z } from "zod";
 import {
   type Answer,
   estimateTokens,
@@ -70,6 +70,8 @@ export interface ModelServerOptions {
   script?: unknown;
   /** Logger; default a silent one. */
   log?: Logger;
+  /** Largest request body accepted; larger ones get 413. Default {@link MAX_BODY_BYTES}. */
+  maxBodyBytes?: number;
 }
 
 /** A running model server. */
@@ -95,6 +97,8 @@ interface Continuation {
 }
 
 const MAX_LOG = 2000;
+/** Default request body limit: the real Messages API's (32 MB). */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 function systemText(system: unknown): string {
   let text = "";
@@ -115,6 +119,7 @@ function systemText(system: unknown): string {
 /** Starts the scripted Messages API server. */
 export async function startModelServer(opts: ModelServerOptions = {}): Promise<ModelServer> {
   const log = opts.log ?? createLogger("model-server", { level: "silent" });
+  const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   let rules: Rule[] = parseScript(opts.script ?? DEFAULT_SCRIPT);
   let counts = new Map<Rule, number>();
   const continuations = new Map<string, Continuation>();
@@ -175,7 +180,11 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     try {
       body = MessagesRequest.parse(JSON.parse(raw));
     } catch (err) {
-      writeApiError(res, 400, "invalid_request_error", `bad request body: ${String(err)}`);
+      const why =
+        err instanceof ZodError
+          ? z.prettifyError(err).replace(/\s*\n\s*/g, "; ")
+          : `body is not JSON (${err instanceof Error ? err.message : String(err)})`;
+      writeApiError(res, 400, "invalid_request_error", `bad request body: ${why}`);
       return;
     }
     const user = newestUser(body);
@@ -291,7 +300,22 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const method = req.method ?? "GET";
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    let size = 0;
+    // An oversized body is read to its end (so the client gets the 413) but not kept.
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size <= maxBodyBytes) chunks.push(c as Buffer);
+    }
+    if (size > maxBodyBytes) {
+      log.warn({ method, path, size }, "request body too large");
+      writeApiError(
+        res,
+        413,
+        "request_too_large",
+        `request body is ${size} bytes, over the limit of ${maxBodyBytes}`,
+      );
+      return;
+    }
     const raw = Buffer.concat(chunks).toString("utf8");
 
     if (method === "POST" && path === "/v1/messages") {

@@ -274,6 +274,51 @@ describe("model server: Messages API protocol", () => {
     ]);
   });
 
+  it("refuses malformed Messages requests with a clear 400 and records nothing", async () => {
+    const before = ms.requests().length;
+    const post = (body: string) =>
+      fetch(`${ms.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+    const cases: [string, RegExp][] = [
+      ["{not json", /JSON/],
+      [JSON.stringify({ model: "m", stream: true }), /messages/],
+      [JSON.stringify({ model: "m", messages: [{ role: "user", content: 7 }] }), /content/],
+    ];
+    for (const [body, why] of cases) {
+      const res = await post(body);
+      assert.equal(res.status, 400, body);
+      const e = (await res.json()) as { type: string; error: { type: string; message: string } };
+      assert.equal(e.type, "error");
+      assert.equal(e.error.type, "invalid_request_error");
+      assert.match(e.error.message, why);
+      assert.doesNotMatch(e.error.message, /\n/, "one line, not a dump of zod issues");
+    }
+    assert.equal(ms.requests().length, before);
+  });
+
+  it("refuses a body over the size limit with 413 without keeping it", async () => {
+    const small = await startModelServer({ port: 0, maxBodyBytes: 1024 });
+    try {
+      const big = await postMessages(small.url, [userPrompt("x".repeat(4096))]);
+      assert.equal(big.status, 413);
+      const e = (await big.json()) as { error: { type: string; message: string } };
+      assert.equal(e.error.type, "request_too_large");
+      assert.match(e.error.message, /1024/);
+      const ok = await postMessages(small.url, [userPrompt("hi")]);
+      assert.equal(ok.status, 200);
+      await ok.text();
+      assert.deepEqual(
+        small.requests().map((r) => r.text),
+        ["hi"],
+      );
+    } finally {
+      await small.close();
+    }
+  });
+
   it("serves the request log over GET /_requests", async () => {
     await (await postMessages(ms.url, [userPrompt("log me")])).text();
     const log = (await (await fetch(`${ms.url}/_requests`)).json()) as {
