@@ -90,7 +90,9 @@ export function makeAuthHook(token: string) {
       tokenMatches(token, queryToken)
     ) {
       url.searchParams.delete("token");
-      const clean = url.pathname + (url.searchParams.size > 0 ? `?${url.searchParams}` : "");
+      // One leading slash: `//host/...` (from a request path like `/.//host/`) would leave the site.
+      const path = `/${url.pathname.replace(/^\/+/, "")}`;
+      const clean = path + (url.searchParams.size > 0 ? `?${url.searchParams}` : "");
       reply
         .header(
           "set-cookie",

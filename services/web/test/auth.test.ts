@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { rpcs, type Service, serve, subjects } from "@hyperhive/shared";
 import { tokenMatches } from "../src/auth.js";
@@ -131,6 +132,21 @@ describe("operator token", () => {
     const root = await fetch(`${h.url}/?token=${TOKEN}`, { redirect: "manual" });
     assert.equal(root.headers.get("location"), "/");
     await root.text();
+  });
+
+  it("redirects ?token= only to a path on this host, never to //other-host", async () => {
+    // fetch would normalise the path; node:http sends it as written.
+    const location = await new Promise<string | undefined>((resolve, reject) => {
+      const { hostname, port } = new URL(h.url);
+      const path = `/.//evil.example/x?token=${TOKEN}`;
+      const req = httpRequest({ hostname, port, path }, (res) => {
+        res.resume();
+        resolve(res.headers.location);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(location, "/evil.example/x");
   });
 
   it("does not take ?token= on the API (tokens stay out of API URLs)", async () => {
