@@ -42,28 +42,20 @@ export async function up(o: UpOptions): Promise<number> {
   const logFile = (name: string) => join(logsDir, `${name}.log`);
 
   const started: Child[] = [];
-  let stopping: Promise<void> | undefined;
-  let signalled = false;
-  const stopAll = () => {
-    stopping ??= (async () => {
-      for (const c of [...started].reverse()) {
-        await c.stop(c.name === "c0re" ? STOP_GRACE_MS.c0re : STOP_GRACE_MS.default);
-      }
-      rmSync(paths.runtimeFile, { force: true });
-    })();
-    return stopping;
+  const grace = (name: string) => (name === "c0re" ? STOP_GRACE_MS.c0re : STOP_GRACE_MS.default);
+  // Aborted, with the exit code as reason, by SIGINT/SIGTERM (0) or a service dying on its own
+  // (1). A start in flight is stopped at once, so nothing comes up after the hive began stopping.
+  const shutdown = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shutdown.signal.aborted) {
+      console.error(`hive: ${signal}: already stopping`);
+      return;
+    }
+    console.error(`hive: ${signal}: stopping`);
+    shutdown.abort(0);
   };
-  const stopped = new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      signalled = true;
-      console.error(`hive: ${signal}: stopping`);
-      void stopAll().then(() => resolve(0));
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 
   const env: NodeJS.ProcessEnv = { ...process.env, HIVE_ROOT: o.root };
   const node = (
@@ -83,27 +75,30 @@ export async function up(o: UpOptions): Promise<number> {
       env: { ...env, ...extra },
       logFile: logFile(name),
       readyTimeoutMs: ms,
+      stopGraceMs: grace(name),
+      signal: shutdown.signal,
     });
   };
   const add = (c: Child) => {
     started.push(c);
     void c.exited.then((why) => {
-      if (stopping) return;
+      if (shutdown.signal.aborted) return;
       console.error(`hive: ${c.name} exited unexpectedly (${why}); stopping the hive`);
-      void stopAll().then(() => process.exit(1));
+      shutdown.abort(1);
     });
     return c;
   };
 
+  let code: number;
+  let wroteRuntime = false;
   try {
     let natsUrl = process.env.NATS_URL;
     if (!natsUrl) {
-      const nats = await startNats(paths.natsDir, logFile("nats"));
+      const nats = await startNats(paths.natsDir, logFile("nats"), shutdown.signal);
       add(nats.child);
       natsUrl = nats.url;
     }
     env.NATS_URL = natsUrl;
-    if (signalled) return await stopped;
 
     let modelUrl = o.offline ? undefined : o.modelUrl;
     if (!modelUrl && (o.offline || !claudeAuthConfigured(process.env))) {
@@ -115,10 +110,8 @@ export async function up(o: UpOptions): Promise<number> {
       );
       modelUrl = String(model.ready.url);
     }
-    if (signalled) return await stopped;
 
     add(await node("broker", entryPoints.broker, [], {}, READY_MS.broker));
-    if (signalled) return await stopped;
 
     const claude = process.env.HIVE_CLAUDE_BIN ?? bundledClaude();
     add(
@@ -135,7 +128,6 @@ export async function up(o: UpOptions): Promise<number> {
         READY_MS.c0re,
       ),
     );
-    if (signalled) return await stopped;
 
     const token = randomBytes(24).toString("base64url");
     const web = add(
@@ -147,8 +139,8 @@ export async function up(o: UpOptions): Promise<number> {
         READY_MS.web,
       ),
     );
-    if (signalled) return await stopped;
     const webUrl = String(web.ready.url);
+    shutdown.signal.throwIfAborted();
 
     const runtime: HiveRuntime = {
       pid: process.pid,
@@ -158,24 +150,37 @@ export async function up(o: UpOptions): Promise<number> {
       started_at: Date.now(),
     };
     writeFileSync(paths.runtimeFile, `${JSON.stringify(runtime, null, 2)}\n`, { mode: 0o600 });
+    wroteRuntime = true;
     console.log(`hive is up at ${o.root}${modelUrl ? ` (model: ${modelUrl})` : ""}`);
     console.log(`dashboard: ${webUrl}/?token=${token}`);
     console.log(`token: ${token}`);
     console.log(`logs: ${paths.logsDir}`);
     console.log("Ctrl-C stops the hive.");
+    await new Promise((resolve) => shutdown.signal.addEventListener("abort", resolve));
+    code = shutdown.signal.reason as number;
   } catch (e) {
-    console.error(`hive: ${e instanceof Error ? e.message : String(e)}`);
-    await stopAll();
-    return 1;
+    if (shutdown.signal.aborted) code = shutdown.signal.reason as number;
+    else {
+      console.error(`hive: ${e instanceof Error ? e.message : String(e)}`);
+      code = 1;
+    }
   }
-  return stopped;
+  for (const c of started.reverse()) await c.stop(grace(c.name));
+  if (wroteRuntime) rmSync(paths.runtimeFile, { force: true });
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  return code;
 }
 
 /**
  * A nats-server for this hive: `port: -1` (a free port, so it never collides with a system
  * NATS on 4222), the port read back from its ports file, JetStream stored under the root.
  */
-async function startNats(dir: string, logFile: string): Promise<{ child: Child; url: string }> {
+async function startNats(
+  dir: string,
+  logFile: string,
+  signal: AbortSignal,
+): Promise<{ child: Child; url: string }> {
   mkdirSync(dir, { recursive: true });
   for (const f of readdirSync(dir)) if (f.endsWith(".ports")) rmSync(join(dir, f));
   const conf = join(dir, "nats.conf");
@@ -189,7 +194,17 @@ async function startNats(dir: string, logFile: string): Promise<{ child: Child; 
       "",
     ].join("\n"),
   );
-  const portsFile = () => readdirSync(dir).find((f) => f.endsWith(".ports"));
+  // The ports file may show up before nats-server has finished writing it.
+  const port = (): string | undefined => {
+    const f = readdirSync(dir).find((n) => n.endsWith(".ports"));
+    if (!f) return undefined;
+    try {
+      const ports = JSON.parse(readFileSync(join(dir, f), "utf8")) as { nats?: string[] };
+      return ports.nats?.[0] ? new URL(ports.nats[0]).port : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const child = await spawnChild({
     name: "nats",
     command: findNatsServer(),
@@ -197,9 +212,9 @@ async function startNats(dir: string, logFile: string): Promise<{ child: Child; 
     env: process.env,
     logFile,
     readyTimeoutMs: READY_MS.nats,
-    readyTest: () => portsFile() !== undefined,
+    readyTest: () => port() !== undefined,
+    stopGraceMs: STOP_GRACE_MS.default,
+    signal,
   });
-  const ports = JSON.parse(readFileSync(join(dir, portsFile()!), "utf8")) as { nats: string[] };
-  const port = new URL(ports.nats[0]!).port;
-  return { child, url: `nats://127.0.0.1:${port}` };
+  return { child, url: `nats://127.0.0.1:${port()}` };
 }

@@ -46,6 +46,14 @@ function stat(pid: number): string[] | undefined {
   }
 }
 
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
 /** Live (non-zombie) process? */
 function alive(pid: number): boolean {
   const s = stat(pid);
@@ -169,7 +177,8 @@ describe("hive up --offline (real nats, broker, c0re, harness, claude, model ser
   });
 
   it("writes hive.json and serves the dashboard with the printed token", async () => {
-    const rt = HiveRuntime.parse(JSON.parse(readFileSync(hivePaths(tmp.path).runtimeFile, "utf8")));
+    const file = hivePaths(tmp.path).runtimeFile;
+    const rt = HiveRuntime.parse(JSON.parse(readFileSync(file, "utf8")));
     assert.equal(rt.pid, upProc.child.pid);
     assert.ok(dashboard.startsWith(`${rt.web_url}/?token=${rt.token}`));
     assert.match(upProc.stdout(), new RegExp(`^token: ${rt.token}$`, "m"));
@@ -252,6 +261,45 @@ describe("hive up when a service fails to start", { skip }, () => {
       assert.equal(existsSync(hivePaths(tmp.path).runtimeFile), false);
       assert.ok(seen.size > 0, "it did start children");
       for (const pid of seen) assert.equal(alive(pid), false, `pid ${pid} left behind`);
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
+describe("hive up stopped by SIGTERM while a service is still starting", { skip }, () => {
+  it("stops the starting service too, leaves nothing behind and exits 0", async () => {
+    const tmp = tempDir("hive-cli-early-");
+    try {
+      const p = startUp(
+        ["--offline", "--root", tmp.path, "--port", "0"],
+        cleanEnv(join(tmp.path, "home")),
+      );
+      const seen = new Set<number>();
+      const watch = setInterval(() => {
+        for (const d of descendants(p.child.pid!)) seen.add(d);
+      }, 10);
+      try {
+        // c0re has been spawned but has not said ready (that needs the manager up first).
+        await waitUntil(
+          () => {
+            if (p.child.exitCode !== null) throw new Error(`hive up exited:\n${p.stderr()}`);
+            return [...seen].some((d) => cmdline(d).includes("services/c0re/dist/src/main.js"));
+          },
+          { timeoutMs: 60_000, intervalMs: 10, what: "c0re spawned" },
+        );
+        assert.doesNotMatch(p.stdout(), /dashboard:/, "c0re was still starting");
+        p.child.kill("SIGTERM");
+        assert.equal(await p.exited, 0, p.stderr());
+      } finally {
+        clearInterval(watch);
+      }
+      assert.doesNotMatch(p.stderr(), /exited unexpectedly|did not say ready/);
+      assert.equal(existsSync(hivePaths(tmp.path).runtimeFile), false);
+      await waitUntil(() => [...seen].every((pid) => !alive(pid)), {
+        timeoutMs: 5000,
+        what: `no leftovers among ${[...seen].map((d) => `${d} ${cmdline(d)}`).join(", ")}`,
+      });
     } finally {
       tmp.remove();
     }
