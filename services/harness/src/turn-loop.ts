@@ -157,8 +157,8 @@ export class TurnLoop {
   private run: ClaudeRun | undefined;
   private turnCount = 0;
   private stopping = false;
-  private stopSignal: () => void = () => {};
-  private readonly stopped: Promise<void>;
+  /** Aborted by stop(). Waits listen on it and unlisten when done (a promise would keep them all). */
+  private readonly stopAc = new AbortController();
   private nudgeSignal: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
@@ -171,9 +171,6 @@ export class TurnLoop {
     this.env = opts.env ?? process.env;
     this.now = opts.clock?.now ?? Date.now;
     this.costs = new CostLedger(opts.settings.stateDir);
-    this.stopped = new Promise<void>((r) => {
-      this.stopSignal = r;
-    });
   }
 
   /** Current state (for tests and logs). */
@@ -200,7 +197,7 @@ export class TurnLoop {
   stop(): Promise<void> {
     this.stopPromise ??= (async () => {
       this.stopping = true;
-      this.stopSignal();
+      this.stopAc.abort();
       this.run?.kill();
       await this.loop?.catch(() => {});
       this.held?.leases.stopExtending();
@@ -218,15 +215,30 @@ export class TurnLoop {
   /** Resolves after `ms`, on stop, or (if nudgeable) on {@link nudge}. */
   private pause(ms: number, nudgeable: boolean): Promise<void> {
     return new Promise<void>((resolve) => {
+      const signal = this.stopAc.signal;
       const t = setTimeout(done, ms);
       function done() {
         clearTimeout(t);
+        signal.removeEventListener("abort", done);
         resolve();
       }
       if (nudgeable) this.nudgeSignal = done;
-      this.stopped.then(done, done);
+      if (signal.aborted) done();
+      else signal.addEventListener("abort", done);
     }).finally(() => {
       if (nudgeable) this.nudgeSignal = undefined;
+    });
+  }
+
+  /** Settles like `p`, or with undefined as soon as the loop is stopped. */
+  private unlessStopped<T>(p: Promise<T>): Promise<T | undefined> {
+    const signal = this.stopAc.signal;
+    p.catch(() => {});
+    if (signal.aborted) return Promise.resolve(undefined);
+    return new Promise<T | undefined>((resolve, reject) => {
+      const onStop = () => resolve(undefined);
+      signal.addEventListener("abort", onStop, { once: true });
+      p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onStop));
     });
   }
 
@@ -255,8 +267,7 @@ export class TurnLoop {
             this.s.recvWaitSeconds ?? DEFAULT_RECV_WAIT_SECONDS,
             this.s.leaseSeconds,
           );
-          recv.catch(() => {});
-          r = await Promise.race([recv, this.stopped.then(() => undefined)]);
+          r = await this.unlessStopped(recv);
           failures = 0;
         } catch (e) {
           failures++;
