@@ -1,5 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { findNatsServer, type HiveRuntime, hivePaths } from "@hyperhive/shared";
@@ -149,7 +157,7 @@ export async function up(o: UpOptions): Promise<number> {
       token,
       started_at: Date.now(),
     };
-    writeFileSync(paths.runtimeFile, `${JSON.stringify(runtime, null, 2)}\n`, { mode: 0o600 });
+    writeRuntime(paths.runtimeFile, runtime);
     wroteRuntime = true;
     console.log(`hive is up at ${o.root}${modelUrl ? ` (model: ${modelUrl})` : ""}`);
     console.log(`dashboard: ${webUrl}/?token=${token}`);
@@ -170,6 +178,18 @@ export async function up(o: UpOptions): Promise<number> {
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   return code;
+}
+
+/**
+ * Writes `<root>/hive.json` (it holds the operator token): readable by the owner only, also
+ * when a stale file of a dead hive is in the way, and atomically, so a concurrent `hive agents`
+ * never reads half of it.
+ */
+function writeRuntime(file: string, runtime: HiveRuntime): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, `${JSON.stringify(runtime, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
 }
 
 /**

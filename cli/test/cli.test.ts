@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -155,6 +155,16 @@ describe("hive up --offline (real nats, broker, c0re, harness, claude, model ser
   before(async () => {
     tmp = tempDir("hive-cli-");
     env = cleanEnv(join(tmp.path, "home"));
+    // A stale hive.json of a dead hive, world-readable: up must replace it, owner-only.
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    const stale: HiveRuntime = {
+      pid: dead,
+      nats_url: "nats://127.0.0.1:1",
+      web_url: "http://127.0.0.1:1",
+      token: "s".repeat(32),
+      started_at: 1,
+    };
+    writeFileSync(hivePaths(tmp.path).runtimeFile, JSON.stringify(stale), { mode: 0o644 });
     upProc = startUp(["--offline", "--root", tmp.path, "--port", "0"], env);
     const m = await waitUntil(
       () => {
@@ -179,6 +189,7 @@ describe("hive up --offline (real nats, broker, c0re, harness, claude, model ser
   it("writes hive.json and serves the dashboard with the printed token", async () => {
     const file = hivePaths(tmp.path).runtimeFile;
     const rt = HiveRuntime.parse(JSON.parse(readFileSync(file, "utf8")));
+    assert.equal(statSync(file).mode & 0o777, 0o600, "hive.json holds the token: owner only");
     assert.equal(rt.pid, upProc.child.pid);
     assert.ok(dashboard.startsWith(`${rt.web_url}/?token=${rt.token}`));
     assert.match(upProc.stdout(), new RegExp(`^token: ${rt.token}$`, "m"));
