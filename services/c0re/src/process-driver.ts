@@ -202,7 +202,7 @@ export class ProcessDriver implements ContainerDriver {
 
   /**
    * Kills a harness group left over by a c0re that died without stopping it (its pid file is
-   * still there and the process is still our harness), so an agent never runs twice.
+   * still there and the process is still this agent's harness), so an agent never runs twice.
    */
   async #reapStale(name: AgentName): Promise<void> {
     let pid: number;
@@ -211,19 +211,34 @@ export class ProcessDriver implements ContainerDriver {
     } catch {
       return;
     }
-    let cmd = "";
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-    } catch {
-      // gone (or no /proc): nothing to reap
-    }
-    if (Number.isInteger(pid) && pid > 1 && cmd.includes(`${this.#o.harnessBin} serve`)) {
+    if (Number.isInteger(pid) && pid > 1 && this.#isHarnessOf(pid, name)) {
       this.#o.log.warn({ agent: name, pid }, "killing a harness left over by an earlier c0re");
       signalGroup(pid, "SIGKILL");
       const deadline = Date.now() + 2000;
       while (groupAlive(pid) && Date.now() < deadline) await delay(20);
     }
     rmSync(this.#pidFile(name), { force: true });
+  }
+
+  /**
+   * Whether `pid` is (still) the harness of this agent of this hive, leading its own group. The
+   * pid may have been reused since the file was written, by anything, including another
+   * agent's harness or another hive's: the command line alone does not tell them apart.
+   */
+  #isHarnessOf(pid: number, name: AgentName): boolean {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+      const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      const pgrp = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop()?.split(" ")[2];
+      return (
+        cmd.includes(`${this.#o.harnessBin} serve`) &&
+        env.includes(`HIVE_RUN_DIR=${this.#paths.agentRunDir(name)}`) &&
+        pgrp === String(pid)
+      );
+    } catch {
+      // gone, or not ours to read (no /proc, another user): nothing to reap
+      return false;
+    }
   }
 
   #slot(spec: AgentSpec): Slot {

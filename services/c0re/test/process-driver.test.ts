@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -198,6 +198,25 @@ describe("process driver (with a stand-in child program)", () => {
     await second.stop("gina");
     assert.equal(alive(now.pid), false);
     await first.stop("gina"); // only cancels its pending restart
+  });
+
+  it("a pid file naming a reused pid (another agent's harness) kills nothing", async () => {
+    make();
+    await driver.start({ name: "hank", role: "agent" });
+    const hank = readyInfo("hank");
+    // ivy's harness is long gone and its pid now belongs to hank's: same program, other agent.
+    const ivyRun = hivePaths(tmp.path).agentRunDir("ivy");
+    mkdirSync(ivyRun, { recursive: true });
+    writeFileSync(join(ivyRun, "harness.pid"), `${hank.pid}\n`);
+    await driver.start({ name: "ivy", role: "agent" });
+    assert.equal(alive(hank.pid), true, "hank's harness survived ivy's start");
+    assert.equal(alive(hank.grandchild), true);
+    assert.equal(driver.status("hank").running, true);
+    assert.equal(readyInfo("ivy").env.HIVE_AGENT, "ivy");
+    assert.deepEqual(
+      events.filter((e) => e.kind !== "started").map((e) => e.kind),
+      [],
+    );
   });
 
   it("a crashing child is reported with its exit code", async () => {
