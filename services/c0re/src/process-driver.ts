@@ -87,6 +87,8 @@ interface Slot {
   /** Whether c0re wants it up; false makes exits final. */
   wanted: boolean;
   run?: Run;
+  /** The run's process while it has not said ready yet. */
+  launching?: ServiceProcess;
   restartTimer?: NodeJS.Timeout;
   backoffMs: number;
   /** Serialises start/stop/restart of one agent. */
@@ -167,6 +169,8 @@ export class ProcessDriver implements ContainerDriver {
     if (!slot) return Promise.resolve();
     // At once, so a restart already queued behind us sees it and stands down.
     slot.wanted = false;
+    // A start waiting for the ready line (up to readyTimeoutMs) ends now, not after it.
+    void slot.launching?.stop(this.#o.stopGraceMs);
     return this.#serial(slot, () => this.#halt(slot));
   }
 
@@ -323,18 +327,22 @@ export class ProcessDriver implements ContainerDriver {
     writeFileSync(this.#pidFile(name), `${pid}\n`);
     void exited.then(() => rmSync(this.#pidFile(name), { force: true }));
 
+    slot.launching = proc;
     try {
       await proc.ready;
     } catch (e) {
       run.done = true;
       slot.run = undefined;
       await run.proc.stop(0);
+      if (!slot.wanted) throw new HarnessStartError(`start of ${name} cancelled: stopped`);
       const why =
         e instanceof ServiceStartError && e.reason === "exited" && e.exit
           ? `exited before ready (${describeExit(e.exit)})`
           : `no ready line within ${this.#o.readyTimeoutMs} ms`;
       const tail = await tailFile(this.logFile(name), 15);
       throw new HarnessStartError(`harness of ${name} failed to start: ${why}\n${tail}`);
+    } finally {
+      slot.launching = undefined;
     }
     this.#o.log.info({ agent: name, pid, automatic }, "agent started");
     this.#emit({ kind: "started", agent: name, at: this.#o.clock(), automatic });

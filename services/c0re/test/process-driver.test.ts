@@ -183,6 +183,25 @@ describe("process driver (with a stand-in child program)", () => {
     );
   });
 
+  it("stop during a start ends it at once instead of waiting out the ready deadline", async () => {
+    make({ readyTimeoutMs: 20_000 }, "no-ready");
+    const starting = driver.start({ name: "jo", role: "agent" });
+    const rejected = assert.rejects(starting, /start of jo cancelled: stopped/);
+    const pid = Number(
+      (
+        await waitUntil(async () => /up as pid (\d+)/.exec(await driver.logs("jo")), {
+          what: "the child running",
+        })
+      )[1],
+    );
+    const t0 = Date.now();
+    await driver.stop("jo");
+    assert.ok(Date.now() - t0 < 5000, `stop took ${Date.now() - t0} ms`);
+    await rejected;
+    assert.equal(alive(pid), false);
+    assert.deepEqual(driver.status("jo"), { running: false, restartPending: false });
+  });
+
   it("a new driver (after c0re died without stopping) kills the harness it left behind", async () => {
     // The first driver stands for the dead c0re: its (hour-long) restart must never fire.
     const first = make({ backoffInitialMs: 3_600_000 });
