@@ -38,6 +38,14 @@ function int(value: string | undefined, dflt: number, what: string): number {
   return n;
 }
 
+function isHttpUrl(s: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+}
+
 let exitWhenDone = false;
 
 async function main(argv: string[]): Promise<number> {
@@ -61,13 +69,24 @@ async function main(argv: string[]): Promise<number> {
       none(0);
       const port = int(values.port, 7777, "--port");
       if (port > 65535) throw new UsageError("--port must be at most 65535");
+      const modelUrl = values["model-url"];
+      if (modelUrl !== undefined) {
+        if (values.offline) {
+          throw new UsageError("--offline and --model-url exclude each other: pick one model");
+        }
+        if (!isHttpUrl(modelUrl)) {
+          throw new UsageError(
+            `--model-url must be an http(s) URL, not ${JSON.stringify(modelUrl)}`,
+          );
+        }
+      }
       // Exit explicitly when done: stopped services' pipes must not keep us waiting.
       exitWhenDone = true;
       return up({
         root,
         offline: values.offline,
         port,
-        ...(values["model-url"] ? { modelUrl: values["model-url"] } : {}),
+        ...(modelUrl ? { modelUrl } : {}),
       });
     }
     case "send": {

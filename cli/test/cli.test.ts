@@ -118,6 +118,15 @@ describe("hive CLI without a running hive", () => {
       const bad = await hive(["frobnicate", "--root", tmp.path], env);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /unknown command: frobnicate/);
+      const badUrl = await hive(["up", "--model-url", "localhost:8080", "--root", tmp.path], env);
+      assert.equal(badUrl.code, 2);
+      assert.match(badUrl.stderr, /--model-url must be an http\(s\) URL/);
+      const both = await hive(
+        ["up", "--offline", "--model-url", "http://127.0.0.1:9", "--root", tmp.path],
+        env,
+      );
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--offline and --model-url exclude each other/);
     } finally {
       tmp.remove();
     }
