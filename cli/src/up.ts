@@ -8,7 +8,6 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { findNatsServer, type HiveRuntime, hivePaths } from "@hyperhive/shared";
 import { type Child, StartError, spawnChild } from "./child.js";
@@ -27,10 +26,13 @@ const READY_MS = { nats: 15_000, model: 20_000, broker: 20_000, c0re: 90_000, we
 /** SIGTERM → SIGKILL grace per service; c0re needs time to stop its agents. */
 const STOP_GRACE_MS = { default: 10_000, c0re: 30_000 };
 
-/** Whether claude could talk to Anthropic without a local model server. */
+/**
+ * Whether the agents' claude could talk to Anthropic without a local model server. Only an API
+ * key counts: c0re hands ANTHROPIC_API_KEY to every agent, while a `claude` login of the operator
+ * (~/.claude) never reaches them — each agent has its own config dir in its state dir.
+ */
 function claudeAuthConfigured(env: NodeJS.ProcessEnv): boolean {
-  if (env.ANTHROPIC_API_KEY || env.CLAUDE_CODE_OAUTH_TOKEN) return true;
-  return existsSync(join(env.HOME ?? homedir(), ".claude", ".credentials.json"));
+  return Boolean(env.ANTHROPIC_API_KEY);
 }
 
 /**
@@ -111,7 +113,7 @@ export async function up(o: UpOptions): Promise<number> {
     let modelUrl = o.offline ? undefined : o.modelUrl;
     if (!modelUrl && (o.offline || !claudeAuthConfigured(process.env))) {
       if (!o.offline) {
-        console.error("hive: no --model-url, ANTHROPIC_API_KEY or claude login: running offline");
+        console.error("hive: no --model-url or ANTHROPIC_API_KEY: running offline");
       }
       const model = add(
         await node("model-server", entryPoints.modelServer, ["--port", "0"], {}, READY_MS.model),
