@@ -98,6 +98,11 @@ export class Broker {
   readonly #store: MessageStore;
   /** Per recipient: wake-up callbacks of recvs waiting for mail or for a lease to expire. */
   readonly #waiters = new Map<string, Set<() => void>>();
+  /**
+   * Per agent: how many times it called `release`. A recv parked before the latest release
+   * belongs to a dead incarnation (its reply subject is gone): it must not lease new mail.
+   */
+  readonly #releases = new Map<string, number>();
   #services: Service[] = [];
   #state: BrokerState = BrokerState.Idle;
   #starting: Promise<void> | undefined;
@@ -209,9 +214,10 @@ export class Broker {
     const waitMs =
       Math.min(req.wait_seconds ?? DEFAULT_RECV_WAIT_SECONDS, MAX_RECV_WAIT_SECONDS) * 1000;
     const deadline = this.#clock.now() + waitMs;
+    const incarnation = this.#releases.get(agent) ?? 0;
     for (;;) {
       const now = this.#clock.now();
-      if (this.#state !== BrokerState.Running) {
+      if (this.#state !== BrokerState.Running || (this.#releases.get(agent) ?? 0) !== incarnation) {
         return { message: null, pending: this.#store.pending(agent, now) };
       }
       const got = this.#store.leaseNext(agent, now, Math.ceil(now + leaseMs));
@@ -250,8 +256,11 @@ export class Broker {
     const released = this.#store.releaseAll(agent, this.#clock.now());
     if (released.length > 0) {
       this.#log.info({ agent, released }, "released the leases of a previous incarnation");
-      this.#wake(agent);
     }
+    // Ends the previous incarnation's parked recvs (they answer empty, to nobody) so that the
+    // next mail goes to the caller's recv instead of leasing out to a dead reply subject.
+    this.#releases.set(agent, (this.#releases.get(agent) ?? 0) + 1);
+    this.#wake(agent);
     return { released };
   }
 

@@ -227,12 +227,10 @@ describe("broker over a real nats-server and sqlite", () => {
       c.id,
     );
 
-    // A new bob parks a recv, then releases: the parked recv gets the message at once.
-    const parked = recv(h, "bob", { wait_seconds: 30 });
-    await waitUntil(() => h.broker.waiting("bob") === 1, { what: "recv to park" });
+    // The new bob releases, then its recv gets the message at once.
     const rel = await request(h.nc, subjects.agent.release("bob"), rpcs.release, {});
     assert.deepEqual(rel.released, [a.id]);
-    const again = await withTimeout(parked, 2000, "redelivery after release");
+    const again = await withTimeout(recv(h, "bob", { wait_seconds: 30 }), 2000, "redelivery");
     assert.equal(again.message?.id, a.id);
     assert.equal(again.message?.redelivered, true);
     assert.equal(again.message?.delivery, 2);
@@ -240,6 +238,25 @@ describe("broker over a real nats-server and sqlite", () => {
     assert.deepEqual(await recv(h, "carol", { wait_seconds: 0 }), { message: null, pending: 0 });
     const rel2 = await request(h.nc, subjects.agent.release("bob"), rpcs.release, {});
     assert.deepEqual(rel2.released, [a.id]);
+  });
+
+  it("release answers the dead incarnation's parked recv, so new mail goes to the new one", async () => {
+    // The old bob was long-polling when it died (or was stopped): its recv is still parked in
+    // the broker, its reply subject gone.
+    const old = recv(h, "bob", { wait_seconds: 30 });
+    await waitUntil(() => h.broker.waiting("bob") === 1, { what: "the old recv to park" });
+    await request(h.nc, subjects.agent.release("bob"), rpcs.release, {});
+    const fresh = recv(h, "bob", { wait_seconds: 30 });
+    // The new recv is parked once a later request on the same connection is answered.
+    await request(h.nc, subjects.op.inbox, rpcs.opInbox, {});
+    const sent = await send(h, "alice", "bob", "after the restart");
+    const got = await withTimeout(fresh, 2000, "the new recv gets the mail");
+    assert.equal(got.message?.id, sent.id);
+    assert.deepEqual(await withTimeout(old, 2000, "the old recv answered"), {
+      message: null,
+      pending: 0,
+    });
+    assert.equal(got.message?.delivery, 1);
   });
 
   it("ack is idempotent and refuses someone else's message", async () => {

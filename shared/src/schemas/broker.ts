@@ -104,7 +104,8 @@ export type ExtendResponse = z.infer<typeof ExtendResponse>;
 /**
  * `hive.agent.<name>.release` request: the caller is a new incarnation of the agent (its harness
  * just started), so every lease still held under its name belongs to a dead one: end them now
- * instead of waiting for them to expire. One harness runs per agent (c0re sees to it).
+ * instead of waiting for them to expire; recvs of the agent still parked from before the release
+ * are answered empty. One harness runs per agent (c0re sees to it).
  */
 export const ReleaseRequest = z.object({});
 export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
