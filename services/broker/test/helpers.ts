@@ -86,6 +86,8 @@ export interface BrokerProcess {
   /** Settles with the exit code and signal. */
   exited: Promise<ExitInfo>;
   stderr(): string;
+  /** SIGTERM, SIGKILL after `graceMs`; a no-op once it has exited. */
+  stop(graceMs: number): Promise<unknown>;
 }
 
 /** Spawns the built broker and resolves once it printed its ready line. */
@@ -98,5 +100,10 @@ export async function spawnBroker(natsUrl: string, dbPath: string): Promise<Brok
     readyTimeoutMs: 30_000,
     keepOutput: 8000,
   });
-  return { child: p.child, exited: p.exited, stderr: () => p.output() };
+  return {
+    child: p.child,
+    exited: p.exited,
+    stderr: () => p.output(),
+    stop: (graceMs) => p.stop(graceMs),
+  };
 }
