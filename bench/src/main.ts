@@ -1,6 +1,7 @@
 /**
  * Broker latency benchmark. Starts a real nats-server and the built broker (a child process on a
- * temp db), then, over ONE client connection and in the same run, measures:
+ * temp db), then, over ONE client connection and in the same run (the broker and raw NATS samples
+ * interleaved, one of each per iteration, so drift hits both alike), measures:
  *   broker_send_recv   — issuing a send to the recv (already long-polling) returning it; the
  *                        message is then acked (timed separately as broker_ack);
  *   nats_request_reply — a raw request/reply round trip to a trivial responder;
@@ -8,6 +9,7 @@
  * Prints p50/p99 and the ratios, and writes JSON to bench/results/.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { arch, cpus, platform } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -22,6 +24,10 @@ import { startNatsServer, tempDir } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2000);
+if (!Number.isSafeInteger(ITERATIONS) || ITERATIONS < 1) {
+  console.error(`BENCH_ITERATIONS must be a positive integer, got ${process.env.BENCH_ITERATIONS}`);
+  process.exit(2);
+}
 const WARMUP = Math.max(50, Math.floor(ITERATIONS / 10));
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -63,14 +69,21 @@ async function spawnBroker(natsUrl: string, dbPath: string): Promise<ServiceProc
   });
 }
 
-async function benchBroker(
-  nc: NatsConnection,
-  n: number,
-  run: string,
-): Promise<{ sendRecv: number[]; ack: number[] }> {
-  const sendRecv: number[] = [];
-  const ack: number[] = [];
+interface Samples {
+  sendRecv: number[];
+  ack: number[];
+  nats: number[];
+}
+
+/** One broker send->recv (+ ack) and one raw NATS round trip per iteration, on the same `nc`. */
+async function benchRoundTrips(nc: NatsConnection, n: number, run: string): Promise<Samples> {
+  const out: Samples = { sendRecv: [], ack: [], nats: [] };
+  const payload = new TextEncoder().encode(JSON.stringify({ to: "bench", body: "ping" }));
   for (let i = 0; i < n; i++) {
+    let t0 = performance.now();
+    await nc.request("bench.echo", payload, { timeout: 5000 });
+    out.nats.push(performance.now() - t0);
+
     const polling = request(
       nc,
       subjects.agent.recv("bench"),
@@ -82,31 +95,21 @@ async function benchBroker(
     );
     // The round trip to the server puts the recv ahead of the send on the broker's connection.
     await nc.flush();
-    const t0 = performance.now();
+    t0 = performance.now();
     const sent = request(nc, subjects.agent.send("sender"), rpcs.send, {
       to: "bench",
       body: `message ${i}`,
       client_id: `${run}-${i}`,
     });
+    sent.catch(() => {}); // awaited below; this only keeps a failure from going unhandled
     const got = await polling;
     const t1 = performance.now();
     const id = (await sent).id;
     if (got.message?.id !== id) throw new Error(`recv returned ${got.message?.id}, sent ${id}`);
     await request(nc, subjects.agent.ack("bench"), rpcs.ack, { id });
     const t2 = performance.now();
-    sendRecv.push(t1 - t0);
-    ack.push(t2 - t1);
-  }
-  return { sendRecv, ack };
-}
-
-async function benchNats(nc: NatsConnection, n: number): Promise<number[]> {
-  const out: number[] = [];
-  const payload = new TextEncoder().encode(JSON.stringify({ to: "bench", body: "ping" }));
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await nc.request("bench.echo", payload, { timeout: 5000 });
-    out.push(performance.now() - t0);
+    out.sendRecv.push(t1 - t0);
+    out.ack.push(t2 - t1);
   }
   return out;
 }
@@ -143,20 +146,18 @@ async function main(): Promise<void> {
     await nc.flush();
 
     console.error(`warm-up (${WARMUP})…`);
-    await benchNats(nc, WARMUP);
-    await benchBroker(nc, WARMUP, "warmup");
+    await benchRoundTrips(nc, WARMUP, "warmup");
     benchSqlite(join(dir.path, "warm.sqlite"), WARMUP);
 
     console.error(`measuring (${ITERATIONS} iterations each)…`);
-    const nats = await benchNats(nc, ITERATIONS);
-    const brokerRun = await benchBroker(nc, ITERATIONS, "measure");
+    const run = await benchRoundTrips(nc, ITERATIONS, "measure");
     const sqlite = benchSqlite(join(dir.path, "commit.sqlite"), ITERATIONS);
     echo.unsubscribe();
 
     const results = {
-      broker_send_recv: stats(brokerRun.sendRecv),
-      broker_ack: stats(brokerRun.ack),
-      nats_request_reply: stats(nats),
+      broker_send_recv: stats(run.sendRecv),
+      broker_ack: stats(run.ack),
+      nats_request_reply: stats(run.nats),
       sqlite_commit: stats(sqlite),
     };
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
@@ -173,6 +174,9 @@ async function main(): Promise<void> {
       name: "broker-latency",
       date: date.toISOString(),
       node: process.version,
+      nats_server: nc.info?.version ?? null,
+      platform: `${platform()}-${arch()}`,
+      cpu: cpus()[0]?.model ?? null,
       iterations: ITERATIONS,
       warmup: WARMUP,
       duration_s: Math.round((performance.now() - started) / 100) / 10,
@@ -199,8 +203,9 @@ async function main(): Promise<void> {
     writeFileSync(join(RESULTS_DIR, "latest.json"), json);
     console.log(`wrote ${file}`);
   } finally {
-    await nc?.drain();
-    await broker?.stop(10_000);
+    // Each step runs even if an earlier one throws: no nats-server or broker is left behind.
+    await nc?.drain().catch((e: unknown) => console.error("drain:", e));
+    await broker?.stop(10_000).catch((e: unknown) => console.error("broker stop:", e));
     await server.stop();
     dir.remove();
   }
