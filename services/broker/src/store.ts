@@ -65,7 +65,6 @@ export type AckResult = "first" | "repeat" | "not_found";
  * every other request, which is what keeps two concurrent recvs from leasing the same row.
  */
 export class MessageStore {
-  readonly #db: Db;
   readonly #byClientId;
   readonly #insert;
   readonly #nextDeliverable;
@@ -83,7 +82,6 @@ export class MessageStore {
   readonly #extendTx;
 
   constructor(db: Db) {
-    this.#db = db;
     this.#byClientId = db.prepare<[string, string], Row>(
       "SELECT * FROM messages WHERE sender = ? AND client_id = ?",
     );
@@ -243,10 +241,5 @@ export class MessageStore {
       in_reply_to: r.in_reply_to,
       acked_at: r.acked_at,
     }));
-  }
-
-  /** Total stored rows (tests and diagnostics). */
-  count(): number {
-    return (this.#db.prepare("SELECT count(*) AS n FROM messages").get() as { n: number }).n;
   }
 }
