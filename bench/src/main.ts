@@ -115,9 +115,17 @@ async function benchRoundTrips(nc: NatsConnection, n: number, run: string): Prom
 }
 
 function benchSqlite(path: string, n: number): number[] {
-  const db = openDatabase(path, [
-    { version: 1, sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL, at INTEGER)" },
-  ]);
+  // The broker's own settings (WAL, synchronous FULL), so this is its per-commit floor.
+  const db = openDatabase(
+    path,
+    [
+      {
+        version: 1,
+        sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL, at INTEGER)",
+      },
+    ],
+    { synchronous: "FULL" },
+  );
   const insert = db.prepare("INSERT INTO t (body, at) VALUES (?, ?)");
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
