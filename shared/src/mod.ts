@@ -3,6 +3,7 @@ export * from "./config.js";
 export * from "./errors.js";
 export * from "./hive-root.js";
 export * from "./lifecycle.js";
+export * from "./lines.js";
 export * from "./log.js";
 export * from "./names.js";
 export * from "./nats.js";

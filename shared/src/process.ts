@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
+import { LineBuffer } from "./lines.js";
 
 /** A service's `{"ready":"<service>", ...details}` stdout line. */
 export interface ReadyLine {
@@ -137,24 +138,20 @@ export function spawnService(o: SpawnServiceOptions): ServiceProcess {
     onReady = res;
   });
   let found = false;
-  let buf = "";
+  const lines = new LineBuffer((line) => {
+    if (found) return;
+    const r = parseReadyLine(line, o.name);
+    if (r) {
+      found = true;
+      lines.clear();
+      onReady(r);
+    }
+  });
   const out = o.logFile !== undefined ? openSync(o.logFile, "a") : undefined;
   child.stdout?.on("data", (d: Buffer) => {
     if (out !== undefined) writeSync(out, d);
     else remember(d.toString());
-    if (found) return;
-    buf += d.toString();
-    const lines = buf.split("\n");
-    buf = lines.pop() ?? "";
-    for (const line of lines) {
-      const r = parseReadyLine(line, o.name);
-      if (r) {
-        found = true;
-        buf = "";
-        onReady(r);
-        return;
-      }
-    }
+    if (!found) lines.push(d.toString());
   });
   if (out !== undefined) child.stdout?.once("close", () => closeSync(out));
 

@@ -3,6 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import {
   ErrorCode,
   HiveError,
+  LineBuffer,
   type Logger,
   SocketRequest,
   SocketResponse,
@@ -103,25 +104,21 @@ export class SocketServer {
     this.conns.add(c);
     c.setEncoding("utf8");
     const gone = new AbortController();
-    let buf = "";
+    const lines = new LineBuffer((raw) => {
+      const line = raw.trim();
+      if (line.length > 0) this.answer(c, line, gone.signal);
+    });
     c.on("data", (chunk: string) => {
-      buf += chunk;
-      for (;;) {
-        const nl = buf.indexOf("\n");
-        if (nl < 0) break;
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (line.length > 0) this.answer(c, line, gone.signal);
-      }
-      if (Buffer.byteLength(buf) > MAX_LINE_BYTES) {
+      lines.push(chunk);
+      if (lines.pendingBytes > MAX_LINE_BYTES) {
         const res: SocketResponse = {
           id: null,
           ok: false,
           error: { code: ErrorCode.BadRequest, message: "line too long", retryable: false },
         };
         // Stop reading and close both ways once the error is out: end() alone leaves a client
-        // that keeps writing half-open, its bytes piling up in `buf`.
-        buf = "";
+        // that keeps writing half-open, its bytes piling up in the buffer.
+        lines.clear();
         c.removeAllListeners("data");
         c.pause();
         c.end(`${JSON.stringify(res)}\n`, () => c.destroy());
@@ -179,7 +176,6 @@ export function socketRequest(
   return new Promise<unknown>((resolve, reject) => {
     const c = createConnection(path);
     c.setEncoding("utf8");
-    let buf = "";
     let settled = false;
     const finish = (err: unknown, value?: unknown) => {
       if (settled) return;
@@ -194,35 +190,30 @@ export function socketRequest(
       opts.timeoutMs ?? 200_000,
     );
     c.on("connect", () => c.write(`${JSON.stringify({ ...cmd, id })}\n`));
-    c.on("data", (chunk: string) => {
-      buf += chunk;
-      for (;;) {
-        const nl = buf.indexOf("\n");
-        if (nl < 0) return;
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        let res: SocketResponse;
-        try {
-          res = SocketResponse.parse(JSON.parse(line));
-        } catch (e) {
-          finish(
-            new HiveError(ErrorCode.Internal, "harness answered a malformed line", { cause: e }),
-          );
-          return;
-        }
-        if (res.ok && res.id === id) return finish(null, res.result);
-        if (!res.ok && (res.id === id || res.id === null)) {
-          const w = WireError.safeParse(res.error);
-          return finish(
-            w.success
-              ? HiveError.fromWire(w.data)
-              : new HiveError(ErrorCode.Internal, res.error.message, {
-                  retryable: res.error.retryable,
-                }),
-          );
-        }
+    const lines = new LineBuffer((line) => {
+      if (settled) return;
+      let res: SocketResponse;
+      try {
+        res = SocketResponse.parse(JSON.parse(line));
+      } catch (e) {
+        finish(
+          new HiveError(ErrorCode.Internal, "harness answered a malformed line", { cause: e }),
+        );
+        return;
+      }
+      if (res.ok && res.id === id) return finish(null, res.result);
+      if (!res.ok && (res.id === id || res.id === null)) {
+        const w = WireError.safeParse(res.error);
+        return finish(
+          w.success
+            ? HiveError.fromWire(w.data)
+            : new HiveError(ErrorCode.Internal, res.error.message, {
+                retryable: res.error.retryable,
+              }),
+        );
       }
     });
+    c.on("data", (chunk: string) => lines.push(chunk));
     c.on("error", (e) =>
       finish(
         new HiveError(ErrorCode.Unavailable, `cannot reach the harness at ${path}: ${e.message}`, {
