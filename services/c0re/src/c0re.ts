@@ -23,7 +23,7 @@ import {
   subjects,
   subjectToken,
 } from "@hyperhive/shared";
-import type { ContainerDriver, DriverEvent } from "./driver.js";
+import { type ContainerDriver, type DriverEvent, firstLine } from "./driver.js";
 import { type AgentRow, Registry } from "./registry.js";
 
 /** Dependencies and settings of the c0re service. */
@@ -183,7 +183,7 @@ export class C0re {
     } catch (e) {
       throw new HiveError(
         ErrorCode.Internal,
-        `${row.name} did not start (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); c0re keeps retrying with backoff`,
+        `${row.name} did not start (${firstLine(e)}); c0re keeps retrying with backoff`,
         { cause: e },
       );
     }

@@ -74,3 +74,8 @@ export interface ContainerDriver {
   /** Subscribes to driver events; returns the unsubscribe function. */
   onEvent(listener: DriverEventListener): () => void;
 }
+
+/** The first line of an error's message: enough for an event detail or a reply. */
+export function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
+}

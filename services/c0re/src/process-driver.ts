@@ -13,12 +13,13 @@ import {
   signalGroup,
   spawnService,
 } from "@hyperhive/shared";
-import type {
-  AgentRuntimeStatus,
-  AgentSpec,
-  ContainerDriver,
-  DriverEvent,
-  DriverEventListener,
+import {
+  type AgentRuntimeStatus,
+  type AgentSpec,
+  type ContainerDriver,
+  type DriverEvent,
+  type DriverEventListener,
+  firstLine,
 } from "./driver.js";
 
 /** Settings of the process driver; every field but the paths has a default. */
@@ -406,10 +407,6 @@ export class ProcessDriver implements ContainerDriver {
     this.#o.log.info({ agent: slot.spec.name }, "agent stopped");
     this.#emit({ kind: "stopped", agent: slot.spec.name, at: this.#o.clock() });
   }
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
 }
 
 /** The last `lines` lines of a file (reads at most the last 256 KiB); "" if it does not exist. */
