@@ -15,6 +15,7 @@ import {
   MODEL_MAIN,
   ModelControl,
   REPO,
+  rules,
   startNode,
   writeTestPrompts,
 } from "./procs.js";
@@ -66,25 +67,9 @@ it("captures stream-json fixtures from the real CLI", {
   }
 
   await turn("send-to-operator", "hello there");
-  await ctl.setScript([
-    {
-      match: "too long",
-      times: 1,
-      error: {
-        status: 400,
-        type: "invalid_request_error",
-        message: "prompt is too long: 250000 tokens > 200000 maximum",
-      },
-    },
-    { match: "", reply: [{ text: "Done." }] },
-  ]);
+  await ctl.setScript(rules.promptTooLongOnce);
   await turn("prompt-too-long-then-compact", "this is too long");
-  await ctl.setScript([
-    {
-      match: "",
-      error: { status: 401, type: "authentication_error", message: "invalid x-api-key" },
-    },
-  ]);
+  await ctl.setScript([rules.notLoggedIn]);
   await turn("not-logged-in", "are you there?");
   await harness.stop();
   await model.stop();

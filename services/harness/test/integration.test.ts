@@ -22,6 +22,7 @@ import {
   MODEL_MAIN,
   ModelControl,
   type Proc,
+  rules,
   startNode,
   writeTestPrompts,
 } from "./procs.js";
@@ -271,12 +272,7 @@ describe("harness with real nats, broker, model server and claude", () => {
 
   it("c) not logged in -> needs-login, message kept, no crash loop; a wake after login retries it", async () => {
     const agent = "carol";
-    await ctl.setScript([
-      {
-        match: "",
-        error: { status: 401, type: "authentication_error", message: "invalid x-api-key" },
-      },
-    ]);
+    await ctl.setScript([rules.notLoggedIn]);
     await ctl.clearRequests();
     const h = await startHarness(agent, { HIVE_LOGIN_RETRY_SECONDS: "3600" });
     await waitUntil(() => obs.statesOf(agent).includes("idle"), { what: "idle" });
@@ -431,18 +427,7 @@ describe("harness with real nats, broker, model server and claude", () => {
 
   it("f) 'Prompt is too long' -> compacts the session once (state compacting), retries once", async () => {
     const agent = "frank";
-    await ctl.setScript([
-      {
-        match: "too long",
-        times: 1,
-        error: {
-          status: 400,
-          type: "invalid_request_error",
-          message: "prompt is too long: 250000 tokens > 200000 maximum",
-        },
-      },
-      { match: "", reply: [{ text: "Done." }] },
-    ]);
+    await ctl.setScript(rules.promptTooLongOnce);
     await startHarness(agent);
     const warm = await opSend(agent, "warm up the session");
     await waitUntil(() => obs.ackedIds(agent).includes(warm), {

@@ -71,6 +71,28 @@ export function writeTestPrompts(dir: string): string {
 }
 
 /** The model server's control API. */
+/** Model-server rules the tests and the fixture capture share. */
+export const rules = {
+  /** The API refuses the key: claude reports "Invalid API key", the harness goes needs-login. */
+  notLoggedIn: {
+    match: "",
+    error: { status: 401, type: "authentication_error", message: "invalid x-api-key" },
+  },
+  /** The first request matching "too long" is refused as too long; then plain "Done." replies. */
+  promptTooLongOnce: [
+    {
+      match: "too long",
+      times: 1,
+      error: {
+        status: 400,
+        type: "invalid_request_error",
+        message: "prompt is too long: 250000 tokens > 200000 maximum",
+      },
+    },
+    { match: "", reply: [{ text: "Done." }] },
+  ],
+} as const;
+
 export class ModelControl {
   constructor(readonly url: string) {}
 
