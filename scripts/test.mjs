@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// The test command: lint, typecheck+build (turbo), then every package's tests one package at a
-// time (turbo), with a closing "N passed, N failed" line summed over all packages.
-import { spawn, spawnSync } from "node:child_process";
+// The test command: lint, typecheck+build (turbo), then every package's tests in one vitest run,
+// ending with one "tests: N passed, N failed" line.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
 
@@ -16,25 +19,33 @@ function step(cmd, args) {
 step("npx", ["biome", "check", "."]);
 step("npx", ["turbo", "run", "build"]);
 
+const dir = mkdtempSync(join(tmpdir(), "hive-test-report-"));
+const report = join(dir, "vitest.json");
+const r = spawnSync(
+  "npx",
+  [
+    "vitest",
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${report}`,
+    ...process.argv.slice(2),
+  ],
+  { stdio: "inherit", env },
+);
 let passed = 0;
 let failed = 0;
-const child = spawn("npx", ["turbo", "run", "test", "--concurrency=1", "--continue"], {
-  stdio: ["ignore", "pipe", "inherit"],
-  env,
-});
-let buf = "";
-child.stdout.on("data", (chunk) => {
-  process.stdout.write(chunk);
-  buf += chunk.toString();
-  const lines = buf.split("\n");
-  buf = lines.pop() ?? "";
-  for (const line of lines) {
-    const m = /# (pass|fail) (\d+)\s*$/.exec(line);
-    if (m?.[1] === "pass") passed += Number(m[2]);
-    if (m?.[1] === "fail") failed += Number(m[2]);
-  }
-});
-child.on("exit", (code) => {
-  console.log(`\ntests: ${passed} passed, ${failed} failed`);
-  process.exit(code === 0 && failed === 0 && passed > 0 ? 0 : 1);
-});
+try {
+  const json = JSON.parse(readFileSync(report, "utf8"));
+  passed = json.numPassedTests;
+  // A file that failed without a failing test (it did not load, a hook threw) counts once.
+  const brokenFiles = json.testResults.filter(
+    (f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed"),
+  ).length;
+  failed = json.numFailedTests + brokenFiles;
+} catch {
+  failed = 1;
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(`\ntests: ${passed} passed, ${failed} failed`);
+process.exit(r.status === 0 && failed === 0 && passed > 0 ? 0 : 1);

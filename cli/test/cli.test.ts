@@ -2,21 +2,23 @@ import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { AgentsListResponse, HiveRuntime, hivePaths, InboxListResponse } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
+import { afterAll, beforeAll, describe, it } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** cli/dist/test → repo root. */
-const REPO = join(here, "../../..");
+/** cli/test → repo root. */
+const REPO = join(here, "../..");
 const HIVE = join(REPO, "cli/bin/hive.js");
 const SERVICES = ["broker", "c0re", "harness", "model-server", "web"].map((s) =>
   join(REPO, `services/${s}/dist/src/main.js`),
 );
 const missing = SERVICES.filter((p) => !existsSync(p));
-const skip = missing.length > 0 ? `services not built: ${missing.join(", ")}` : false;
+// Not a skip: a test run without the built services is a broken run, said in one line.
+if (missing.length > 0)
+  throw new Error(`services not built (run npm run build): ${missing.join(", ")}`);
 
 const run = promisify(execFile);
 
@@ -153,15 +155,13 @@ describe("hive CLI without a running hive", () => {
   });
 });
 
-describe("hive up --offline (real nats, broker, c0re, harness, claude, model server, web)", {
-  skip,
-}, () => {
+describe("hive up --offline (real nats, broker, c0re, harness, claude, model server, web)", () => {
   let tmp: ReturnType<typeof tempDir>;
   let env: NodeJS.ProcessEnv;
   let upProc: Up;
   let dashboard: string;
 
-  before(async () => {
+  beforeAll(async () => {
     tmp = tempDir("hive-cli-");
     env = cleanEnv(join(tmp.path, "home"));
     // A stale hive.json of a dead hive, world-readable: up must replace it, owner-only.
@@ -187,7 +187,7 @@ describe("hive up --offline (real nats, broker, c0re, harness, claude, model ser
     dashboard = m[1]!;
   });
 
-  after(async () => {
+  afterAll(async () => {
     if (upProc && upProc.child.exitCode === null && upProc.child.signalCode === null) {
       upProc.child.kill("SIGTERM");
       await upProc.exited;
@@ -263,7 +263,7 @@ describe("hive up --offline (real nats, broker, c0re, harness, claude, model ser
   });
 });
 
-describe("hive up when a service fails to start", { skip }, () => {
+describe("hive up when a service fails to start", () => {
   it("stops what it started and exits non-zero with a clear message", async () => {
     const tmp = tempDir("hive-cli-fail-");
     try {
@@ -287,7 +287,7 @@ describe("hive up when a service fails to start", { skip }, () => {
   });
 });
 
-describe("hive up stopped by SIGTERM while a service is still starting", { skip }, () => {
+describe("hive up stopped by SIGTERM while a service is still starting", () => {
   it("stops the starting service too, leaves nothing behind and exits 0", async () => {
     const tmp = tempDir("hive-cli-early-");
     try {

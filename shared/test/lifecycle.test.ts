@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { describe, it } from "vitest";
 import { type ServiceProcess, startService } from "../src/process.js";
 import { waitUntil, withTimeout } from "../src/testing/wait.js";
 
-const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), "../../test/fixtures/service.mjs");
+const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), "fixtures/service.mjs");
 
 function start(env: Record<string, string> = {}): Promise<ServiceProcess> {
   return startService({

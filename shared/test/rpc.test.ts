@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
 import { ErrorCode, HiveError } from "../src/errors.js";
 import { decodeJson, encodeJson, type RpcSpec, request, serve } from "../src/rpc.js";
@@ -14,11 +14,11 @@ const Echo: RpcSpec<z.ZodObject<{ n: z.ZodNumber }>, z.ZodObject<{ doubled: z.Zo
 describe("serve/request over a real nats-server", () => {
   let server: NatsServerHandle;
   let nc: NatsConnection;
-  before(async () => {
+  beforeAll(async () => {
     server = await natsForTests();
     nc = await connect({ servers: server.url });
   });
-  after(async () => {
+  afterAll(async () => {
     await nc.close();
     await server.stop();
   });

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { afterAll, describe, it } from "vitest";
 import { openDatabase } from "../src/sqlite.js";
 import { tempDir } from "../src/testing/mod.js";
 
 describe("openDatabase", () => {
   const dir = tempDir();
-  after(() => dir.remove());
+  afterAll(() => dir.remove());
 
   it("opens in WAL mode and applies each migration once", () => {
     const path = join(dir.path, "sub", "a.sqlite");

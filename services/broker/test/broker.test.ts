@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
 import {
   ErrorCode,
   HiveError,
@@ -11,6 +10,7 @@ import {
   subjects,
 } from "@hyperhive/shared";
 import { Deferred, waitUntil, withTimeout } from "@hyperhive/shared/testing";
+import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
 import { type Harness, raw, snapshot, startHarness, wireError } from "./helpers.js";
 
 const send = (h: Harness, as: string, to: string, body: string, client_id?: string) =>
@@ -32,10 +32,10 @@ const ack = (h: Harness, as: string, id: number) =>
 
 describe("broker over a real nats-server and sqlite", () => {
   let h: Harness;
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness();
   });
-  after(async () => {
+  afterAll(async () => {
     await h.close();
   });
   beforeEach(() => {

@@ -17,7 +17,7 @@ import { Broker } from "../src/broker.js";
 import { migrations } from "../src/store.js";
 
 /** The built entry point, as other packages run it. */
-export const BROKER_MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
+export const BROKER_MAIN = fileURLToPath(new URL("../dist/src/main.js", import.meta.url));
 
 /** A real nats-server, a client connection and an in-process broker on a temp sqlite file. */
 export interface Harness {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import { ErrorCode, request, rpcs, subjects } from "@hyperhive/shared";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { type Harness, raw, snapshot, startHarness, wireError } from "./helpers.js";
 
 /** One subject and the bad payloads it must refuse. */
@@ -12,7 +12,7 @@ interface Case {
 describe("malformed requests get bad_request and change nothing", () => {
   let h: Harness;
   let leasedId: number;
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness();
     // Some state for bad requests to (not) disturb: a leased message, an unleased one, an
     // operator message.
@@ -22,7 +22,7 @@ describe("malformed requests get bad_request and change nothing", () => {
     const got = await request(h.nc, subjects.agent.recv("bob"), rpcs.recv, { wait_seconds: 0 });
     leasedId = got.message!.id;
   });
-  after(async () => {
+  afterAll(async () => {
     await h.close();
   });
 

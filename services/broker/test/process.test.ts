@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
 import { openDatabase, request, rpcs, type SendResponse, subjects } from "@hyperhive/shared";
 import {
   type NatsServerHandle,
@@ -10,13 +9,14 @@ import {
   withTimeout,
 } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { type BrokerProcess, spawnBroker as spawn } from "./helpers.js";
 
 describe("the built broker as a child process", () => {
   let server: NatsServerHandle;
   let nc: NatsConnection;
   const dir = tempDir("hive-broker-proc-");
-  // Every broker a test spawned, stopped in after() even when the test failed half-way: a
+  // Every broker a test spawned, stopped in afterAll() even when the test failed half-way: a
   // child left running keeps this file's process alive forever.
   const spawned: BrokerProcess[] = [];
   const spawnBroker = async (natsUrl: string, dbPath: string): Promise<BrokerProcess> => {
@@ -24,11 +24,11 @@ describe("the built broker as a child process", () => {
     spawned.push(b);
     return b;
   };
-  before(async () => {
+  beforeAll(async () => {
     server = await natsForTests();
     nc = await connect({ servers: server.url });
   });
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(spawned.map((b) => b.stop(2000)));
     await nc.drain();
     await server.stop();

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   type AgentInfo,
@@ -23,11 +22,12 @@ import {
 } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import type { z } from "zod";
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** services/c0re/dist/test → repo root. */
-const REPO = join(here, "../../../..");
+/** services/c0re/test → repo root. */
+const REPO = join(here, "../../..");
 const BIN = {
   broker: join(REPO, "services/broker/dist/src/main.js"),
   modelServer: join(REPO, "services/model-server/dist/src/main.js"),
@@ -89,12 +89,12 @@ function cmdline(pid: number): string {
   }
 }
 
-const ready =
-  existsSync(BIN.broker) && existsSync(BIN.harness) && existsSync(BIN.modelServer)
-    ? false
-    : "needs built broker, harness and model-server (npx tsc -b services/...)";
+// Not a skip: a test run without the built services is a broken run, said in one line.
+for (const bin of Object.values(BIN)) {
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build first`);
+}
 
-describe("c0re with real nats, broker, harness and model server", { skip: ready }, () => {
+describe("c0re with real nats, broker, harness and model server", () => {
   let server: NatsServerHandle;
   let nc: NatsConnection;
   let tmp: ReturnType<typeof tempDir>;
@@ -105,7 +105,7 @@ describe("c0re with real nats, broker, harness and model server", { skip: ready 
   const states: AgentStateEvent[] = [];
   const mail: InboxAnnouncement[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     server = await natsForTests();
     nc = await connect({ servers: server.url });
     tmp = tempDir("c0re-svc-");
@@ -148,7 +148,7 @@ describe("c0re with real nats, broker, harness and model server", { skip: ready 
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     for (const p of [c0re, model, broker]) {
       if (p && p.child.exitCode === null && p.child.signalCode === null) {
         p.child.kill("SIGTERM");

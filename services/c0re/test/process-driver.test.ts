@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { after, afterEach, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { processAlive as alive, createLogger, hivePaths } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
+import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
 import type { DriverEvent } from "../src/driver.js";
 import {
   HarnessStartError,
@@ -13,8 +13,8 @@ import {
 } from "../src/process-driver.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** dist/test → test/fixtures (the fixture is plain JS, not compiled). */
-const FIXTURE = join(here, "../../test/fixtures/ready-process.mjs");
+/** The fixture is plain JS, run as it is. */
+const FIXTURE = join(here, "fixtures/ready-process.mjs");
 
 interface ReadyInfo {
   pid: number;
@@ -30,10 +30,10 @@ describe("process driver (with a stand-in child program)", () => {
   let events: DriverEvent[];
   const log = createLogger("c0re-test", { level: "silent" });
 
-  before(() => {
+  beforeAll(() => {
     tmp = tempDir("c0re-driver-");
   });
-  after(() => tmp.remove());
+  afterAll(() => tmp.remove());
   afterEach(async () => {
     await driver?.stopAll();
   });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "node:test";
 import { tempDir } from "@hyperhive/shared/testing";
+import { describe, it } from "vitest";
 import {
   CostLedger,
   hasSession,

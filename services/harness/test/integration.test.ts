@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import {
   AgentStateEvent,
@@ -15,6 +14,7 @@ import {
 } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import {
   BROKER_MAIN,
   CLAUDE_BIN,
@@ -93,7 +93,7 @@ describe("harness with real nats, broker, model server and claude", () => {
   let obs: Observer;
   const harnesses: Proc[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     for (const p of [BROKER_MAIN, MODEL_MAIN, HARNESS_MAIN, CLAUDE_BIN]) {
       assert.ok(existsSync(p), `${p} is missing: build the services first`);
     }
@@ -110,7 +110,7 @@ describe("harness with real nats, broker, model server and claude", () => {
     await nc.flush();
   });
 
-  after(async () => {
+  afterAll(async () => {
     for (const h of harnesses) {
       if (h.child.pid && h.child.exitCode === null && h.child.signalCode === null) {
         await h.stop();

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { ErrorCode, HiveError } from "@hyperhive/shared";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { describe, it } from "vitest";
 import { createMcpServer, type HarnessCall } from "../src/mcp.js";
 import type { SocketCommand } from "../src/socket.js";
 

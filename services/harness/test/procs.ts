@@ -1,11 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { type ExitInfo, startService } from "@hyperhive/shared";
+import { repoRoot } from "@hyperhive/shared/testing";
 
-/** Repo root, from dist/test/ of this package. */
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
+export const REPO = repoRoot(import.meta.url);
 export const HARNESS_MAIN = join(REPO, "services/harness/dist/src/main.js");
 export const BROKER_MAIN = join(REPO, "services/broker/dist/src/main.js");
 export const MODEL_MAIN = join(REPO, "services/model-server/dist/src/main.js");

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { createConnection, type Socket } from "node:net";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
 import { ErrorCode, HiveError, type SocketRequest } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import {
   answerLine,
   MAX_CONNECTIONS,
@@ -66,8 +66,8 @@ describe("socket protocol", () => {
       return { echoed: req.cmd };
     },
   });
-  before(() => server.start());
-  after(async () => {
+  beforeAll(() => server.start());
+  afterAll(async () => {
     await server.stop();
     t.remove();
   });

@@ -6,15 +6,15 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { tempDir, withTimeout } from "@hyperhive/shared/testing";
+import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
 import { DEFAULT_SCRIPT, type ModelServer, startModelServer } from "../src/server.js";
 
 const CLAUDE =
   process.env.HIVE_CLAUDE_BIN ??
-  fileURLToPath(new URL("../../../../node_modules/.bin/claude", import.meta.url));
-const FIXTURE = fileURLToPath(new URL("./fixtures/send-mcp.js", import.meta.url));
+  fileURLToPath(new URL("../../../node_modules/.bin/claude", import.meta.url));
+const FIXTURE = fileURLToPath(new URL("../dist/test/fixtures/send-mcp.js", import.meta.url));
 
 /** One stream-json line of claude's stdout. */
 interface StreamEvent {
@@ -84,12 +84,12 @@ describe("the real claude CLI against the model server", { timeout: 120_000 }, (
   let mcpConfig: string;
   let runs = 0;
 
-  before(async () => {
+  beforeAll(async () => {
     assert.ok(existsSync(CLAUDE), `claude CLI not found at ${CLAUDE}`);
     ms = await startModelServer({ port: 0 });
     dir = tempDir("model-server-claude-");
   });
-  after(async () => {
+  afterAll(async () => {
     await ms.close();
     dir.remove();
   });
@@ -144,9 +144,7 @@ describe("the real claude CLI against the model server", { timeout: 120_000 }, (
     const init = run.events.find((e) => e.type === "system" && e.subtype === "init");
     assert.ok(init, "no system init event");
     assert.ok((init.tools as string[]).includes("mcp__hyperhive__send"));
-    assert.deepEqual(init.mcp_servers, [
-      { name: "hyperhive", status: "connected", source: "dynamic" },
-    ]);
+    assert.deepEqual(init.mcp_servers, [{ name: "hyperhive", status: "connected" }]);
 
     const toolUse = run.events
       .filter((e) => e.type === "assistant")
@@ -206,14 +204,13 @@ describe("the real claude CLI against the model server", { timeout: 120_000 }, (
     const assistant = run.events.find((e) => e.type === "assistant");
     assert.ok(assistant, "no assistant event");
     assert.equal(assistant.error, "authentication_failed");
-    assert.equal(assistant.api_error_status, 401);
-    assert.equal(assistant.is_api_error_message, true);
     const result = run.events.at(-1)!;
     assert.equal(result.type, "result");
     assert.equal(result.is_error, true);
     assert.equal(result.result, "Invalid API key · Fix external API key");
     assert.equal(result.api_error_status, 401);
-    assert.equal(result.terminal_reason, "api_error");
+    // claude 2.1.197 reports an auth failure as a completed run; the text is what tells.
+    assert.equal(result.terminal_reason, "completed");
     assert.equal(ms.requests().length - before, 1, "claude retried the 401");
   });
 
@@ -233,7 +230,6 @@ describe("the real claude CLI against the model server", { timeout: 120_000 }, (
     const assistant = run.events.find((e) => e.type === "assistant");
     assert.ok(assistant);
     assert.equal(assistant.error, "invalid_request");
-    assert.equal(assistant.api_error_status, 400);
     const result = run.events.at(-1)!;
     assert.equal(result.type, "result");
     assert.equal(result.is_error, true);

@@ -1,18 +1,18 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { after, before, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { spawnService } from "@hyperhive/shared";
 import { waitUntil, withTimeout } from "@hyperhive/shared/testing";
+import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
 import { DEFAULT_SCRIPT, type ModelServer, startModelServer } from "../src/server.js";
 import { parseSse, postMessages, userPrompt } from "./helpers.js";
 
 describe("model server: Messages API protocol", () => {
   let ms: ModelServer;
-  before(async () => {
+  beforeAll(async () => {
     ms = await startModelServer({ port: 0 });
   });
-  after(async () => {
+  afterAll(async () => {
     await ms.close();
   });
   beforeEach(() => {
@@ -332,7 +332,7 @@ describe("model server: Messages API protocol", () => {
 
 describe("model server: CLI entry point", () => {
   it("prints the ready line, serves, and exits 0 on SIGTERM", async () => {
-    const main = fileURLToPath(new URL("../src/main.js", import.meta.url));
+    const main = fileURLToPath(new URL("../dist/src/main.js", import.meta.url));
     const p = spawnService({
       command: process.execPath,
       args: [main, "--port", "0"],

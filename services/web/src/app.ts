@@ -78,8 +78,11 @@ const ASSETS: Readonly<Record<string, string>> = {
 };
 
 function loadAssets(): Map<string, { type: string; body: string }> {
-  // dist/src/app.js and src/app.ts both sit two levels below the package root.
-  const dir = new URL("../../public/", import.meta.url);
+  // dist/src/app.js sits two levels below the package root, src/app.ts (run by tests) one.
+  const dir = new URL(
+    import.meta.url.includes("/dist/src/") ? "../../public/" : "../public/",
+    import.meta.url,
+  );
   const out = new Map<string, { type: string; body: string }>();
   for (const [file, type] of Object.entries(ASSETS)) {
     out.set(file, { type, body: readFileSync(new URL(file, dir), "utf8") });

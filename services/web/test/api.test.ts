@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
 import {
   bodyBytes,
   ErrorCode,
@@ -11,6 +10,7 @@ import {
   serve,
   subjects,
 } from "@hyperhive/shared";
+import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
 import { agentInfo, auth, type Harness, startHarness, stored } from "./helpers.js";
 
 async function call(
@@ -30,14 +30,14 @@ async function call(
 describe("JSON API through real NATS", () => {
   let h: Harness;
   let services: Service[] = [];
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness({ requestTimeoutMs: 300 });
   });
   afterEach(async () => {
     await Promise.all(services.map((s) => s.stop()));
     services = [];
   });
-  after(async () => {
+  afterAll(async () => {
     await h.stop();
   });
 

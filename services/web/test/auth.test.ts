@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
-import { after, before, describe, it } from "node:test";
 import { rpcs, type Service, serve, subjects } from "@hyperhive/shared";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { tokenMatches } from "../src/auth.js";
 import {
   agentInfo,
@@ -35,7 +35,7 @@ describe("operator token", () => {
   let h: Harness;
   let services: Service[];
   let sends = 0;
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness();
     // Responders that would leak data if the guard let a request through.
     services = [
@@ -52,7 +52,7 @@ describe("operator token", () => {
     ];
     await h.nc.flush();
   });
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(services.map((s) => s.stop()));
     await h.stop();
   });

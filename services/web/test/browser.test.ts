@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { after, afterEach, before, describe, it } from "node:test";
 import {
   AgentStateEvent,
   bodyBytes,
@@ -19,6 +18,7 @@ import {
 } from "@hyperhive/shared";
 import { waitUntil } from "@hyperhive/shared/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
 import { agentInfo, type Harness, startHarness, stored, TOKEN } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -37,7 +37,7 @@ describe("dashboard in a real headless Chromium", () => {
     stored(1, "alice", "Started on the parser; will report back."),
   ];
 
-  before(async () => {
+  beforeAll(async () => {
     // CI installs Chromium; a missing browser is a failure, not a skip.
     assert.ok(
       existsSync(CHROMIUM),
@@ -91,7 +91,7 @@ describe("dashboard in a real headless Chromium", () => {
     assert.deepEqual(errors.splice(0), [], "script or console errors on the page");
   });
 
-  after(async () => {
+  afterAll(async () => {
     await browser?.close();
     await Promise.all((services ?? []).map((s) => s.stop()));
     await h?.stop();

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type ServiceProcess, spawnService } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, withTimeout } from "@hyperhive/shared/testing";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { TOKEN } from "./helpers.js";
 
-const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
+const MAIN = fileURLToPath(new URL("../dist/src/main.js", import.meta.url));
 
 function start(env: Record<string, string>): ServiceProcess {
   // Any ready line, so the test checks which service it names.
@@ -20,10 +20,10 @@ function start(env: Record<string, string>): ServiceProcess {
 
 describe("main (the built entry point)", () => {
   let nats: NatsServerHandle;
-  before(async () => {
+  beforeAll(async () => {
     nats = await natsForTests();
   });
-  after(async () => {
+  afterAll(async () => {
     await nats.stop();
   });
 

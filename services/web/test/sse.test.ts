@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import {
   AgentLifecycleEvent,
   AgentStateEvent,
@@ -14,6 +13,7 @@ import {
 } from "@hyperhive/shared";
 import { startNatsServer, waitUntil } from "@hyperhive/shared/testing";
 import { connect } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import { agentInfo, type Harness, SseClient, startHarness, stored, TOKEN } from "./helpers.js";
 
@@ -31,10 +31,10 @@ async function noInterest(h: Harness, subject: string): Promise<boolean> {
 
 describe("SSE streams", () => {
   let h: Harness;
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness({ heartbeatMs: 100 });
   });
-  after(async () => {
+  afterAll(async () => {
     await h.stop();
   });
 

@@ -1,10 +1,9 @@
 // Regenerates test/fixtures/*.jsonl from the real claude CLI (run after a CLI upgrade):
-//   npx tsc -b services/harness && HIVE_CAPTURE_FIXTURES=1 node --test services/harness/dist/test/capture-fixtures.test.js
+//   npm run build && node services/harness/dist/test/capture-fixtures.js
 // Each fixture is the stream-json stdout of one claude run driven by the harness against the
-// scripted model server. Skipped in normal test runs.
+// scripted model server. A tool, not a test: the test runner only picks up *.test.ts.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { it } from "node:test";
 import { decodeJson, encodeJson, LiveEvent } from "@hyperhive/shared";
 import { startNatsServer, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { connect } from "@nats-io/transport-node";
@@ -20,9 +19,7 @@ import {
   writeTestPrompts,
 } from "./procs.js";
 
-it("captures stream-json fixtures from the real CLI", {
-  skip: !process.env.HIVE_CAPTURE_FIXTURES,
-}, async () => {
+async function capture(): Promise<void> {
   const t = tempDir("hive-capture-");
   const nats = await startNatsServer();
   const broker = await startNode(BROKER_MAIN, [], {
@@ -77,4 +74,6 @@ it("captures stream-json fixtures from the real CLI", {
   await nc.close();
   await nats.stop();
   t.remove();
-});
+}
+
+await capture();
