@@ -35,6 +35,11 @@ const Env = BaseEnv.extend({
   /** An Anthropic Messages API URL; becomes the agents' ANTHROPIC_BASE_URL. */
   HIVE_MODEL_URL: optionalString,
   ANTHROPIC_API_KEY: optionalString,
+  /**
+   * NATS URL(s) handed to the agents' harnesses; default NATS_URL. On a cluster each host's agents
+   * may use a nearer node (or a list of nodes to fail over to) than c0re's own.
+   */
+  HIVE_AGENT_NATS_URL: optionalString,
   /** ms a harness gets to print its ready line. */
   C0RE_READY_TIMEOUT_MS: ms(30_000),
   /** ms between SIGTERM and SIGKILL when stopping a harness. */
@@ -58,7 +63,7 @@ await runService({
     const driver = new ProcessDriver({
       root,
       harnessBin: cfg.HIVE_HARNESS_BIN,
-      natsUrl: cfg.NATS_URL,
+      natsUrl: cfg.HIVE_AGENT_NATS_URL ?? cfg.NATS_URL,
       promptsDir: cfg.HIVE_PROMPTS_DIR,
       ...(cfg.HIVE_CLAUDE_BIN ? { claudeBin: cfg.HIVE_CLAUDE_BIN } : {}),
       ...(cfg.HIVE_MODEL ? { model: cfg.HIVE_MODEL } : {}),

@@ -57,7 +57,7 @@ export interface ProcessDriverOptions {
 }
 
 /** Variables c0re itself reads; they are not passed on to agents. */
-const PRIVATE_ENV = ["C0RE_DB", "HIVE_HARNESS_BIN", "HIVE_MODEL_URL"];
+const PRIVATE_ENV = ["C0RE_DB", "HIVE_HARNESS_BIN", "HIVE_MODEL_URL", "HIVE_AGENT_NATS_URL"];
 
 /** A start attempt failed: the harness exited or did not report ready in time. */
 export class HarnessStartError extends Error {

@@ -153,8 +153,10 @@ export type InboxAnnouncement = z.infer<typeof InboxAnnouncement>;
 
 /** Byte length of a body as the broker counts it against {@link MAX_BODY_BYTES}. */
 export function bodyBytes(body: string): number {
-  return Buffer.byteLength(body, "utf8");
+  return utf8.encode(body).length;
 }
+
+const utf8 = new TextEncoder();
 
 /** First 120 characters of a body, for announcements and lists. */
 export function preview(body: string): string {

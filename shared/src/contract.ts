@@ -1,0 +1,11 @@
+/**
+ * The wire contract alone: names, the error catalog, every payload's zod schema and the subject
+ * builders. It imports nothing but zod, so the dashboard's browser code can use the same schemas
+ * and types (`@hyperhive/shared/contract`).
+ */
+export * from "./errors.js";
+export * from "./names.js";
+export * from "./schemas/agent.js";
+export * from "./schemas/broker.js";
+export * from "./schemas/c0re.js";
+export * from "./subjects.js";
