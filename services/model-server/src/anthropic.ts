@@ -1,19 +1,34 @@
+/**
+ * The Anthropic Messages API wire format, as far as the scripted server needs it: the request
+ * schema, what is read from a request, and the bodies written back (JSON message, SSE stream,
+ * error). Pure: no sockets, no HTTP objects.
+ */
 import { randomBytes } from "node:crypto";
-import type { ServerResponse } from "node:http";
 import { z } from "zod";
 
-/** The parts of a Messages API request body the server reads; everything else passes through. */
+/** One content block of a request message; only `type` is read, everything else passes through. */
+const RequestBlock = z.looseObject({ type: z.string() });
+
+/**
+ * The parts of a Messages API request body the server reads; everything else passes through.
+ * Loose on purpose: claude sends many keys (metadata, thinking, context_management, ...) and
+ * interleaves `role: "system"` messages, and none of that may be refused.
+ */
 export const MessagesRequest = z.looseObject({
+  /** Model id as sent, e.g. `claude-haiku-5-5` for `--model haiku`. */
   model: z.string().default("unknown"),
+  /** Whether the answer is an SSE stream; claude always sends true. */
   stream: z.boolean().optional(),
   messages: z.array(
     z.looseObject({
+      /** `user`, `assistant`, and (claude 2.1.x) `system`. */
       role: z.string(),
-      content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]),
+      content: z.union([z.string(), z.array(RequestBlock)]),
     }),
   ),
-  system: z.unknown().optional(),
-  tools: z.unknown().optional(),
+  /** A string or a list of text blocks. */
+  system: z.union([z.string(), z.array(RequestBlock)]).optional(),
+  tools: z.array(z.unknown()).optional(),
 });
 export type MessagesRequest = z.infer<typeof MessagesRequest>;
 
@@ -27,18 +42,21 @@ export interface NewestUser {
 
 const REMINDER = /<system-reminder>[\s\S]*?<\/system-reminder>/g;
 
-function blockText(b: Record<string, unknown>): string {
-  if (b.type === "text" && typeof b.text === "string") return b.text;
+/** The `text` of a block-like value, "" when it has none. */
+function textOf(x: unknown): string {
+  return x !== null && typeof x === "object" && "text" in x && typeof x.text === "string"
+    ? x.text
+    : "";
+}
+
+function blockText(b: z.infer<typeof RequestBlock>): string {
+  if (b.type === "text") return textOf(b);
   if (b.type === "tool_result") {
     const c = b.content;
     if (typeof c === "string") return c;
     if (Array.isArray(c)) {
       return c
-        .map((x: unknown) =>
-          x !== null && typeof x === "object" && typeof (x as { text?: unknown }).text === "string"
-            ? (x as { text: string }).text
-            : "",
-        )
+        .map(textOf)
         .filter((t) => t !== "")
         .join("\n");
     }
@@ -69,6 +87,27 @@ export function newestUser(req: MessagesRequest): NewestUser {
   return { text: "", toolResultIds: [] };
 }
 
+/** Longest system prompt text kept in the request log. */
+export const SYSTEM_TEXT_MAX = 8000;
+
+/**
+ * The request's system prompt text, cut at {@link SYSTEM_TEXT_MAX} chars. claude's
+ * `x-anthropic-billing-header:` block is left out: it is not prompt, and it changes per run.
+ */
+export function systemText(req: MessagesRequest): string {
+  const s = req.system;
+  const text =
+    s === undefined
+      ? ""
+      : typeof s === "string"
+        ? s
+        : s
+            .map(textOf)
+            .filter((t) => t !== "" && !t.startsWith("x-anthropic-billing-header:"))
+            .join("\n\n");
+  return text.slice(0, SYSTEM_TEXT_MAX);
+}
+
 /** A content block of an answer. */
 export type OutBlock =
   | { type: "text"; text: string }
@@ -82,8 +121,9 @@ export interface Usage {
   cache_creation_input_tokens: number;
 }
 
-/** One complete answer, written as SSE or as one JSON message. */
+/** One complete answer, written as SSE ({@link sseBody}) or as one JSON message ({@link messageBody}). */
 export interface Answer {
+  /** `msg_…` */
   id: string;
   model: string;
   content: OutBlock[];
@@ -91,12 +131,19 @@ export interface Answer {
   usage: Usage;
 }
 
+/** A fresh message id, `msg_` and 24 hex digits. */
 export function newMessageId(): string {
   return `msg_${randomBytes(12).toString("hex")}`;
 }
 
+/** A fresh tool_use id, `toolu_` and 24 hex digits. */
 export function newToolUseId(): string {
   return `toolu_${randomBytes(12).toString("hex")}`;
+}
+
+/** A fresh `request-id` header value. */
+export function newRequestId(): string {
+  return `req_${randomBytes(8).toString("hex")}`;
 }
 
 /** Rough token estimate: 4 characters a token, at least 1. */
@@ -118,7 +165,8 @@ export function estimateUsage(req: MessagesRequest, content: OutBlock[]): Usage 
   };
 }
 
-function messageJson(a: Answer): Record<string, unknown> {
+/** The non-streaming answer body: one `message` object. */
+export function messageBody(a: Answer): Record<string, unknown> {
   return {
     id: a.id,
     type: "message",
@@ -131,30 +179,29 @@ function messageJson(a: Answer): Record<string, unknown> {
   };
 }
 
-/** Writes a non-streaming answer. */
-export function writeJsonAnswer(res: ServerResponse, a: Answer): void {
-  const body = JSON.stringify(messageJson(a));
-  res.writeHead(200, { "content-type": "application/json", "request-id": `req_${a.id}` });
-  res.end(body);
+/** Size of the text and JSON chunks of a streamed answer: small, so claude sees several deltas. */
+const DELTA_CHARS = 64;
+
+function chunks(s: string): string[] {
+  if (s === "") return [""];
+  const out: string[] = [];
+  for (let i = 0; i < s.length; i += DELTA_CHARS) out.push(s.slice(i, i + DELTA_CHARS));
+  return out;
 }
 
 /**
- * Writes a streaming answer as the Messages API does: message_start, ping, per block
+ * The streaming answer body, as the Messages API sends it: message_start, ping, per block
  * content_block_start / delta(s) / stop (text_delta or input_json_delta), message_delta with
  * stop_reason and usage, message_stop.
  */
-export function writeSseAnswer(res: ServerResponse, a: Answer): void {
-  res.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    "request-id": `req_${a.id}`,
-  });
+export function sseBody(a: Answer): string {
+  const out: string[] = [];
   const ev = (type: string, data: Record<string, unknown>): void => {
-    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    out.push(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   };
   ev("message_start", {
     message: {
-      ...messageJson(a),
+      ...messageBody(a),
       content: [],
       stop_reason: null,
       usage: { ...a.usage, output_tokens: 1 },
@@ -164,19 +211,16 @@ export function writeSseAnswer(res: ServerResponse, a: Answer): void {
   a.content.forEach((b, index) => {
     if (b.type === "text") {
       ev("content_block_start", { index, content_block: { type: "text", text: "" } });
-      for (const chunk of chunks(b.text, 64)) {
-        ev("content_block_delta", { index, delta: { type: "text_delta", text: chunk } });
+      for (const text of chunks(b.text)) {
+        ev("content_block_delta", { index, delta: { type: "text_delta", text } });
       }
     } else {
       ev("content_block_start", {
         index,
         content_block: { type: "tool_use", id: b.id, name: b.name, input: {} },
       });
-      for (const chunk of chunks(JSON.stringify(b.input), 64)) {
-        ev("content_block_delta", {
-          index,
-          delta: { type: "input_json_delta", partial_json: chunk },
-        });
+      for (const partial_json of chunks(JSON.stringify(b.input))) {
+        ev("content_block_delta", { index, delta: { type: "input_json_delta", partial_json } });
       }
     }
     ev("content_block_stop", { index });
@@ -186,30 +230,16 @@ export function writeSseAnswer(res: ServerResponse, a: Answer): void {
     usage: a.usage,
   });
   ev("message_stop", {});
-  res.end();
+  return out.join("");
 }
 
-function chunks(s: string, n: number): string[] {
-  if (s === "") return [""];
-  const out: string[] = [];
-  for (let i = 0; i < s.length; i += n) out.push(s.slice(i, i + n));
-  return out;
+/** An Anthropic error body: `{type: "error", error: {type, message}}`. */
+export interface ApiErrorBody {
+  type: "error";
+  error: { type: string; message: string };
 }
 
-/** Writes an Anthropic-style API error: `{type:"error", error:{type, message}}`. */
-export function writeApiError(
-  res: ServerResponse,
-  status: number,
-  type: string,
-  message: string,
-  retry = false,
-): void {
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "request-id": `req_${randomBytes(8).toString("hex")}`,
-  };
-  // Without this claude retries even a 401 ten times with exponential backoff.
-  if (!retry) headers["x-should-retry"] = "false";
-  res.writeHead(status, headers);
-  res.end(JSON.stringify({ type: "error", error: { type, message } }));
+/** The body of an API error answer. */
+export function errorBody(type: string, message: string): ApiErrorBody {
+  return { type: "error", error: { type, message } };
 }

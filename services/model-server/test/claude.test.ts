@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tempDir, withTimeout } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
-import { DEFAULT_SCRIPT, type ModelServer, startModelServer } from "../src/server.js";
+import { DEFAULT_SCRIPT, type ModelServer, startModelServer } from "../src/mod.js";
 
 const CLAUDE =
   process.env.HIVE_CLAUDE_BIN ??

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { spawnService } from "@hyperhive/shared";
 import { waitUntil, withTimeout } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
-import { DEFAULT_SCRIPT, type ModelServer, startModelServer } from "../src/server.js";
+import { DEFAULT_SCRIPT, type ModelServer, startModelServer } from "../src/mod.js";
 import { parseSse, postMessages, userPrompt } from "./helpers.js";
 
 describe("model server: Messages API protocol", () => {

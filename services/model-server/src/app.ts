@@ -1,0 +1,66 @@
+/**
+ * The HTTP side: a fastify app (not listening) serving the Messages API and the control API over
+ * one engine, request log and hold gate.
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import { describeZodError } from "@hyperhive/shared";
+import Fastify from "fastify";
+import type { z } from "zod";
+import { controlApi } from "./control-api.js";
+import { BadBodyError } from "./errors.js";
+import { messagesApi, notFound } from "./messages-api.js";
+import type { AppDeps, RouteDeps, Sleep, ZodApp, ZodTypeProvider } from "./types.js";
+
+/** Default request body limit: the real Messages API's (32 MiB). */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** The real clock's {@link Sleep}. */
+export const realSleep: Sleep = (ms, signal) =>
+  // The only rejection is the AbortError of `signal`.
+  delay(ms, true, { signal }).catch(() => false);
+
+/**
+ * Builds the app. Every body is read as JSON whatever its content type (claude sends
+ * `application/json`, fetch with a string body `text/plain`), up to `maxBodyBytes`.
+ *
+ * Close sequence (`app.close()`): routes stop taking requests, every connection is destroyed
+ * (held and delayed answers are dropped: their clients see the connection close, as when a real
+ * server goes away), then the server closes.
+ */
+export function buildApp(deps: AppDeps): ZodApp {
+  const d: RouteDeps = {
+    ...deps,
+    maxBodyBytes: deps.maxBodyBytes ?? MAX_BODY_BYTES,
+    sleep: deps.sleep ?? realSleep,
+    now: deps.now ?? (() => new Date()),
+  };
+  const app = Fastify({
+    // Our own logger logs what matters; fastify's per-request lines would drown it.
+    logger: false,
+    bodyLimit: d.maxBodyBytes,
+    // A held answer is an open request: without this, close() would wait for its release.
+    forceCloseConnections: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler<z.ZodType>(({ schema }) => (data: unknown) => {
+    const r = schema.safeParse(data);
+    return r.success ? { value: r.data } : { error: new BadBodyError(describeZodError(r.error)) };
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    // An empty body is no body: the route's schema says whether it needs one.
+    if (text.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (e) {
+      done(new BadBodyError(`body is not JSON (${e instanceof Error ? e.message : String(e)})`));
+    }
+  });
+
+  app.setNotFoundHandler(notFound(d));
+  // Each API is a scope with its own error handler, so each answers failures in its own shape.
+  app.register(async (scope) => messagesApi(scope, d));
+  app.register(async (scope) => controlApi(scope, d));
+  return app;
+}
