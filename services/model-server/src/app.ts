@@ -2,9 +2,10 @@
  * The HTTP side: a fastify app (not listening) serving the Messages API and the control API over
  * one engine, request log and hold gate.
  */
+import { finished } from "node:stream/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import { describeZodError } from "@hyperhive/shared";
-import Fastify from "fastify";
+import Fastify, { errorCodes, type FastifyRequest } from "fastify";
 import type { z } from "zod";
 import { controlApi } from "./control-api.js";
 import { BadBodyError } from "./errors.js";
@@ -18,6 +19,17 @@ export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 export const realSleep: Sleep = (ms, signal) =>
   // The only rejection is the AbortError of `signal`.
   delay(ms, true, { signal }).catch(() => false);
+
+/**
+ * Reads the rest of a refused body before answering: a client that writes its whole body before
+ * reading (as a plain socket client does) would otherwise get EPIPE instead of the 413.
+ */
+async function drain(req: FastifyRequest): Promise<void> {
+  if (req.raw.readableEnded) return;
+  req.raw.resume();
+  // A client that gives up half way ends the wait too; nothing is left to answer then.
+  await finished(req.raw).catch(() => undefined);
+}
 
 /**
  * Builds the app. Every body is read as JSON whatever its content type (claude sends
@@ -58,6 +70,10 @@ export function buildApp(deps: AppDeps): ZodApp {
     }
   });
 
+  // onError runs before the scope's error handler writes the answer.
+  app.addHook("onError", async (req, _reply, err) => {
+    if (err instanceof errorCodes.FST_ERR_CTP_BODY_TOO_LARGE) await drain(req);
+  });
   app.setNotFoundHandler(notFound(d));
   // Each API is a scope with its own error handler, so each answers failures in its own shape.
   app.register(async (scope) => messagesApi(scope, d));

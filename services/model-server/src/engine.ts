@@ -59,6 +59,8 @@ export interface Decision {
 interface Continuation {
   /** Index of the rule. */
   rule: number;
+  /** The tool calls of the response it continues: the result of any one of them consumes it. */
+  toolUseIds: string[];
   ctx: TemplateContext;
   rest: Step[][];
   usage: UsageOverride | undefined;
@@ -145,7 +147,7 @@ export class ScriptEngine {
     const contId = compact ? undefined : user.toolResultIds.find((id) => this.#pending.has(id));
     const cont = contId === undefined ? undefined : this.#pending.get(contId);
     if (cont !== undefined) {
-      for (const id of user.toolResultIds) this.#pending.delete(id);
+      for (const id of [...cont.toolUseIds, ...user.toolResultIds]) this.#pending.delete(id);
       entry.rule = cont.rule;
       entry.kind = AnswerKind.Continue;
       const [steps = [], ...rest] = cont.rest;
@@ -217,8 +219,15 @@ export class ScriptEngine {
     const toolUses = content.filter((b) => b.type === "tool_use");
     entry.tool_uses = toolUses.map((b) => ({ name: b.name, input: b.input }));
     if (from !== undefined) {
-      const c: Continuation = { rule: from.rule, ctx, rest: from.rest, usage: from.usage };
-      for (const b of toolUses) this.#remember(b.id, c);
+      const toolUseIds = toolUses.map((b) => b.id);
+      const c: Continuation = {
+        rule: from.rule,
+        toolUseIds,
+        ctx,
+        rest: from.rest,
+        usage: from.usage,
+      };
+      for (const id of toolUseIds) this.#remember(id, c);
     }
     const answer: Answer = {
       id: this.#ids.message(),

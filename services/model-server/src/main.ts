@@ -1,7 +1,28 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createLogger, runService } from "@hyperhive/shared";
+import { createLogger, describeZodError, runService } from "@hyperhive/shared";
+import { type Rule, Script } from "./script.js";
 import { startModelServer } from "./server.js";
+
+/** A command line the server refuses to start with; said in one line on stderr, exit 1. */
+class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** The rules of a `--script` file; a file that is not JSON or not a script is a UsageError. */
+function readScript(file: string): Rule[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`--script ${file}: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
+  }
+  const r = Script.safeParse(raw);
+  if (!r.success) throw new UsageError(`--script ${file}: ${describeZodError(r.error)}`);
+  return r.data;
+}
 
 /**
  * `node dist/src/main.js [--port N] [--host H] [--script FILE]`: runs the scripted model server
@@ -16,15 +37,12 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  const log = createLogger("model-server");
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--port must be an integer 0..65535, got ${values.port}`);
+    throw new UsageError(`--port must be an integer 0..65535, got ${values.port}`);
   }
-  const script =
-    values.script === undefined
-      ? undefined
-      : (JSON.parse(readFileSync(values.script, "utf8")) as unknown);
+  const script = values.script === undefined ? undefined : readScript(values.script);
+  const log = createLogger("model-server");
   await runService({
     name: "model-server",
     log,

@@ -2,9 +2,7 @@
  * The Messages API routes: `POST /v1/messages` (answers decided by the engine, streamed as SSE or
  * one JSON message), `POST /v1/messages/count_tokens`, and Anthropic-shaped errors.
  */
-import { finished } from "node:stream/promises";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { errorCodes } from "fastify";
 import {
   type Answer,
   estimateTokens,
@@ -53,17 +51,6 @@ function clientGone(reply: FastifyReply): AbortSignal {
   return ac.signal;
 }
 
-/**
- * Reads the rest of a refused body before answering: a client still sending it would otherwise
- * see its connection reset instead of the 413.
- */
-async function drain(req: FastifyRequest): Promise<void> {
-  if (req.raw.readableEnded) return;
-  req.raw.resume();
-  // A client that gives up half way ends the wait too; nothing is left to answer then.
-  await finished(req.raw).catch(() => undefined);
-}
-
 /** The not-found handler: an Anthropic 404 for any other method and path. */
 export function notFound(d: RouteDeps): (req: FastifyRequest, reply: FastifyReply) => void {
   return (req, reply) => {
@@ -81,7 +68,6 @@ export function messagesApi(app: ZodApp, d: RouteDeps): void {
   const { engine, requests, holds, log } = d;
 
   app.setErrorHandler(async (err, req, reply) => {
-    if (err instanceof errorCodes.FST_ERR_CTP_BODY_TOO_LARGE) await drain(req);
     const e = toApiError(err, bodyLimit(d.maxBodyBytes, req.headers["content-length"]));
     if (e.status >= 500) log.error({ err }, "request failed");
     else log.warn({ url: req.url, status: e.status, why: e.message }, "request refused");

@@ -88,12 +88,19 @@ export const Rule = z
 export type Rule = z.infer<typeof Rule>;
 export type RuleInput = z.input<typeof Rule>;
 
-/** A script: a list of rules, or `{rules: [...]}`. */
-export const Script = z.union([
-  z.array(Rule),
-  z.strictObject({ rules: z.array(Rule) }).transform((s) => s.rules),
-]);
-export type ScriptInput = z.input<typeof Script>;
+/**
+ * A script: a list of rules, or `{rules: [...]}`. A bare list is read as `{rules: list}` (rather
+ * than a union of the two shapes) so that a bad rule is named by its path, `rules.N.field`,
+ * instead of a union's bare "Invalid input".
+ */
+export const Script = z
+  .preprocess(
+    (v) => (Array.isArray(v) ? { rules: v } : v),
+    z.strictObject({ rules: z.array(Rule) }),
+  )
+  .transform((s) => s.rules);
+/** What a script may look like before parsing. */
+export type ScriptInput = RuleInput[] | { rules: RuleInput[] };
 
 /** Text answered when no rule matches. */
 export const FALLBACK_TEXT = "OK.";

@@ -35,6 +35,26 @@ export function userPrompt(text: string): Record<string, unknown> {
   };
 }
 
+/** A user message answering one tool call. */
+export function toolResult(toolUseId: string, text: string): Record<string, unknown> {
+  return {
+    role: "user",
+    content: [{ type: "tool_result", tool_use_id: toolUseId, content: [{ type: "text", text }] }],
+  };
+}
+
+/** A Messages API request body in the shape claude sends (fewer keys). */
+export function messagesBody(messages: unknown[], stream = true) {
+  return {
+    model: "claude-haiku-test",
+    max_tokens: 1000,
+    stream,
+    system: [{ type: "text", text: "You are a test." }],
+    tools: [],
+    messages,
+  };
+}
+
 /** POSTs a Messages API request. */
 export async function postMessages(
   url: string,
@@ -44,13 +64,6 @@ export async function postMessages(
   return fetch(`${url}/v1/messages?beta=true`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-api-key": "sk-test" },
-    body: JSON.stringify({
-      model: "claude-haiku-test",
-      max_tokens: 1000,
-      stream,
-      system: [{ type: "text", text: "You are a test." }],
-      tools: [],
-      messages,
-    }),
+    body: JSON.stringify(messagesBody(messages, stream)),
   });
 }
