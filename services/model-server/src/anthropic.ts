@@ -28,7 +28,8 @@ export const MessagesRequest = z.looseObject({
   ),
   /** A string or a list of text blocks. */
   system: z.union([z.string(), z.array(RequestBlock)]).optional(),
-  tools: z.array(z.unknown()).optional(),
+  /** Only measured (for the usage estimate), never read. */
+  tools: z.unknown().optional(),
 });
 export type MessagesRequest = z.infer<typeof MessagesRequest>;
 

@@ -8,7 +8,7 @@ import { bodyLimit, toControlError } from "./errors.js";
 import { Script } from "./script.js";
 import type { RouteDeps, ZodApp } from "./types.js";
 
-/** Body of the requests that take none: nothing, or an empty one (the parser gives undefined). */
+/** Body of the requests that take none: fastify hands a missing or empty body to the schema as null. */
 const NoBody = z.null({ error: "this request takes no body" });
 
 /** Registers the control API routes and their error handler on `app` (a scope of its own). */

@@ -138,10 +138,6 @@ export class ScriptEngine {
       compact,
       tool_uses: [],
     };
-    const fallback = (): Decision =>
-      this.#message(req, entry, { text: user.text, match: null }, [
-        { text: compact ? COMPACT_SUMMARY_TEXT : FALLBACK_TEXT },
-      ]);
 
     // A compaction request may carry the tool_result of a pending call; it is not its continuation.
     const contId = compact ? undefined : user.toolResultIds.find((id) => this.#pending.has(id));
@@ -159,7 +155,10 @@ export class ScriptEngine {
     }
 
     const found = this.#match(user.text, compact);
-    if (found === undefined) return fallback();
+    if (found === undefined) {
+      const text = compact ? COMPACT_SUMMARY_TEXT : FALLBACK_TEXT;
+      return this.#message(req, entry, { text: user.text, match: null }, [{ text }]);
+    }
     const { index, rule, ctx } = found;
     entry.rule = index;
     const wait = { hold: rule.hold, delayMs: rule.delay_ms };

@@ -31,25 +31,26 @@ export const API_ERROR_STATUS: Readonly<Record<ApiErrorType, number>> = {
 /** An Anthropic API error answer. */
 export class ApiError extends Error {
   override readonly name = "ApiError";
+  /** Whether claude may retry; when false the answer carries `x-should-retry: false`. */
+  readonly retry: boolean;
 
   /**
    * @param status HTTP status.
    * @param type Anthropic error type, e.g. `authentication_error`.
-   * @param retry Whether claude may retry; when false the answer carries `x-should-retry: false`.
    */
   constructor(
     readonly status: number,
     readonly type: string,
     message: string,
-    readonly retry = false,
-    options?: { cause?: unknown },
+    options: { retry?: boolean; cause?: unknown } = {},
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retry = options.retry ?? false;
   }
 
-  /** An error of a catalogued type, with its status. */
-  static of(type: ApiErrorType, message: string, options?: { cause?: unknown }): ApiError {
-    return new ApiError(API_ERROR_STATUS[type], type, message, false, options);
+  /** An error of a catalogued type, with its status; never retried. */
+  static of(type: ApiErrorType, message: string, options: { cause?: unknown } = {}): ApiError {
+    return new ApiError(API_ERROR_STATUS[type], type, message, options);
   }
 
   /** The response body. */
@@ -108,7 +109,7 @@ export function toApiError(e: unknown, limit: BodyLimit): ApiError {
   const status = statusOf(e);
   if (e instanceof Error && status !== undefined && status >= 400 && status < 500) {
     // Other fastify refusals (bad content-length, ...): the client's fault, said as fastify says it.
-    return new ApiError(status, ApiErrorType.InvalidRequest, e.message, false, { cause: e });
+    return new ApiError(status, ApiErrorType.InvalidRequest, e.message, { cause: e });
   }
   return ApiError.of(ApiErrorType.Api, "internal error in the model server", { cause: e });
 }

@@ -15,14 +15,15 @@ import { ApiError, ApiErrorType, bodyLimit, toApiError } from "./errors.js";
 import { otherEntry, type RequestMeta } from "./request-log.js";
 import type { RouteDeps, ZodApp } from "./types.js";
 
+/** The request's path without its query string (claude sends `?beta=true`). */
+function pathOf(req: FastifyRequest): string {
+  const q = req.url.indexOf("?");
+  return q === -1 ? req.url : req.url.slice(0, q);
+}
+
 /** Where and when a request came, for its log entry. */
 function metaOf(req: FastifyRequest, now: Date): RequestMeta {
-  const q = req.url.indexOf("?");
-  return {
-    time: now.toISOString(),
-    method: req.method,
-    path: q === -1 ? req.url : req.url.slice(0, q),
-  };
+  return { time: now.toISOString(), method: req.method, path: pathOf(req) };
 }
 
 /** Answers with an API error: its status, `x-should-retry: false` unless it may be retried. */
@@ -55,11 +56,8 @@ function clientGone(reply: FastifyReply): AbortSignal {
 export function notFound(d: RouteDeps): (req: FastifyRequest, reply: FastifyReply) => void {
   return (req, reply) => {
     d.log.warn({ method: req.method, url: req.url }, "unknown endpoint");
-    const path = metaOf(req, d.now()).path;
-    sendApiError(
-      reply,
-      ApiError.of(ApiErrorType.NotFound, `no such endpoint: ${req.method} ${path}`),
-    );
+    const message = `no such endpoint: ${req.method} ${pathOf(req)}`;
+    sendApiError(reply, ApiError.of(ApiErrorType.NotFound, message));
   };
 }
 
@@ -96,7 +94,7 @@ export function messagesApi(app: ZodApp, d: RouteDeps): void {
     if (outcome.type === "error") {
       const { status, type, message, retry } = outcome.error;
       log.info({ rule: entry.rule, status }, "answering with an API error");
-      return sendApiError(reply, new ApiError(status, type, message, retry));
+      return sendApiError(reply, new ApiError(status, type, message, { retry }));
     }
     log.debug(
       { rule: entry.rule, kind: entry.kind, stop: outcome.answer.stop_reason },
