@@ -20,6 +20,9 @@ export const realSleep: Sleep = (ms, signal) =>
   // The only rejection is the AbortError of `signal`.
   delay(ms, true, { signal }).catch(() => false);
 
+/** Longest wait for the rest of a refused body; a client that stalls gets its 413 after it. */
+const DRAIN_MS = 5000;
+
 /**
  * Reads the rest of a refused body before answering: a client that writes its whole body before
  * reading (as a plain socket client does) would otherwise get EPIPE instead of the 413.
@@ -27,8 +30,8 @@ export const realSleep: Sleep = (ms, signal) =>
 async function drain(req: FastifyRequest): Promise<void> {
   if (req.raw.readableEnded) return;
   req.raw.resume();
-  // A client that gives up half way ends the wait too; nothing is left to answer then.
-  await finished(req.raw).catch(() => undefined);
+  // Ends at the body's end, the client giving up (nothing left to answer then) or the deadline.
+  await finished(req.raw, { signal: AbortSignal.timeout(DRAIN_MS) }).catch(() => undefined);
 }
 
 /**

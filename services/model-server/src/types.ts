@@ -26,6 +26,7 @@ export interface AppDeps {
   requests: RequestLog;
   /** Where held answers wait for `POST /_release`. */
   holds: HoldGate;
+  /** Where the server says what it does (holds, refusals, failures). */
   log: Logger;
   /** Largest request body accepted; larger ones get 413. Default `MAX_BODY_BYTES` (32 MiB). */
   maxBodyBytes?: number;
