@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { CROSS_ORIGIN_BODY, CROSS_ORIGIN_MESSAGE, UNAUTHORIZED_BODY } from "./errors.js";
-import { errorPage, unauthorizedPage } from "./pages.js";
+import { errorPage, unauthorizedPage } from "./html.js";
+import type { TokenSource } from "./token.js";
 
 /** Name of the HttpOnly cookie that carries the operator token after a `?token=` page load. */
 export const TOKEN_COOKIE = "hive_token";
@@ -12,27 +13,13 @@ function digest(s: string): Buffer {
 
 /**
  * Compares a presented token with the operator token in constant time. Both sides are hashed
- * first so neither the content nor the length of the real token leaks through timing.
+ * first so neither the content nor the length of the real token leaks through timing. No
+ * operator token (a token file gone) matches nothing.
  */
-export function tokenMatches(expected: string, presented: string | undefined): boolean {
+export function tokenMatches(expected: string | undefined, presented: string | undefined): boolean {
+  if (expected === undefined || expected.length === 0) return false;
   if (presented === undefined || presented.length === 0) return false;
   return timingSafeEqual(digest(expected), digest(presented));
-}
-
-/** Reads one cookie from a Cookie header (no dependency needed for one name). */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() !== name) continue;
-    try {
-      return decodeURIComponent(part.slice(eq + 1).trim());
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }
 
 function bearer(header: string | undefined): string | undefined {
@@ -68,22 +55,25 @@ export function isApiPath(url: string): boolean {
 }
 
 /**
- * The `onRequest` hook guarding every route, known or not:
+ * The `onRequest` hook guarding every route, known or not (registered after `@fastify/cookie`,
+ * whose own `onRequest` hook parses `req.cookies`):
  * 1. `Authorization: Bearer <token>`;
  * 2. `?token=<token>` on a page load (GET, not /api): sets the cookie and redirects to the same
  *    URL without the token, so it does not stay in the address bar or history;
  * 3. the cookie, on a request that changes something only from the dashboard's own origin
  *    (`Sec-Fetch-Site`, `Origin`): a cross-origin one gets 403.
- * Anything else gets 401 and nothing more: a JSON error for /api, a bare page otherwise.
+ * Anything else gets 401 and nothing more: a JSON error for /api, a bare page otherwise. The
+ * token is asked of `tokens` on every request, so a rotated one is refused at once.
  */
-export function makeAuthHook(token: string) {
+export function makeAuthHook(tokens: TokenSource) {
   return async function auth(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const presentedBearer = bearer(req.headers.authorization);
-    if (presentedBearer !== undefined && tokenMatches(token, presentedBearer)) return;
+    const token = tokens.current();
+    if (tokenMatches(token, bearer(req.headers.authorization))) return;
 
     const url = new URL(req.url, "http://web.invalid");
     const queryToken = url.searchParams.get("token");
     if (
+      token !== undefined &&
       queryToken !== null &&
       req.method === "GET" &&
       !isApiPath(url.pathname) &&
@@ -94,15 +84,12 @@ export function makeAuthHook(token: string) {
       const path = `/${url.pathname.replace(/^\/+/, "")}`;
       const clean = path + (url.searchParams.size > 0 ? `?${url.searchParams}` : "");
       reply
-        .header(
-          "set-cookie",
-          `${TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`,
-        )
+        .setCookie(TOKEN_COOKIE, token, { path: "/", httpOnly: true, sameSite: "strict" })
         .header("cache-control", "no-store")
         .redirect(clean, 303);
       return reply;
     }
-    if (tokenMatches(token, readCookie(req.headers.cookie, TOKEN_COOKIE))) {
+    if (tokenMatches(token, req.cookies[TOKEN_COOKIE])) {
       // The cookie rides along on requests the operator did not make (CSRF): a bearer cannot.
       if (SAFE_METHODS.has(req.method) || !crossOrigin(req)) return;
       reply.code(403).header("cache-control", "no-store");

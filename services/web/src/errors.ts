@@ -1,14 +1,8 @@
+import { hasZodFastifySchemaValidationErrors } from "@fastify/type-provider-zod";
 import { ErrorCode, HiveError, toWireError, type WireError } from "@hyperhive/shared";
+import { type ApiError, type HttpErrorCode, WebErrorCode } from "./wire.js";
 
-/** Codes the web adds on top of the wire catalog: HTTP-only failures. */
-export const WebErrorCode = {
-  /** No operator token, or a wrong one. */
-  Unauthorized: "unauthorized",
-} as const;
-export type WebErrorCode = (typeof WebErrorCode)[keyof typeof WebErrorCode];
-
-/** Every error code an HTTP response of the web may carry. */
-export type HttpErrorCode = ErrorCode | WebErrorCode;
+export { type HttpErrorCode, WebErrorCode } from "./wire.js";
 
 /**
  * The one catalog from error code to HTTP status. NATS replies carry {@link ErrorCode}s; the
@@ -26,10 +20,8 @@ export const HTTP_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   timeout: 504,
 };
 
-/** The JSON body of every API error response. */
-export interface HttpErrorBody {
-  error: { code: HttpErrorCode; message: string; retryable: boolean };
-}
+/** The JSON body of every API error response (the wire's {@link ApiError}). */
+export type HttpErrorBody = ApiError;
 
 /** Fastify's own errors (bad JSON, oversize body, ...) carry an HTTP status; map it back to a code. */
 function codeForStatus(status: number): ErrorCode {
@@ -48,21 +40,55 @@ function statusOf(e: unknown): number | undefined {
   return typeof e.statusCode === "number" ? e.statusCode : undefined;
 }
 
-/** Anything thrown in a route, as a status and an error body. */
-export function toHttpError(e: unknown): { status: number; body: HttpErrorBody } {
+/** One line: error text never spans lines in a page or a log-friendly body. */
+function oneLine(s: string): string {
+  return s.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}
+
+/**
+ * A failed request validation as one line naming each bad field with where it was:
+ * `querystring.limit: Invalid input: expected number, received NaN`.
+ */
+function validationMessage(
+  context: string | undefined,
+  issues: ReadonlyArray<{ instancePath: string; message?: string | undefined }>,
+): string {
+  return issues
+    .map((i) => {
+      const path = i.instancePath.split("/").filter(Boolean).join(".");
+      const where = [context, path].filter(Boolean).join(".") || "(request)";
+      return `${where}: ${i.message ?? "invalid"}`;
+    })
+    .join("; ");
+}
+
+/**
+ * Anything thrown, as a wire error fit to show the operator: one line, and an `internal` one says
+ * only "internal error" (it may hold stack-ish detail from a service; the log keeps it).
+ */
+export function publicError(e: unknown): WireError {
   let wire: WireError;
   const status = statusOf(e);
   if (e instanceof HiveError) {
     wire = e.toWire();
+  } else if (hasZodFastifySchemaValidationErrors(e)) {
+    wire = {
+      code: ErrorCode.BadRequest,
+      message: validationMessage(e.validationContext, e.validation),
+      retryable: false,
+    };
   } else if (e instanceof Error && status !== undefined && status < 500) {
     wire = { code: codeForStatus(status), message: e.message, retryable: false };
   } else {
     wire = toWireError(e);
   }
-  if (wire.code === ErrorCode.Internal) {
-    // Internal messages may hold stack-ish detail from a service; the log keeps it.
-    wire = { ...wire, message: "internal error" };
-  }
+  if (wire.code === ErrorCode.Internal) return { ...wire, message: "internal error" };
+  return { ...wire, message: oneLine(wire.message) };
+}
+
+/** Anything thrown in a route, as a status (from {@link HTTP_STATUS}) and an error body. */
+export function toHttpError(e: unknown): { status: number; body: HttpErrorBody } {
+  const wire = publicError(e);
   return { status: HTTP_STATUS[wire.code], body: { error: wire } };
 }
 

@@ -1,10 +1,15 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { z } from "zod";
+import type { EventCatalog } from "./wire.js";
 
-/** One open server-sent-events stream. */
-export interface SseStream {
-  /** Writes one event; a no-op once the stream has ended. */
-  send(event: string, data: unknown): void;
+/** One open server-sent-events stream whose events are those of the catalog `C`. */
+export interface SseStream<C extends EventCatalog> {
+  /**
+   * Validates `data` with the event's schema from the catalog and writes it; an invalid payload
+   * is not sent (it is logged: the server broke its own wire). A no-op once the stream has ended.
+   */
+  send<K extends keyof C & string>(event: K, data: z.input<C[K]>): void;
   /** Writes a comment line (ignored by EventSource; keeps proxies and sockets awake). */
   comment(text: string): void;
   /** Ends the stream and runs its cleanups once. */
@@ -20,11 +25,11 @@ export interface SseHubOptions {
 }
 
 /**
- * Owns every open SSE stream of the app, so closing the app can end them all (a hijacked
- * response would otherwise hold `server.close()` open forever).
+ * Owns every open SSE stream of the app, so closing the app (or rotating the operator token) can
+ * end them all: a hijacked response would otherwise hold `server.close()` open forever.
  */
 export class SseHub {
-  readonly #streams = new Set<SseStream>();
+  readonly #streams = new Set<{ end(): void }>();
   readonly #heartbeatMs: number;
 
   constructor(opts: SseHubOptions = {}) {
@@ -36,10 +41,11 @@ export class SseHub {
     return this.#streams.size;
   }
 
-  /** Takes over the response and opens an event stream on it. */
-  open(req: FastifyRequest, reply: FastifyReply): SseStream {
+  /** Takes over the response and opens an event stream on it, sending the events of `catalog`. */
+  open<C extends EventCatalog>(req: FastifyRequest, reply: FastifyReply, catalog: C): SseStream<C> {
     reply.hijack();
     const res: ServerResponse = reply.raw;
+    // Headers set on the raw response by the onRequest hooks (helmet's) are kept by writeHead.
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-store, no-transform",
@@ -55,13 +61,19 @@ export class SseHub {
     const heartbeat = setInterval(() => stream.comment("hb"), this.#heartbeatMs);
     heartbeat.unref();
 
-    const stream: SseStream = {
+    const stream: SseStream<C> = {
       get ended() {
         return ended;
       },
       send(event, data) {
         if (ended) return;
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        const schema: z.ZodType | undefined = catalog[event];
+        const checked = schema?.safeParse(data);
+        if (!checked?.success) {
+          req.log.error({ event, err: checked?.error }, "not sending an event off its schema");
+          return;
+        }
+        res.write(`event: ${event}\ndata: ${JSON.stringify(checked.data)}\n\n`);
       },
       comment(text) {
         if (ended) return;
@@ -93,7 +105,7 @@ export class SseHub {
     return stream;
   }
 
-  /** Ends every open stream (the app is closing). */
+  /** Ends every open stream (the app is closing, or the token they were opened with is gone). */
   endAll(): void {
     for (const s of [...this.#streams]) s.end();
   }

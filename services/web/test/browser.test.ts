@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   AgentStateEvent,
   bodyBytes,
@@ -16,16 +17,21 @@ import {
   serve,
   subjects,
 } from "@hyperhive/shared";
-import { waitUntil } from "@hyperhive/shared/testing";
+import { tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
-import { agentInfo, type Harness, startHarness, stored, TOKEN } from "./helpers.js";
+import { FileToken } from "../src/token.js";
+import { agentInfo, type Harness, startHarness, stored, TOKEN, testLog } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT = "/tmp/hive-dashboard.png";
 
 describe("dashboard in a real headless Chromium", () => {
   let h: Harness;
+  let url: string;
+  const dir = tempDir("hive-web-browser-");
+  const tokenFile = join(dir.path, "web-token");
+  let tokens: FileToken;
   let browser: Browser;
   let page: Page;
   let services: Service[];
@@ -43,7 +49,10 @@ describe("dashboard in a real headless Chromium", () => {
       existsSync(CHROMIUM),
       `${CHROMIUM} is missing: the browser test needs it (apt-get install -y chromium)`,
     );
-    h = await startHarness();
+    writeFileSync(tokenFile, TOKEN, { mode: 0o600 });
+    tokens = FileToken.open(tokenFile, testLog());
+    h = await startHarness({ token: tokens });
+    url = await h.listen();
     services = [
       serve(h.nc, subjects.op.agents, rpcs.opAgents, () => ({
         agents: [
@@ -81,6 +90,11 @@ describe("dashboard in a real headless Chromium", () => {
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
     page.setDefaultTimeout(10_000);
+    // A CSP violation is an error too (an inline script or style, an eval), even a caught one.
+    await page.addInitScript({
+      content: `document.addEventListener("securitypolicyviolation", (e) =>
+        console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI));`,
+    });
     page.on("pageerror", (e) => errors.push(String(e)));
     page.on("console", (m) => {
       if (m.type() === "error") errors.push(m.text());
@@ -95,11 +109,13 @@ describe("dashboard in a real headless Chromium", () => {
     await browser?.close();
     await Promise.all((services ?? []).map((s) => s.stop()));
     await h?.stop();
+    tokens?.close();
+    dir.remove();
   });
 
   it("opens with ?token=, drops it from the URL and shows agents with state badges", async () => {
-    await page.goto(`${h.url}/?token=${TOKEN}`);
-    assert.equal(page.url(), `${h.url}/`);
+    await page.goto(`${url}/?token=${TOKEN}`);
+    assert.equal(page.url(), `${url}/`);
     const badge = page.locator('#agents tr[data-agent="alice"] .badge');
     await badge.waitFor();
     assert.equal(await badge.textContent(), "thinking");
@@ -163,7 +179,7 @@ describe("dashboard in a real headless Chromium", () => {
   });
 
   it("streams a live turn on /agents/<name>", async () => {
-    await page.goto(`${h.url}/agents/alice`);
+    await page.goto(`${url}/agents/alice`);
     await page.locator("#conn", { hasText: "live" }).waitFor();
     await page.locator("#agent-state", { hasText: "thinking" }).waitFor();
 
@@ -251,6 +267,51 @@ describe("dashboard in a real headless Chromium", () => {
     assert.match(final, /out 80/);
     assert.match((await card.locator(".ev.note").textContent()) ?? "", /acked message 101/);
     assert.equal(await page.locator("#turns script").count(), 0);
+    assert.equal(await card.getAttribute("class"), "turn", "no longer active after turn_end");
+
+    publishEvent(h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
+      agent: "alice",
+      state: "needs-login",
+      since: Date.now(),
+      note: "Not logged in",
+    });
+    const badge = page.locator("#agent-state", { hasText: "needs-login" });
+    await badge.waitFor();
+    assert.match((await badge.getAttribute("title")) ?? "", / — Not logged in$/);
     await page.screenshot({ path: "/tmp/hive-agent.png", fullPage: true });
+  });
+
+  it("links each agent to its page; an agent not in the registry is a 404 page, not a wait", async () => {
+    await page.goto(`${url}/`);
+    await page.locator('#agents tr[data-agent="carol"] a').click();
+    await page.waitForURL(`${url}/agents/carol`);
+    await page.locator("#agent-state", { hasText: "offline" }).waitFor();
+
+    const res = await page.goto(`${url}/agents/ghost`);
+    assert.equal(res?.status(), 404);
+    assert.match((await page.locator(".error").textContent()) ?? "", /no agent named ghost/);
+    assert.deepEqual(errors.splice(0), [
+      "Failed to load resource: the server responded with a status of 404 (Not Found)",
+    ]);
+  });
+
+  it("after the token is rotated, an open page is cut off until it is opened with the new one", async () => {
+    await page.goto(`${url}/`);
+    await page.locator("#conn", { hasText: "live" }).waitFor();
+
+    const rotated = "rotated-operator-token-0123456789";
+    writeFileSync(`${tokenFile}.new`, rotated, { mode: 0o600 });
+    renameSync(`${tokenFile}.new`, tokenFile);
+    // The stream is ended; EventSource reconnects with the old cookie and is refused for good.
+    const conn = page.locator("#conn");
+    await conn.and(page.locator('[data-status="closed"]')).waitFor();
+    assert.match((await conn.textContent()) ?? "", /disconnected/);
+    assert.ok(errors.length > 0 && errors.every((e) => /401/.test(e)), errors.join("\n"));
+    errors.splice(0);
+
+    await page.goto(`${url}/?token=${rotated}`);
+    assert.equal(page.url(), `${url}/`);
+    await page.locator("#conn", { hasText: "live" }).waitFor();
+    await page.locator('#agents tr[data-agent="alice"]').waitFor();
   });
 });

@@ -1,20 +1,26 @@
+import type { Server } from "node:http";
 import { type AgentInfo, createLogger, type StoredMessage } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, withTimeout } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { FastifyInstance } from "fastify";
-import { buildApp, type WebAppOptions } from "../src/app.js";
+import type { InjectOptions } from "fastify";
+import { buildApp, type WebAppOptions, type WebServer } from "../src/app.js";
 
 export const TOKEN = "test-operator-token-0123456789";
 
-/** A real nats-server, a client connection for the test, and the app listening on port 0. */
+/** The test log: silent unless HIVE_LOG_LEVEL asks for more. */
+export const testLog = () =>
+  createLogger("web-test", { level: process.env.HIVE_LOG_LEVEL ?? "silent" });
+
+/** A real nats-server, a client connection for the test, and the app (not listening yet). */
 export interface Harness {
   server: NatsServerHandle;
   /** The test's own connection (responders, publishers). */
   nc: NatsConnection;
   /** The app's connection. */
   appNc: NatsConnection;
-  app: FastifyInstance;
-  url: string;
+  app: WebServer;
+  /** Listens on 127.0.0.1, port 0 (once), for what `inject` cannot do: streams, browsers. */
+  listen(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -22,22 +28,17 @@ export async function startHarness(opts: Partial<WebAppOptions> = {}): Promise<H
   const server = await natsForTests();
   const nc = await connect({ servers: server.url });
   const appNc = await connect({ servers: server.url });
-  const app = buildApp({
-    nc: appNc,
-    token: TOKEN,
-    log: createLogger("web-test", { level: process.env.HIVE_LOG_LEVEL ?? "silent" }),
-    ...opts,
-  });
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  const addr = app.server.address();
-  if (typeof addr !== "object" || addr === null) throw new Error("app has no address");
-  const url = `http://127.0.0.1:${addr.port}`;
+  const app = await buildApp({ nc: appNc, token: TOKEN, log: testLog(), ...opts });
+  let url: Promise<string> | undefined;
   return {
     server,
     nc,
     appNc,
     app,
-    url,
+    listen() {
+      url ??= listenLocal(app);
+      return url;
+    },
     async stop() {
       await app.close();
       await appNc.drain();
@@ -47,7 +48,49 @@ export async function startHarness(opts: Partial<WebAppOptions> = {}): Promise<H
   };
 }
 
+/** Listens on 127.0.0.1, port 0; resolves with the base URL. */
+export async function listenLocal(app: {
+  listen(opts: { host: string; port: number }): Promise<string>;
+  server: Server;
+}): Promise<string> {
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const addr = app.server.address();
+  if (typeof addr !== "object" || addr === null) throw new Error("app has no address");
+  return `http://127.0.0.1:${addr.port}`;
+}
+
 export const auth = { authorization: `Bearer ${TOKEN}` };
+
+/** An injected response: status, headers and the body as text and (when it is) JSON. */
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  text: string;
+  json(): unknown;
+}
+
+/** `app.inject()` with the bearer token unless `headers` says otherwise. */
+export async function call(
+  app: WebServer,
+  method: "GET" | "POST",
+  url: string,
+  opts: { headers?: Record<string, string>; body?: unknown; raw?: string } = {},
+): Promise<Reply> {
+  const req: InjectOptions = { method, url, headers: opts.headers ?? auth };
+  if (opts.body !== undefined) {
+    req.headers = { ...req.headers, "content-type": "application/json" };
+    req.payload = JSON.stringify(opts.body);
+  } else if (opts.raw !== undefined) {
+    req.payload = opts.raw;
+  }
+  const res = await app.inject(req);
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    text: res.body,
+    json: () => res.json<unknown>(),
+  };
+}
 
 /** One parsed server-sent event. */
 export interface SseEvent {
@@ -64,6 +107,7 @@ export class SseClient {
   comments = 0;
   ended = false;
   status = 0;
+  headers: Headers = new Headers();
   readonly #abort = new AbortController();
   #waiters: Array<() => void> = [];
   #cursor = 0;
@@ -73,6 +117,7 @@ export class SseClient {
     const c = new SseClient();
     const res = await fetch(url, { headers, signal: c.#abort.signal });
     c.status = res.status;
+    c.headers = res.headers;
     if (!res.ok || !res.body) {
       c.ended = true;
       await res.body?.cancel();
@@ -113,7 +158,8 @@ export class SseClient {
       else if (line.startsWith("data: ")) data.push(line.slice(6));
     }
     if (data.length > 0) {
-      this.events.push({ event, data: JSON.parse(data.join("\n")) as unknown });
+      const parsed: unknown = JSON.parse(data.join("\n"));
+      this.events.push({ event, data: parsed });
       this.#wake();
     } else if (comment) {
       this.comments++;

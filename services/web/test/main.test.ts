@@ -1,8 +1,17 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { renameSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ServiceProcess, spawnService } from "@hyperhive/shared";
-import { type NatsServerHandle, natsForTests, withTimeout } from "@hyperhive/shared/testing";
+import {
+  type NatsServerHandle,
+  natsForTests,
+  tempDir,
+  withTimeout,
+} from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { TOKEN } from "./helpers.js";
 
@@ -18,46 +27,121 @@ function start(env: Record<string, string>): ServiceProcess {
   });
 }
 
+async function readyUrl(p: ServiceProcess): Promise<string> {
+  const line = (await withTimeout(p.ready, 10_000, "ready line")) as { ready: string; url: string };
+  assert.equal(line.ready, "web");
+  assert.match(line.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.notEqual(line.url, "http://127.0.0.1:0");
+  return line.url;
+}
+
+async function status(url: string, token?: string): Promise<number> {
+  const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  await res.text();
+  return res.status;
+}
+
+async function stop(p: ServiceProcess): Promise<number | null> {
+  const exit = once(p.child, "exit");
+  p.child.kill("SIGTERM");
+  const [code] = (await withTimeout(exit, 10_000, "web exit")) as [number | null];
+  return code;
+}
+
 describe("main (the built entry point)", () => {
   let nats: NatsServerHandle;
+  const dir = tempDir("hive-web-main-");
   beforeAll(async () => {
     nats = await natsForTests();
   });
   afterAll(async () => {
     await nats.stop();
+    dir.remove();
   });
 
   it("prints the ready line, serves with the token, and exits 0 on SIGTERM", async () => {
-    const { child, ready } = start({
-      NATS_URL: nats.url,
-      HIVE_WEB_PORT: "0",
-      HIVE_WEB_TOKEN: TOKEN,
-    });
-    const line = (await withTimeout(ready, 10_000, "ready line")) as {
-      ready: string;
-      url: string;
-    };
-    assert.equal(line.ready, "web");
-    assert.match(line.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    assert.notEqual(line.url, "http://127.0.0.1:0");
-
-    const denied = await fetch(`${line.url}/`);
-    assert.equal(denied.status, 401);
-    await denied.text();
-    const page = await fetch(`${line.url}/`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    assert.equal(page.status, 200);
-    await page.text();
-
-    const exit = once(child, "exit");
-    child.kill("SIGTERM");
-    const [code] = (await withTimeout(exit, 10_000, "web exit")) as [number | null];
-    assert.equal(code, 0);
+    const p = start({ NATS_URL: nats.url, HIVE_WEB_PORT: "0", HIVE_WEB_TOKEN: TOKEN });
+    const url = await readyUrl(p);
+    assert.equal(await status(`${url}/`), 401);
+    assert.equal(await status(`${url}/`, TOKEN), 200);
+    assert.equal(await status(`${url}/assets/app.js`, TOKEN), 200, "serves the built UI");
+    assert.equal(await stop(p), 0);
   });
 
-  it("refuses to start without HIVE_WEB_TOKEN", async () => {
-    const { child, ready } = start({ NATS_URL: nats.url, HIVE_WEB_PORT: "0" });
-    const exit = once(child, "exit");
-    await assert.rejects(ready, /HIVE_WEB_TOKEN/);
+  it("reads the token from HIVE_WEB_TOKEN_FILE and takes a rotated one without a restart", async () => {
+    const file = join(dir.path, "web-token");
+    writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+    const p = start({ NATS_URL: nats.url, HIVE_WEB_PORT: "0", HIVE_WEB_TOKEN_FILE: file });
+    const url = await readyUrl(p);
+    assert.equal(await status(`${url}/api/nope`, TOKEN), 404, "in with the file's token");
+
+    const rotated = "rotated-operator-token-0123456789";
+    writeFileSync(`${file}.new`, `${rotated}\n`, { mode: 0o600 });
+    renameSync(`${file}.new`, file);
+    assert.equal(await status(`${url}/api/nope`, TOKEN), 401, "the old token is out");
+    assert.equal(await status(`${url}/api/nope`, rotated), 404, "the new one is in");
+    assert.equal(p.exit, undefined, "no restart");
+    assert.equal(await stop(p), 0);
+  });
+
+  it("exits 3 with one line on stderr when the port is in use", async () => {
+    const taken = createServer();
+    taken.listen(0, "127.0.0.1");
+    await once(taken, "listening");
+    const addr = taken.address();
+    assert.ok(typeof addr === "object" && addr !== null);
+    try {
+      const child = spawn(process.execPath, [MAIN], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          HIVE_LOG_LEVEL: "info",
+          NATS_URL: nats.url,
+          HIVE_WEB_PORT: String(addr.port),
+          HIVE_WEB_TOKEN: TOKEN,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const [code] = (await withTimeout(once(child, "exit"), 10_000, "web exit")) as [
+        number | null,
+      ];
+      assert.equal(code, 3);
+      assert.equal(stderr, `web: port ${addr.port} on 127.0.0.1 is in use\n`);
+      assert.equal(stdout, "", "no ready line");
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("refuses to start without a token, or with two", async () => {
+    const envs: Array<Record<string, string>> = [
+      {},
+      { HIVE_WEB_TOKEN: TOKEN, HIVE_WEB_TOKEN_FILE: join(dir.path, "web-token") },
+    ];
+    for (const env of envs) {
+      const p = start({ NATS_URL: nats.url, HIVE_WEB_PORT: "0", ...env });
+      const exit = once(p.child, "exit");
+      await assert.rejects(p.ready, /HIVE_WEB_TOKEN_FILE or HIVE_WEB_TOKEN/);
+      const [code] = (await exit) as [number | null];
+      assert.equal(code, 1);
+    }
+  });
+
+  it("refuses to start when the token file is missing", async () => {
+    const p = start({
+      NATS_URL: nats.url,
+      HIVE_WEB_PORT: "0",
+      HIVE_WEB_TOKEN_FILE: join(dir.path, "missing"),
+    });
+    const exit = once(p.child, "exit");
+    await assert.rejects(p.ready, /HIVE_WEB_TOKEN_FILE .*missing/);
     const [code] = (await exit) as [number | null];
     assert.equal(code, 1);
   });

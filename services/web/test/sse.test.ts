@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import {
   AgentLifecycleEvent,
   AgentStateEvent,
-  createLogger,
   InboxAnnouncement,
   LiveEvent,
   publishEvent,
@@ -13,9 +12,22 @@ import {
 } from "@hyperhive/shared";
 import { startNatsServer, waitUntil } from "@hyperhive/shared/testing";
 import { connect } from "@nats-io/transport-node";
+import Fastify from "fastify";
 import { afterAll, beforeAll, describe, it } from "vitest";
+import * as z from "zod";
 import { buildApp } from "../src/app.js";
-import { agentInfo, type Harness, SseClient, startHarness, stored, TOKEN } from "./helpers.js";
+import { SseHub } from "../src/sse.js";
+import { Snapshot } from "../src/wire.js";
+import {
+  agentInfo,
+  type Harness,
+  listenLocal,
+  SseClient,
+  startHarness,
+  stored,
+  TOKEN,
+  testLog,
+} from "./helpers.js";
 
 const base = (seq: number) => ({ agent: "alice", turn_id: "alice-1-1", seq, at: Date.now() });
 
@@ -31,15 +43,17 @@ async function noInterest(h: Harness, subject: string): Promise<boolean> {
 
 describe("SSE streams", () => {
   let h: Harness;
+  let url: string;
   beforeAll(async () => {
     h = await startHarness({ heartbeatMs: 100 });
+    url = await h.listen();
   });
   afterAll(async () => {
     await h.stop();
   });
 
   it("streams hive.live.<agent> LiveEvents, dropping malformed ones", async () => {
-    const sse = await SseClient.open(`${h.url}/api/agents/alice/live`);
+    const sse = await SseClient.open(`${url}/api/agents/alice/live`);
     assert.equal(sse.status, 200);
     assert.deepEqual((await sse.next()).event, "ready");
 
@@ -117,20 +131,17 @@ describe("SSE streams", () => {
       })),
     ];
     await h.nc.flush();
-    const sse = await SseClient.open(`${h.url}/api/events`);
+    const sse = await SseClient.open(`${url}/api/events`);
     const snap = await sse.next();
     assert.equal(snap.event, "snapshot");
-    const s = snap.data as {
-      agents: Array<{ name: string }>;
-      inbox: Array<{ id: number }>;
-      errors: { agents: unknown; inbox: unknown };
-    };
+    // What the page does with it: parse with the wire's schema (strict).
+    const s = Snapshot.parse(snap.data);
     assert.deepEqual(
-      s.agents.map((a) => a.name),
+      s.agents?.map((a) => a.name),
       ["alice"],
     );
     assert.deepEqual(
-      s.inbox.map((m) => m.id),
+      s.inbox?.map((m) => m.id),
       [2, 1],
     );
     assert.deepEqual(s.errors, { agents: null, inbox: null });
@@ -185,7 +196,7 @@ describe("SSE streams", () => {
   });
 
   it("still streams events when the cold load fails, saying why", async () => {
-    const sse = await SseClient.open(`${h.url}/api/events`);
+    const sse = await SseClient.open(`${url}/api/events`);
     const snap = (await sse.next()).data as {
       agents: unknown;
       errors: { agents: { code: string } | null; inbox: { code: string } | null };
@@ -207,9 +218,10 @@ describe("SSE streams", () => {
 
   it("closing the app ends open SSE streams instead of hanging", async () => {
     const other = await startHarness();
-    const live = await SseClient.open(`${other.url}/api/agents/alice/live`);
+    const otherUrl = await other.listen();
+    const live = await SseClient.open(`${otherUrl}/api/agents/alice/live`);
     assert.equal((await live.next()).event, "ready");
-    const events = await SseClient.open(`${other.url}/api/events`);
+    const events = await SseClient.open(`${otherUrl}/api/events`);
     assert.equal((await events.next()).event, "snapshot");
     await other.app.close();
     await live.waitEnd();
@@ -231,17 +243,10 @@ describe("SSE when a subscription fails", () => {
     const rejections: unknown[] = [];
     const onRejection = (e: unknown) => rejections.push(e);
     process.on("unhandledRejection", onRejection);
-    const app = buildApp({
-      nc,
-      token: TOKEN,
-      log: createLogger("web-test", { level: process.env.HIVE_LOG_LEVEL ?? "silent" }),
-      heartbeatMs: 50,
-    });
+    const app = await buildApp({ nc, token: TOKEN, log: testLog(), heartbeatMs: 50 });
     try {
-      await app.listen({ host: "127.0.0.1", port: 0 });
-      const addr = app.server.address();
-      assert.ok(typeof addr === "object" && addr !== null);
-      const sse = await SseClient.open(`http://127.0.0.1:${addr.port}/api/agents/alice/live`);
+      const base = await listenLocal(app);
+      const sse = await SseClient.open(`${base}/api/agents/alice/live`);
       assert.equal(sse.status, 200);
       await sse.waitEnd();
       assert.equal(app.sseHub.size, 0);
@@ -251,6 +256,36 @@ describe("SSE when a subscription fails", () => {
       await app.close();
       await nc.close();
       await server.stop();
+    }
+  });
+});
+
+describe("SseHub", () => {
+  it("sends only payloads that pass their event's schema", async () => {
+    const Catalog = { tick: z.strictObject({ n: z.number().int() }) };
+    const hub = new SseHub();
+    const app = Fastify();
+    app.get("/s", async (req, reply) => {
+      const stream = hub.open(req, reply, Catalog);
+      stream.send("tick", { n: 1 });
+      // What a bug elsewhere could hand it: refused, not written.
+      stream.send("tick", JSON.parse('{"n": 1.5}'));
+      stream.send("tick", JSON.parse('{"n": 2, "extra": true}'));
+      stream.send("tick", { n: 3 });
+      stream.end();
+      return reply;
+    });
+    try {
+      const base = await listenLocal(app);
+      const sse = await SseClient.open(`${base}/s`, {});
+      await sse.waitEnd();
+      assert.deepEqual(sse.events, [
+        { event: "tick", data: { n: 1 } },
+        { event: "tick", data: { n: 3 } },
+      ]);
+      assert.equal(hub.size, 0);
+    } finally {
+      await app.close();
     }
   });
 });

@@ -1,0 +1,12 @@
+import { age, clock } from "../lib/format.js";
+import { useNow } from "../lib/now.js";
+
+/** How long ago `since` was ("4s", "3m"), kept current; the exact time in the tooltip. */
+export function Age(props: { since: number; id?: string; class?: string }) {
+  const now = useNow();
+  return (
+    <span id={props.id} class={props.class} title={clock(props.since)}>
+      {age(props.since, now)}
+    </span>
+  );
+}

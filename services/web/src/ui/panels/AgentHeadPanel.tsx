@@ -1,0 +1,25 @@
+import type { AgentName } from "@hyperhive/shared/contract";
+import { Age } from "../components/Age.js";
+import { StateBadge } from "../components/StateBadge.js";
+import type { Hive } from "../state/hive.js";
+
+/** Agent page: the agent's name, its state badge and how long it has been in it. */
+export function AgentHeadPanel({ name, hive }: { name: AgentName; hive: Hive }) {
+  const agents = hive.agents.value;
+  const a = agents?.find((x) => x.name === name);
+  return (
+    <section class="panel agent-head" id="agent" data-agent={name}>
+      <h2>
+        <a href="/">agents</a> / <span class="agent-name">{name}</span>
+        <StateBadge
+          id="agent-state"
+          state={a?.state ?? null}
+          since={a?.state_since}
+          note={a?.note}
+          label={agents === null ? "…" : "unknown agent"}
+        />
+        {a && <Age id="agent-since" class="muted" since={a.state_since} />}
+      </h2>
+    </section>
+  );
+}

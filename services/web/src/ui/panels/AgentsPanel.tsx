@@ -1,0 +1,52 @@
+import { pages } from "../../wire.js";
+import { Age } from "../components/Age.js";
+import { Panel } from "../components/Panel.js";
+import { ProblemLine } from "../components/ProblemLine.js";
+import { StateBadge } from "../components/StateBadge.js";
+import type { Hive } from "../state/hive.js";
+
+/** Dashboard: every agent with its state badge, how long it has been in it, and its process. */
+export function AgentsPanel({ hive }: { hive: Hive }) {
+  const agents = hive.agents.value;
+  return (
+    <Panel id="agents-panel" title="Agents">
+      <table id="agents" class="agents">
+        <thead>
+          <tr>
+            <th>agent</th>
+            <th>role</th>
+            <th>state</th>
+            <th>since</th>
+            <th>process</th>
+          </tr>
+        </thead>
+        <tbody>
+          {agents === null || agents.length === 0 ? (
+            <tr class="empty">
+              <td colSpan={5}>{agents === null ? "loading…" : "no agents"}</td>
+            </tr>
+          ) : (
+            agents.map((a) => (
+              <tr key={a.name} data-agent={a.name}>
+                <td>
+                  <a class="agent-link" href={pages.agent.url(a.name)}>
+                    {a.name}
+                  </a>
+                </td>
+                <td class="muted">{a.role}</td>
+                <td>
+                  <StateBadge state={a.state} since={a.state_since} note={a.note} />
+                </td>
+                <td class="muted age">
+                  <Age since={a.state_since} />
+                </td>
+                <td class={a.running ? "running" : "muted"}>{a.running ? "running" : "stopped"}</td>
+              </tr>
+            ))
+          )}
+        </tbody>
+      </table>
+      <ProblemLine id="agents-error" problem={hive.agentsProblem.value} />
+    </Panel>
+  );
+}
