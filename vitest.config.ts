@@ -20,6 +20,19 @@ export default defineConfig({
       pkg("web", "services/web"),
       pkg("model-server", "services/model-server"),
       pkg("cli", "cli"),
+      // Real services against NATS servers in containers: the global setup finds or starts a
+      // Docker engine and builds the nats-server image; the setup file points testcontainers
+      // at that engine in each test file's worker.
+      {
+        extends: true as const,
+        test: {
+          name: "integration",
+          root: "integration",
+          include: ["test/**/*.test.ts"],
+          globalSetup: ["test/global-setup.ts"],
+          setupFiles: ["test/setup.ts"],
+        },
+      },
     ],
     // Real processes (nats-server, claude, Chromium) start inside tests and hooks: generous
     // deadlines, while every wait inside a test has its own, tighter one.
