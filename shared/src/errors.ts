@@ -36,7 +36,7 @@ const RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
 };
 
 /** The error half of every reply. */
-export const WireError = z.object({
+export const WireError = z.strictObject({
   /** One of {@link ErrorCode}. */
   code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
   /** Human-readable explanation, safe to show to an agent or the operator. */
@@ -46,7 +46,7 @@ export const WireError = z.object({
 });
 export type WireError = z.infer<typeof WireError>;
 
-export const ErrorReply = z.object({ error: WireError });
+export const ErrorReply = z.strictObject({ error: WireError });
 export type ErrorReply = z.infer<typeof ErrorReply>;
 
 /** A typed failure; thrown by request helpers when the reply is an error, and by handlers. */

@@ -19,7 +19,7 @@ export function hivePaths(root: string) {
 }
 
 /** Contents of `<root>/hive.json`, written by `hive up` and read by the other `hive` commands. */
-export const HiveRuntime = z.object({
+export const HiveRuntime = z.strictObject({
   pid: z.number().int(),
   nats_url: z.string(),
   web_url: z.string(),

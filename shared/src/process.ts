@@ -1,7 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
+import { type ChildProcess, type StdioNull, type StdioPipe, spawn } from "node:child_process";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
+import { LIFELINE_ENV, LIFELINE_STDIN } from "./lifeline.js";
 import { LineBuffer } from "./lines.js";
+import { groupAlive, signalGroup } from "./proc.js";
 
 /** A service's `{"ready":"<service>", ...details}` stdout line. */
 export interface ReadyLine {
@@ -42,13 +44,20 @@ export interface SpawnServiceOptions {
   keepOutput?: number;
   /** `ready` rejects if no ready line came within this many ms. */
   readyTimeoutMs: number;
-  /** Replaces the ready line (nats-server has none): polled until true. */
-  readyTest?: () => boolean;
+  /** Replaces the ready line (nats-server has none): polled, with the child's pid, until true. */
+  readyTest?: (pid: number) => boolean;
   /**
    * Own process group: the child and whatever it spawns get each signal of `stop()`, and stop
    * waits until no process of the group is left.
    */
   detached?: boolean;
+  /**
+   * Give the child a lifeline: its stdin is a pipe we never write to or close, and
+   * `HIVE_LIFELINE=stdin` tells its `runService` to stop when the pipe reaches EOF. The OS closes
+   * the pipe when this process dies, however it dies (SIGKILL included), so the child never
+   * outlives its parent.
+   */
+  lifeline?: boolean;
 }
 
 /** A child process started by `spawnService`. */
@@ -96,26 +105,28 @@ export function spawnService(o: SpawnServiceOptions): ServiceProcess {
     mem = (mem + s).slice(-keep);
   };
 
+  const stdin: StdioPipe | StdioNull = o.lifeline ? "pipe" : "ignore";
+  const env = o.lifeline ? { ...(o.env ?? process.env), [LIFELINE_ENV]: LIFELINE_STDIN } : o.env;
   let child: ChildProcess;
   if (o.logFile !== undefined) {
     const fd = openSync(o.logFile, "a");
     try {
       if (o.logHeader) writeSync(fd, `${o.logHeader}\n`);
       child = spawn(o.command, o.args, {
-        env: o.env,
+        env,
         cwd: o.cwd,
         detached: o.detached ?? false,
-        stdio: ["ignore", "pipe", fd],
+        stdio: [stdin, "pipe", fd],
       });
     } finally {
       closeSync(fd);
     }
   } else {
     child = spawn(o.command, o.args, {
-      env: o.env,
+      env,
       cwd: o.cwd,
       detached: o.detached ?? false,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [stdin, "pipe", "pipe"],
     });
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (d: string) => {
@@ -166,12 +177,13 @@ export function spawnService(o: SpawnServiceOptions): ServiceProcess {
         new Promise<"timeout">((res) => {
           timer = setTimeout(() => res("timeout"), o.readyTimeoutMs);
         }),
-        ...(o.readyTest
+        ...(o.readyTest && child.pid !== undefined
           ? [
               new Promise<ReadyLine>((res) => {
                 const test = o.readyTest!;
+                const pid = child.pid!;
                 const check = (): void => {
-                  if (test()) res({ ready: o.name ?? label });
+                  if (test(pid)) res({ ready: o.name ?? label });
                   else poll = setTimeout(check, 25);
                 };
                 check();
@@ -276,58 +288,4 @@ export function parseReadyLine(line: string, name?: string): ReadyLine | undefin
   } catch {
     return undefined;
   }
-}
-
-/** Sends `signal` to process group `pgid`; a group that is gone already is not an error. */
-export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-/**
- * Whether a process exists and is not a zombie (an orphan waiting for init to reap it is dead
- * for our purposes).
- */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop()?.split(" ")[0];
-    return state !== "Z";
-  } catch {
-    return process.platform !== "linux";
-  }
-}
-
-/**
- * Whether any live (non-zombie) process is left in the group. Zombies count as alive for
- * kill(0) until init gets round to reaping them, so on Linux /proc is read instead.
- */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return true;
-  }
-  return pids.some((pid) => {
-    try {
-      // Fields after the parenthesised command: state ppid pgrp ...
-      const rest = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop()?.split(" ") ?? [];
-      return rest[2] === String(pgid) && rest[0] !== "Z";
-    } catch {
-      return false;
-    }
-  });
 }

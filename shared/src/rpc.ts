@@ -1,4 +1,4 @@
-import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { errors, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { z } from "zod";
 import { ErrorCode, ErrorReply, HiveError, toWireError } from "./errors.js";
 import type { Logger } from "./log.js";
@@ -21,6 +21,8 @@ import {
   AgentLifecycleResponse,
   AgentsListRequest,
   AgentsListResponse,
+  Roster,
+  RosterRequest,
 } from "./schemas/c0re.js";
 
 /** A request/reply pair: the schema of the question and of the answer. */
@@ -46,6 +48,7 @@ export const rpcs = {
   opInbox: rpc(InboxListRequest, InboxListResponse),
   opAgents: rpc(AgentsListRequest, AgentsListResponse),
   opAgentLifecycle: rpc(AgentLifecycleRequest, AgentLifecycleResponse),
+  roster: rpc(RosterRequest, Roster),
 } as const;
 
 const encoder = new TextEncoder();
@@ -92,11 +95,47 @@ export function publishEvent<T extends z.ZodType>(
 export interface RequestOptions {
   /** Milliseconds to wait for the reply; default 5000. */
   timeoutMs?: number;
+  /** Gives up on the reply at once when aborted, rejecting with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A failed NATS request as a typed wire error, told apart by the client's own error classes
+ * (never by the message text): nobody serving the subject is `unavailable`, no reply in time is
+ * `timeout`, a subject we may not use is `forbidden`, a lost or closed connection `unavailable`.
+ */
+export function natsRequestError(e: unknown, subject: string): HiveError {
+  if (
+    e instanceof errors.NoRespondersError ||
+    (e instanceof errors.RequestError && e.isNoResponders())
+  ) {
+    return new HiveError(ErrorCode.Unavailable, `no service answers ${subject}`, { cause: e });
+  }
+  if (e instanceof errors.TimeoutError) {
+    return new HiveError(ErrorCode.Timeout, `${subject} did not answer in time`, { cause: e });
+  }
+  const denied =
+    e instanceof errors.PermissionViolationError
+      ? e
+      : e instanceof errors.RequestError && e.cause instanceof errors.PermissionViolationError
+        ? e.cause
+        : undefined;
+  if (denied) {
+    return new HiveError(
+      ErrorCode.Forbidden,
+      `not permitted to ${denied.operation} ${denied.subject}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  const why = e instanceof Error ? e.message : String(e);
+  return new HiveError(ErrorCode.Unavailable, `${subject}: ${why}`, { cause: e });
 }
 
 /**
  * Sends a request after validating it, and validates the reply. Throws {@link HiveError} for an
- * error reply, a timeout, or no responder.
+ * error reply, a timeout, no responder or a lost connection; the signal's reason when aborted.
  */
 export async function request<Req extends z.ZodType, Res extends z.ZodType>(
   nc: NatsConnection,
@@ -106,19 +145,27 @@ export async function request<Req extends z.ZodType, Res extends z.ZodType>(
   opts: RequestOptions = {},
 ): Promise<z.infer<Res>> {
   const body = spec.request.parse(payload);
+  const signal = opts.signal;
+  signal?.throwIfAborted();
+  const asked = nc
+    .request(subject, encodeJson(body), { timeout: opts.timeoutMs ?? 5000 })
+    .catch((e: unknown) => {
+      throw natsRequestError(e, subject);
+    });
   let reply: Msg;
-  try {
-    reply = await nc.request(subject, encodeJson(body), { timeout: opts.timeoutMs ?? 5000 });
-  } catch (e) {
-    const name = e instanceof Error ? e.name : "";
-    const text = e instanceof Error ? e.message : String(e);
-    if (/no responders/i.test(`${name} ${text}`)) {
-      throw new HiveError(ErrorCode.Unavailable, `no service answers ${subject}`, { cause: e });
+  if (signal === undefined) reply = await asked;
+  else {
+    let onAbort = (): void => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    asked.catch(() => {});
+    try {
+      reply = await Promise.race([asked, aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
     }
-    if (/timeout/i.test(`${name} ${text}`)) {
-      throw new HiveError(ErrorCode.Timeout, `${subject} did not answer in time`, { cause: e });
-    }
-    throw new HiveError(ErrorCode.Unavailable, `${subject}: ${text}`, { cause: e });
   }
   return parseReply(spec.response, reply.data, subject);
 }

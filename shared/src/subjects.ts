@@ -7,9 +7,6 @@ import type { AgentName, Recipient } from "./names.js";
 export const subjects = {
   /** Fixed: the broker announces new mail for one recipient here. */
   inbox: (to: Recipient) => `hive.inbox.${to}`,
-  inboxAll: "hive.inbox.*",
-  /** Fixed: a broadcast (`to: "*"`) is announced once here. Not used yet. */
-  broadcast: "hive.broadcast",
   /** Fixed: one record per finished turn, published by the harness. */
   turnStats: "hive.turn.stats",
   /** The live turn stream of one agent, published by its harness. */
@@ -46,6 +43,12 @@ export const subjects = {
     agentRestart: "hive.op.agent.restart",
   },
 
+  /** Questions c0re answers for other services. */
+  c0re: {
+    /** The current roster (who may be mailed); the broker asks at start. */
+    roster: "hive.c0re.roster",
+  },
+
   /** System messages, sent by c0re as `system` (broker). */
   sys: {
     send: "hive.sys.send",
@@ -57,6 +60,8 @@ export const subjects = {
     agentStateAll: "hive.events.agent.*.state",
     agentLifecycle: (agent: AgentName) => `hive.events.agent.${agent}.lifecycle`,
     agentLifecycleAll: "hive.events.agent.*.lifecycle",
+    /** The roster changed (c0re). */
+    roster: "hive.events.roster",
     all: "hive.events.>",
   },
 } as const;

@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "vitest";
-import { type ServiceProcess, startService } from "../src/process.js";
+import { IllegalStateError, Lifecycle } from "../src/lifecycle.js";
+import { processAlive } from "../src/proc.js";
+import { type ServiceProcess, spawnService, startService } from "../src/process.js";
+import { tempDir } from "../src/testing/tmp.js";
 import { waitUntil, withTimeout } from "../src/testing/wait.js";
 
-const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), "fixtures/service.mjs");
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+const FIXTURE = join(FIXTURES, "service.mjs");
 
 function start(env: Record<string, string> = {}): Promise<ServiceProcess> {
   return startService({
@@ -45,11 +50,43 @@ describe("runService (a real child process)", () => {
     assert.match(p.output(), /"msg":"stopping"/);
   });
 
-  it("SIGINT does the same", async () => {
-    const p = await start();
-    p.child.kill("SIGINT");
-    assert.deepEqual(await withTimeout(p.exited, 5000, "exit"), { code: 0, signal: null });
-    assert.equal(stopped(p).length, 3);
+  it("SIGINT and SIGHUP do the same", async () => {
+    for (const sig of ["SIGINT", "SIGHUP"] as const) {
+      const p = await start();
+      p.child.kill(sig);
+      assert.deepEqual(await withTimeout(p.exited, 5000, "exit"), { code: 0, signal: null });
+      assert.equal(stopped(p).length, 3);
+      assert.match(p.output(), new RegExp(`"reason":"${sig}"`));
+    }
+  });
+
+  it("stops by itself when its parent dies, even by SIGKILL (the lifeline)", async () => {
+    const dir = tempDir("hive-lifeline-");
+    try {
+      const log = join(dir.path, "child.log");
+      const parent = spawnService({
+        command: process.execPath,
+        args: [join(FIXTURES, "lifeline-parent.mjs"), log],
+        readyTimeoutMs: 10_000,
+      });
+      const childPid = await withTimeout(
+        (async () => {
+          await waitUntil(() => /"child":\d+/.test(parent.output()), { what: "the child's pid" });
+          return Number(/"child":(\d+)/.exec(parent.output())?.[1]);
+        })(),
+        15_000,
+        "parent start",
+      );
+      assert.ok(processAlive(childPid));
+      parent.child.kill("SIGKILL");
+      await parent.exited;
+      await waitUntil(() => !processAlive(childPid), { what: "the orphaned child to stop" });
+      const text = readFileSync(log, "utf8");
+      // Its stderr (the log) says why it stopped; its stdout went to the dead parent.
+      assert.match(text, /"reason":"lifeline: parent process gone"/);
+    } finally {
+      dir.remove();
+    }
   });
 
   it("keeps a SIGTERM listener during the stop; a second signal neither kills nor restarts it", async () => {
@@ -95,5 +132,81 @@ describe("runService (a real child process)", () => {
         /start failed on purpose/.test(e.message) &&
         /"stopped":"a"/.test(e.message),
     );
+  });
+});
+
+describe("Lifecycle", () => {
+  it("moves forward only; start and stop run once and return the same promise", async () => {
+    const life = new Lifecycle("thing");
+    const seen: string[] = [];
+    assert.equal(life.state, "initialized");
+    const started = life.start(async () => {
+      seen.push(`start in ${life.state}`);
+    });
+    assert.equal(
+      life.start(async () => void seen.push("again")),
+      started,
+    );
+    await started;
+    assert.equal(life.state, "running");
+    assert.equal(life.running, true);
+    assert.equal(life.signal.aborted, false);
+    const stopping = life.stop(async () => {
+      seen.push(`stop in ${life.state}, signal ${life.signal.aborted}`);
+    });
+    assert.equal(
+      life.stop(async () => void seen.push("again")),
+      stopping,
+    );
+    await stopping;
+    assert.equal(life.state, "stopped");
+    assert.deepEqual(seen, ["start in starting", "stop in stopping, signal true"]);
+    await assert.rejects(
+      life.start(async () => {}),
+      (e: unknown) => {
+        assert.ok(e instanceof IllegalStateError);
+        assert.equal(e.message, "thing cannot start when stopped");
+        return true;
+      },
+    );
+  });
+
+  it("a failed start is state failed, and stop still runs (to undo what was done)", async () => {
+    const life = new Lifecycle("thing");
+    await assert.rejects(
+      life.start(async () => {
+        throw new Error("no");
+      }),
+      /no/,
+    );
+    assert.equal(life.state, "failed");
+    let undone = false;
+    await life.stop(() => {
+      undone = true;
+    });
+    assert.equal(undone, true);
+    assert.equal(life.state, "stopped");
+  });
+
+  it("stop during a start waits for the start to settle first", async () => {
+    const life = new Lifecycle("thing");
+    const order: string[] = [];
+    let finish = (): void => {};
+    const started = life.start(
+      () =>
+        new Promise<void>((resolve) => {
+          finish = () => {
+            order.push("start done");
+            resolve();
+          };
+        }),
+    );
+    const stopped = life.stop(() => {
+      order.push("stop");
+    });
+    finish();
+    await Promise.all([started, stopped]);
+    assert.deepEqual(order, ["start done", "stop"]);
+    assert.equal(life.state, "stopped");
   });
 });

@@ -2,13 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "vitest";
-import {
-  groupAlive,
-  processAlive,
-  ServiceStartError,
-  spawnService,
-  startService,
-} from "../src/process.js";
+import { groupAlive, processAlive } from "../src/proc.js";
+import { ServiceStartError, spawnService, startService } from "../src/process.js";
 import { tempDir } from "../src/testing/tmp.js";
 import { withTimeout } from "../src/testing/wait.js";
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
 import { ErrorCode, HiveError } from "../src/errors.js";
 import { decodeJson, encodeJson, type RpcSpec, request, serve } from "../src/rpc.js";
-import { type NatsServerHandle, natsForTests } from "../src/testing/mod.js";
+import { type NatsServerHandle, natsForTests, startNatsServer } from "../src/testing/mod.js";
 
 const Echo: RpcSpec<z.ZodObject<{ n: z.ZodNumber }>, z.ZodObject<{ doubled: z.ZodNumber }>> = {
   request: z.object({ n: z.number() }),
@@ -62,6 +62,47 @@ describe("serve/request over a real nats-server", () => {
   it("refuses to send an invalid request and reports a missing service as unavailable", async () => {
     await assert.rejects(request(nc, "t.none", Echo, { n: "1" } as never), z.ZodError);
     await assert.rejects(request(nc, "t.none", Echo, { n: 1 }), (e: unknown) =>
+      HiveError.is(e, ErrorCode.Unavailable),
+    );
+  });
+
+  it("tells timeouts, refusals and aborts apart by the client's error types", async () => {
+    const silent = nc.subscribe("t.silent");
+    await nc.flush();
+    await assert.rejects(
+      request(nc, "t.silent", Echo, { n: 1 }, { timeoutMs: 100 }),
+      (e: unknown) => HiveError.is(e, ErrorCode.Timeout),
+    );
+    const ac = new AbortController();
+    const pending = request(
+      nc,
+      "t.silent",
+      Echo,
+      { n: 1 },
+      { timeoutMs: 10_000, signal: ac.signal },
+    );
+    ac.abort(new Error("caller gave up"));
+    await assert.rejects(pending, /caller gave up/);
+    silent.unsubscribe();
+
+    const guarded = await startNatsServer({
+      extraConfig:
+        'authorization { users: [ { user: a, password: a, permissions: { publish: { deny: ["t.>"] } } } ] }',
+    });
+    const limited = await connect({ servers: guarded.url, user: "a", pass: "a" });
+    try {
+      await assert.rejects(request(limited, "t.echo", Echo, { n: 1 }), (e: unknown) => {
+        assert.ok(HiveError.is(e, ErrorCode.Forbidden));
+        assert.equal(e.message, "not permitted to publish t.echo");
+        return true;
+      });
+    } finally {
+      await limited.close();
+      await guarded.stop();
+    }
+    const closed = await connect({ servers: server.url });
+    await closed.close();
+    await assert.rejects(request(closed, "t.echo", Echo, { n: 1 }), (e: unknown) =>
       HiveError.is(e, ErrorCode.Unavailable),
     );
   });

@@ -1,101 +1,81 @@
 import {
-  AckRequest,
-  AckResponse,
+  type AckRequest,
+  type AckResponse,
   AgentName,
   bodyBytes,
+  type Clock,
   type Db,
   DEFAULT_LEASE_SECONDS,
   DEFAULT_RECV_WAIT_SECONDS,
   ErrorCode,
-  ExtendRequest,
-  ExtendResponse,
+  type ExtendRequest,
+  type ExtendResponse,
   HiveError,
   InboxAnnouncement,
-  InboxListRequest,
-  InboxListResponse,
+  type InboxListRequest,
+  type InboxListResponse,
+  Lifecycle,
+  type LifecycleState,
   type Logger,
   MAX_BODY_BYTES,
   MAX_RECV_WAIT_SECONDS,
+  type NatsConnection,
   OPERATOR,
   preview,
   publishEvent,
-  RecvRequest,
-  RecvResponse,
-  ReleaseRequest,
-  ReleaseResponse,
-  type RpcSpec,
-  SendRequest,
-  SendResponse,
+  type RecvRequest,
+  type RecvResponse,
+  type ReleaseResponse,
+  rpcs,
+  type SendRequest,
+  type SendResponse,
   type Service,
   SYSTEM,
   serve,
   subjects,
   subjectToken,
+  systemClock,
 } from "@hyperhive/shared";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { z } from "zod";
+import { RosterFollower } from "./roster.js";
 import { MessageStore } from "./store.js";
-
-/** Source of "now" in unix ms; tests may pass their own. */
-export interface Clock {
-  now(): number;
-}
 
 export interface BrokerOptions {
   nc: NatsConnection;
-  /** An open database; the broker applies nothing to it (see {@link migrations}). */
+  /** An open database with the broker's {@link migrations} applied. */
   db: Db;
   log: Logger;
   clock?: Clock;
 }
 
-/** Where a broker is in its life. */
-export const BrokerState = {
-  Idle: "idle",
-  Running: "running",
-  Stopping: "stopping",
-  Stopped: "stopped",
-} as const;
-export type BrokerState = (typeof BrokerState)[keyof typeof BrokerState];
-
-// The broker is the trust boundary, so it refuses unknown fields instead of silently dropping
-// them: a typo such as `wait_second` or a forged `from` is an error the caller gets to see.
-const strict = <Req extends z.ZodObject, Res extends z.ZodType>(
-  request: Req,
-  response: Res,
-): RpcSpec<z.ZodObject<Req["shape"], z.core.$strict>, Res> => ({
-  request: z.strictObject(request.shape),
-  response,
-});
-
-const specs = {
-  send: strict(SendRequest, SendResponse),
-  recv: strict(RecvRequest, RecvResponse),
-  ack: strict(AckRequest, AckResponse),
-  extend: strict(ExtendRequest, ExtendResponse),
-  release: strict(ReleaseRequest, ReleaseResponse),
-  opInbox: strict(InboxListRequest, InboxListResponse),
-};
-
-/** The message `body_too_large` carries; it tells an agent what to do instead. */
-export function bodyTooLargeMessage(bytes: number): string {
-  return (
-    `message body is ${bytes} bytes; the inline limit is ${MAX_BODY_BYTES} bytes. ` +
-    "Write the content to a file in your state dir and send the file's path instead."
-  );
+/**
+ * The message `body_too_large` carries: what to do instead, in terms that fit the sender. An
+ * agent has a state dir the recipient can be pointed to; the operator does not.
+ */
+export function bodyTooLargeMessage(bytes: number, from: string, to: string): string {
+  const over = `message body is ${bytes} bytes; the inline limit is ${MAX_BODY_BYTES} bytes.`;
+  if (from === OPERATOR) {
+    return (
+      `${over} Send a shorter message, or put the content in a file ${to} can read ` +
+      `(its state dir is the same path for you and for it) and send the file's path.`
+    );
+  }
+  return `${over} Write the content to a file in your state dir and send the file's path instead.`;
 }
 
 /**
- * Durable per-agent inboxes over NATS. Answers the agents' `send`/`recv`/`ack`/`extend`
+ * Durable per-agent inboxes over NATS. Answers the agents' `send`/`recv`/`ack`/`extend`/`release`
  * (caller = the subject's second token), the operator's and system's `send`, and the operator's
  * inbox list. A send is replied to only after its row is committed; recv leases a message
- * (at-least-once delivery) and long-polls when nothing is deliverable.
+ * (at-least-once delivery) and long-polls when nothing is deliverable. Mail goes only to agents
+ * on c0re's roster.
  */
 export class Broker {
   readonly #nc: NatsConnection;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #store: MessageStore;
+  readonly #roster: RosterFollower;
+  readonly #life = new Lifecycle("broker");
   /** Per recipient: wake-up callbacks of recvs waiting for mail or for a lease to expire. */
   readonly #waiters = new Map<string, Set<() => void>>();
   /**
@@ -104,59 +84,45 @@ export class Broker {
    */
   readonly #releases = new Map<string, number>();
   #services: Service[] = [];
-  #state: BrokerState = BrokerState.Idle;
-  #starting: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
 
   constructor(opts: BrokerOptions) {
     this.#nc = opts.nc;
     this.#log = opts.log;
-    this.#clock = opts.clock ?? Date;
+    this.#clock = opts.clock ?? systemClock;
     this.#store = new MessageStore(opts.db);
+    this.#roster = new RosterFollower({ ...opts, clock: this.#clock });
   }
 
-  get state(): BrokerState {
-    return this.#state;
+  get state(): LifecycleState {
+    return this.#life.state;
   }
 
   /** Subscribes to every broker subject; resolves once the server has the subscriptions. */
   start(): Promise<void> {
-    this.#starting ??= (async () => {
-      const log = this.#log;
+    return this.#life.start(async () => {
+      const nc = this.#nc;
       const w = subjects.agentWildcard;
+      const opts = { log: this.#log };
+      await this.#roster.start();
       this.#services = [
-        serve(this.#nc, w.send, specs.send, (req, msg) => this.#send(caller(msg.subject), req), {
-          log,
-        }),
-        serve(this.#nc, subjects.op.send, specs.send, (req) => this.#send(OPERATOR, req), { log }),
-        serve(this.#nc, subjects.sys.send, specs.send, (req) => this.#send(SYSTEM, req), { log }),
-        serve(this.#nc, w.recv, specs.recv, (req, msg) => this.#recv(caller(msg.subject), req), {
-          log,
-        }),
-        serve(this.#nc, w.ack, specs.ack, (req, msg) => this.#ack(caller(msg.subject), req), {
-          log,
-        }),
+        serve(nc, w.send, rpcs.send, (req, msg) => this.#send(caller(msg.subject), req), opts),
+        serve(nc, subjects.op.send, rpcs.send, (req) => this.#send(OPERATOR, req), opts),
+        serve(nc, subjects.sys.send, rpcs.send, (req) => this.#send(SYSTEM, req), opts),
+        serve(nc, w.recv, rpcs.recv, (req, msg) => this.#recv(caller(msg.subject), req), opts),
+        serve(nc, w.ack, rpcs.ack, (req, msg) => this.#ack(caller(msg.subject), req), opts),
         serve(
-          this.#nc,
+          nc,
           w.extend,
-          specs.extend,
+          rpcs.extend,
           (req, msg) => this.#extend(caller(msg.subject), req),
-          { log },
+          opts,
         ),
-        serve(
-          this.#nc,
-          w.release,
-          specs.release,
-          (_req, msg) => this.#release(caller(msg.subject)),
-          { log },
-        ),
-        serve(this.#nc, subjects.op.inbox, specs.opInbox, (req) => this.#opInbox(req), { log }),
+        serve(nc, w.release, rpcs.release, (_req, msg) => this.#release(caller(msg.subject)), opts),
+        serve(nc, subjects.op.inbox, rpcs.opInbox, (req) => this.#opInbox(req), opts),
       ];
-      this.#state = BrokerState.Running;
-      await this.#nc.flush();
-      log.info({ subjects: this.#services.map((s) => s.subject) }, "broker serving");
-    })();
-    return this.#starting;
+      await nc.flush();
+      this.#log.info({ subjects: this.#services.map((s) => s.subject) }, "broker serving");
+    });
   }
 
   /**
@@ -164,16 +130,13 @@ export class Broker {
    * subscription is drained and in-flight handlers finish. Safe to call twice.
    */
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      await this.#starting;
-      this.#state = BrokerState.Stopping;
+    return this.#life.stop(async () => {
       for (const agent of [...this.#waiters.keys()]) this.#wake(agent);
       await Promise.allSettled(this.#services.map((s) => s.stop()));
       this.#services = [];
-      this.#state = BrokerState.Stopped;
+      await this.#roster.stop();
       this.#log.info("broker stopped");
-    })();
-    return this.#stopping;
+    });
   }
 
   /** How many recvs are long-polling for `agent` right now (diagnostics and tests). */
@@ -181,10 +144,39 @@ export class Broker {
     return this.#waiters.get(agent)?.size ?? 0;
   }
 
+  /** The roster the broker goes by (undefined until c0re has said one). */
+  get roster(): ReadonlySet<string> | undefined {
+    return this.#roster.agents;
+  }
+
+  /** Refuses mail nobody will read: to an agent not on the roster, or from the operator to itself. */
+  #checkRecipient(from: string, to: string): void {
+    if (to === OPERATOR) {
+      if (from === OPERATOR) {
+        throw new HiveError(ErrorCode.BadRequest, "the operator cannot send mail to the operator");
+      }
+      return;
+    }
+    // c0re's own notices go to agents it has just registered, maybe before their roster event.
+    if (from === SYSTEM || to === from) return;
+    const roster = this.#roster.agents;
+    if (roster === undefined) {
+      throw new HiveError(
+        ErrorCode.Unavailable,
+        "the broker does not know the hive's agents yet (c0re has not told it); try again shortly",
+      );
+    }
+    if (!roster.has(to)) {
+      const known = [...roster].sort().join(", ") || "none";
+      throw new HiveError(ErrorCode.NotFound, `no agent named ${to}; the agents are: ${known}`);
+    }
+  }
+
   #send(from: string, req: SendRequest): SendResponse {
+    this.#checkRecipient(from, req.to);
     const bytes = bodyBytes(req.body);
     if (bytes > MAX_BODY_BYTES) {
-      throw new HiveError(ErrorCode.BodyTooLarge, bodyTooLargeMessage(bytes));
+      throw new HiveError(ErrorCode.BodyTooLarge, bodyTooLargeMessage(bytes, from, req.to));
     }
     const r = this.#store.insert({
       from,
@@ -217,7 +209,7 @@ export class Broker {
     const incarnation = this.#releases.get(agent) ?? 0;
     for (;;) {
       const now = this.#clock.now();
-      if (this.#state !== BrokerState.Running || (this.#releases.get(agent) ?? 0) !== incarnation) {
+      if (!this.#life.running || (this.#releases.get(agent) ?? 0) !== incarnation) {
         return { message: null, pending: this.#store.pending(agent, now) };
       }
       const got = this.#store.leaseNext(agent, now, Math.ceil(now + leaseMs));
@@ -242,12 +234,8 @@ export class Broker {
 
   #extend(agent: string, req: ExtendRequest): ExtendResponse {
     const now = this.#clock.now();
-    const extended = this.#store.extend(
-      agent,
-      req.ids,
-      now,
-      Math.ceil(now + req.lease_seconds * 1000),
-    );
+    const leaseUntil = Math.ceil(now + req.lease_seconds * 1000);
+    const extended = this.#store.extend(agent, req.ids, now, leaseUntil);
     if (extended.length > 0) this.#wake(agent);
     return { extended };
   }
@@ -278,13 +266,13 @@ export class Broker {
       }
       const waiters = set;
       const done = (): void => {
-        clearTimeout(timer);
+        cancel();
         waiters.delete(done);
         if (waiters.size === 0 && this.#waiters.get(agent) === waiters) this.#waiters.delete(agent);
         resolve();
       };
       // +1 ms: timers may fire a hair early, and a lease counts as expired only at lease_until.
-      const timer = setTimeout(done, Math.max(0, until - this.#clock.now()) + 1);
+      const cancel = this.#clock.schedule(Math.max(0, until - this.#clock.now()) + 1, done);
       waiters.add(done);
     });
   }

@@ -24,6 +24,17 @@ export const migrations: Migration[] = [
       CREATE INDEX messages_unacked ON messages (recipient, acked_at, id);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- c0re's latest roster: who mail may be addressed to (one row).
+      CREATE TABLE roster (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        agents TEXT    NOT NULL, -- JSON array of names
+        at     INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 interface Row {

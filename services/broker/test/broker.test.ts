@@ -9,7 +9,8 @@ import {
   rpcs,
   subjects,
 } from "@hyperhive/shared";
-import { Deferred, waitUntil, withTimeout } from "@hyperhive/shared/testing";
+import { waitUntil, withTimeout } from "@hyperhive/shared/testing";
+import { deferred } from "@nats-io/transport-node";
 import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
 import { type Harness, raw, snapshot, startHarness, wireError } from "./helpers.js";
 
@@ -103,19 +104,32 @@ describe("broker over a real nats-server and sqlite", () => {
     assert.equal(snapshot(h.db).length, 1);
   });
 
-  it("honours the wait: 0 answers at once, 1 answers empty after about a second, >180 is capped", async () => {
-    let t = performance.now();
+  it("honours the wait on its clock: 0 answers at once, 1 answers empty a second later, >180 is capped", async () => {
     assert.deepEqual(await recv(h, "bob", { wait_seconds: 0 }), { message: null, pending: 0 });
-    assert.ok(performance.now() - t < 500);
-    t = performance.now();
-    assert.deepEqual(await recv(h, "bob", { wait_seconds: 1 }), { message: null, pending: 0 });
-    const waited = performance.now() - t;
-    assert.ok(waited >= 950 && waited < 3000, `waited ${waited} ms`);
-    // A wait beyond the cap is accepted (and capped), not refused: mail still wakes it.
-    const long = recv(h, "bob", { wait_seconds: 10_000 });
-    await waitUntil(() => h.broker.waiting("bob") > 0, { what: "the long wait to park" });
+    let answered = false;
+    const one = recv(h, "bob", { wait_seconds: 1 }).finally(() => {
+      answered = true;
+    });
+    await waitUntil(() => h.broker.waiting("bob") === 1, { what: "the 1 s wait to park" });
+    await h.clock.advance(999);
+    assert.equal(answered, false, "answered before its second was up");
+    await h.clock.advance(2);
+    assert.deepEqual(await one, { message: null, pending: 0 });
+    // A wait beyond the cap is accepted (and capped), not refused.
+    let capped = false;
+    const long = recv(h, "bob", { wait_seconds: 10_000 }).finally(() => {
+      capped = true;
+    });
+    await waitUntil(() => h.broker.waiting("bob") === 1, { what: "the long wait to park" });
+    await h.clock.advance(179_000);
+    assert.equal(capped, false);
+    await h.clock.advance(1_001);
+    assert.deepEqual(await long, { message: null, pending: 0 });
+    // Mail wakes a parked recv at once, whatever its wait.
+    const woken = recv(h, "bob", { wait_seconds: 10_000 });
+    await waitUntil(() => h.broker.waiting("bob") === 1, { what: "the third wait to park" });
     const sent = await send(h, "alice", "bob", "wake up");
-    assert.equal((await long).message?.id, sent.id);
+    assert.equal((await woken).message?.id, sent.id);
   });
 
   it("is idempotent on (sender, client_id)", async () => {
@@ -127,6 +141,27 @@ describe("broker over a real nats-server and sqlite", () => {
     assert.notEqual(other.id, first.id);
     assert.equal(other.duplicate, false);
     assert.equal(snapshot(h.db).length, 2);
+  });
+
+  it("refuses an empty or whitespace-only body, storing nothing", async () => {
+    for (const body of ["", " ", "\n\t  \n"]) {
+      const err = wireError(await raw(h.nc, subjects.agent.send("alice"), { to: "bob", body }));
+      assert.equal(err.code, ErrorCode.BadRequest);
+      assert.match(err.message, /^body: body must not be empty or only whitespace/);
+    }
+    assert.equal(snapshot(h.db).length, 0);
+  });
+
+  it("gives body_too_large advice that fits the sender", async () => {
+    const big = "x".repeat(MAX_BODY_BYTES + 1);
+    await assert.rejects(
+      request(h.nc, subjects.op.send, rpcs.send, { to: "bob", body: big }),
+      (e: unknown) =>
+        HiveError.is(e, ErrorCode.BodyTooLarge) &&
+        /Send a shorter message, or put the content in a file bob can read/.test(e.message) &&
+        !/your state dir/.test(e.message),
+    );
+    assert.equal(snapshot(h.db).length, 0);
   });
 
   it("refuses bodies over 4096 UTF-8 bytes with body_too_large, storing nothing", async () => {
@@ -165,29 +200,29 @@ describe("broker over a real nats-server and sqlite", () => {
     const sent = await send(h, "alice", "bob", "did you get this?");
     const first = await recv(h, "bob", { wait_seconds: 0, lease_seconds: 1 });
     assert.equal(first.message?.delivery, 1);
-    // Leased: not deliverable right now.
+    // Leased: not deliverable right now, nor a moment before the lease ends.
     assert.deepEqual(await recv(h, "bob", { wait_seconds: 0 }), { message: null, pending: 0 });
-    const again = await waitUntil(async () => (await recv(h, "bob", { wait_seconds: 0 })).message, {
-      timeoutMs: 5000,
-      what: "redelivery",
-    });
-    assert.equal(again.id, sent.id);
-    assert.equal(again.delivery, 2);
-    assert.equal(again.redelivered, true);
+    await h.clock.advance(999);
+    assert.deepEqual(await recv(h, "bob", { wait_seconds: 0 }), { message: null, pending: 0 });
+    await h.clock.advance(1);
+    const again = (await recv(h, "bob", { wait_seconds: 0 })).message;
+    assert.equal(again?.id, sent.id);
+    assert.equal(again?.delivery, 2);
+    assert.equal(again?.redelivered, true);
     assert.deepEqual(await ack(h, "bob", sent.id), { id: sent.id, first_ack: true });
   });
 
   it("wakes a waiting recv when a lease expires", async () => {
     const sent = await send(h, "alice", "bob", "lease me");
-    const first = await recv(h, "bob", { wait_seconds: 0, lease_seconds: 1 });
+    const first = await recv(h, "bob", { wait_seconds: 0, lease_seconds: 60 });
     assert.equal(first.message?.id, sent.id);
-    const t = performance.now();
-    const again = await recv(h, "bob", { wait_seconds: 10 });
-    const waited = performance.now() - t;
-    assert.equal(again.message?.id, sent.id);
-    assert.equal(again.message?.delivery, 2);
-    assert.equal(again.message?.redelivered, true);
-    assert.ok(waited < 3000, `woke ${waited} ms later`);
+    const again = recv(h, "bob", { wait_seconds: 120 });
+    await waitUntil(() => h.broker.waiting("bob") === 1, { what: "recv to park" });
+    await h.clock.advance(60_001);
+    const got = await withTimeout(again, 2000, "recv woken by the lease's end");
+    assert.equal(got.message?.id, sent.id);
+    assert.equal(got.message?.delivery, 2);
+    assert.equal(got.message?.redelivered, true);
   });
 
   it("extend keeps a message leased to its receiver only", async () => {
@@ -204,10 +239,11 @@ describe("broker over a real nats-server and sqlite", () => {
       lease_seconds: 30,
     });
     assert.deepEqual(ext.extended, [a.id]);
-    // Past the original 1 s lease, it is still not deliverable.
-    const t = performance.now();
-    assert.deepEqual(await recv(h, "bob", { wait_seconds: 2 }), { message: null, pending: 0 });
-    assert.ok(performance.now() - t >= 1900);
+    // Past the original 1 s lease it is still not deliverable; past the extended one it is.
+    await h.clock.advance(29_000);
+    assert.deepEqual(await recv(h, "bob", { wait_seconds: 0 }), { message: null, pending: 0 });
+    await h.clock.advance(1_000);
+    assert.equal((await recv(h, "bob", { wait_seconds: 0 })).message?.id, a.id);
     // carol's message was not touched by bob's extend: never leased, still deliverable.
     assert.equal((await recv(h, "carol", { wait_seconds: 0 })).message?.delivery, 1);
   });
@@ -277,9 +313,12 @@ describe("broker over a real nats-server and sqlite", () => {
   it("never hands the same message to two concurrent recvs", async () => {
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push((await send(h, "alice", "bob", `m${i}`)).id);
-    const results = await Promise.all(
+    const all = Promise.all(
       Array.from({ length: 10 }, () => recv(h, "bob", { wait_seconds: 1, lease_seconds: 60 })),
     );
+    await waitUntil(() => h.broker.waiting("bob") === 5, { what: "five recvs left to park" });
+    await h.clock.advance(1_001);
+    const results = await all;
     const got = results.flatMap((r) => (r.message ? [r.message.id] : []));
     assert.deepEqual(
       [...got].sort((x, y) => x - y),
@@ -323,7 +362,7 @@ describe("broker lifecycle", () => {
       assert.equal(h.broker.start(), h.broker.start());
       const polling = recv(h, "bob", { wait_seconds: 180 });
       await waitUntil(() => h.broker.waiting("bob") === 1, { what: "recv to be waiting" });
-      const answered = new Deferred<number>();
+      const answered = deferred<number>();
       const t = performance.now();
       void polling.then((r) => {
         assert.equal(r.message, null);
@@ -332,7 +371,7 @@ describe("broker lifecycle", () => {
       const stop = h.broker.stop();
       assert.equal(h.broker.stop(), stop);
       await stop;
-      const took = await withTimeout(answered.promise, 2000, "long-poll answered on stop");
+      const took = await withTimeout(answered, 2000, "long-poll answered on stop");
       assert.ok(took < 2000);
       assert.equal(h.broker.state, "stopped");
     } finally {

@@ -8,10 +8,19 @@ import {
   type ExitInfo,
   encodeJson,
   openDatabase,
+  publishEvent,
+  Roster,
   startService,
+  subjects,
   type WireError,
 } from "@hyperhive/shared";
-import { type NatsServerHandle, natsForTests, tempDir } from "@hyperhive/shared/testing";
+import {
+  type NatsServerHandle,
+  natsForTests,
+  TestClock,
+  tempDir,
+  waitUntil,
+} from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Broker } from "../src/broker.js";
 import { migrations } from "../src/store.js";
@@ -19,14 +28,34 @@ import { migrations } from "../src/store.js";
 /** The built entry point, as other packages run it. */
 export const BROKER_MAIN = fileURLToPath(new URL("../dist/src/main.js", import.meta.url));
 
-/** A real nats-server, a client connection and an in-process broker on a temp sqlite file. */
+/** The agents the tests mail, as c0re's roster would list them. */
+export const AGENTS = ["alice", "bob", "carol", "dave", "mallory"];
+
+/**
+ * A real nats-server, a client connection and an in-process broker on a temp sqlite file, on a
+ * test clock (leases and long-poll waits pass when the test advances it).
+ */
 export interface Harness {
   server: NatsServerHandle;
   nc: NatsConnection;
   db: Db;
   broker: Broker;
+  clock: TestClock;
   dbPath: string;
   close(): Promise<void>;
+}
+
+/** Publishes a roster event as c0re does; resolves once the broker goes by it. */
+export async function publishRoster(
+  nc: NatsConnection,
+  broker: Broker,
+  agents: string[],
+  at = Date.now(),
+): Promise<void> {
+  publishEvent(nc, subjects.events.roster, Roster, { agents, at });
+  await waitUntil(() => broker.roster !== undefined && agents.every((a) => broker.roster?.has(a)), {
+    what: "the broker to take the roster",
+  });
 }
 
 export async function startHarness(): Promise<Harness> {
@@ -36,13 +65,17 @@ export async function startHarness(): Promise<Harness> {
   const db = openDatabase(dbPath, migrations);
   const brokerNc = await connect({ servers: server.url });
   const nc = await connect({ servers: server.url });
-  const broker = new Broker({ nc: brokerNc, db, log: createLogger("broker", { level: "silent" }) });
+  const clock = new TestClock();
+  const log = createLogger("broker", { level: "silent" });
+  const broker = new Broker({ nc: brokerNc, db, log, clock });
   await broker.start();
+  await publishRoster(nc, broker, AGENTS);
   return {
     server,
     nc,
     db,
     broker,
+    clock,
     dbPath,
     async close() {
       await broker.stop();

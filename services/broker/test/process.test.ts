@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openDatabase, request, rpcs, type SendResponse, subjects } from "@hyperhive/shared";
+import {
+  openDatabase,
+  request,
+  rpcs,
+  type SendResponse,
+  type Service,
+  serve,
+  subjects,
+} from "@hyperhive/shared";
 import {
   type NatsServerHandle,
   natsForTests,
@@ -10,7 +18,7 @@ import {
 } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { type BrokerProcess, spawnBroker as spawn } from "./helpers.js";
+import { AGENTS, type BrokerProcess, spawnBroker as spawn } from "./helpers.js";
 
 describe("the built broker as a child process", () => {
   let server: NatsServerHandle;
@@ -24,11 +32,16 @@ describe("the built broker as a child process", () => {
     spawned.push(b);
     return b;
   };
+  let roster: Service;
   beforeAll(async () => {
     server = await natsForTests();
     nc = await connect({ servers: server.url });
+    // Stands in for c0re: each broker asks for the roster when it starts.
+    roster = serve(nc, subjects.c0re.roster, rpcs.roster, () => ({ agents: AGENTS, at: 1 }));
+    await nc.flush();
   });
   afterAll(async () => {
+    await roster.stop();
     await Promise.all(spawned.map((b) => b.stop(2000)));
     await nc.drain();
     await server.stop();

@@ -15,6 +15,7 @@ import {
   MANAGER,
   type NatsConnection,
   publishEvent,
+  Roster,
   request,
   respondError,
   rpcs,
@@ -56,6 +57,8 @@ export class C0re {
   #stateLoop?: Promise<void>;
   #stateSub?: ReturnType<NatsConnection["subscribe"]>;
   #phase: Phase = "initialized";
+  /** Unix ms of the last registry change, the roster's `at`. */
+  #rosterAt = 0;
   #stopping?: Promise<void>;
 
   constructor(opts: C0reOptions) {
@@ -79,6 +82,7 @@ export class C0re {
 
     const opts = { queue: "c0re", log };
     this.#services.push(
+      serve(nc, subjects.c0re.roster, rpcs.roster, () => this.roster(), opts),
       serve(nc, subjects.op.agents, rpcs.opAgents, () => ({ agents: this.list() }), opts),
       serve(
         nc,
@@ -98,6 +102,11 @@ export class C0re {
     );
     await nc.flush();
     await this.#boot();
+  }
+
+  /** Who may be mailed: every registered agent, as of the last registry change. */
+  roster(): Roster {
+    return { agents: this.#registry.list().map((r) => r.name), at: this.#rosterAt };
   }
 
   /** The registry with live states, manager first. */
@@ -161,6 +170,8 @@ export class C0re {
     if (this.#registry.register(MANAGER, "manager", now)) {
       this.#o.log.info("registered the manager agent");
     }
+    // Told at every start, changed or not: a broker that missed a change while down catches up.
+    this.#rosterChanged(now);
     // Nothing runs before c0re starts it: whatever state was stored is stale now.
     for (const row of this.#registry.list()) this.#setState(row.name, "offline", now);
     const wanted = this.#registry.list().filter((r) => r.desired === "running");
@@ -245,6 +256,16 @@ export class C0re {
         break;
       case "restarting":
         break;
+    }
+  }
+
+  /** The registry changed (or c0re started): tell the broker whom mail may go to. */
+  #rosterChanged(at: number): void {
+    this.#rosterAt = Math.max(at, this.#rosterAt);
+    try {
+      publishEvent(this.#o.nc, subjects.events.roster, Roster, this.roster());
+    } catch (err) {
+      this.#o.log.warn({ err }, "could not publish the roster");
     }
   }
 

@@ -15,6 +15,7 @@ import {
   hivePaths,
   InboxAnnouncement,
   processAlive,
+  Roster,
   request,
   rpcs,
   startService,
@@ -104,6 +105,7 @@ describe("c0re with real nats, broker, harness and model server", () => {
   const lifecycle: AgentLifecycleEvent[] = [];
   const states: AgentStateEvent[] = [];
   const mail: InboxAnnouncement[] = [];
+  const rosters: Roster[] = [];
 
   beforeAll(async () => {
     server = await natsForTests();
@@ -128,6 +130,7 @@ describe("c0re with real nats, broker, harness and model server", () => {
     collect(subjects.events.agentLifecycleAll, AgentLifecycleEvent, lifecycle);
     collect(subjects.events.agentStateAll, AgentStateEvent, states);
     collect(subjects.inbox("manager"), InboxAnnouncement, mail);
+    collect(subjects.events.roster, Roster, rosters);
     await nc.flush();
 
     const base = {
@@ -171,6 +174,20 @@ describe("c0re with real nats, broker, harness and model server", () => {
     childrenOf(c0re.child.pid!).filter((p) => cmdline(p).includes("harness/dist/src/main.js"));
   const lifecycleOp = (subject: string, name: string) =>
     request(nc, subject, rpcs.opAgentLifecycle, { name }, { timeoutMs: 40_000 });
+
+  it("tells the broker who may be mailed: a roster event on start, and on request", async () => {
+    await waitUntil(() => rosters.length > 0, { what: "c0re's roster event" });
+    assert.deepEqual(rosters[0]?.agents, ["manager"]);
+    const asked = await request(nc, subjects.c0re.roster, rpcs.roster, {});
+    assert.deepEqual(asked, rosters.at(-1));
+    // The broker goes by it: mail to the manager is taken, to anyone else refused.
+    await request(nc, subjects.op.send, rpcs.send, { to: "manager", body: "hello" });
+    await assert.rejects(
+      request(nc, subjects.op.send, rpcs.send, { to: "nobody", body: "hello" }),
+      (e: unknown) =>
+        HiveError.is(e, ErrorCode.NotFound) && /the agents are: manager$/.test(e.message),
+    );
+  });
 
   it("registers the manager on boot, starts it and greets it in its inbox", async () => {
     const m = await manager();

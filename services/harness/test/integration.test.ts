@@ -9,6 +9,7 @@ import {
   LiveEvent,
   request,
   rpcs,
+  serve,
   subjects,
   TurnStats,
 } from "@hyperhive/shared";
@@ -82,6 +83,9 @@ class Observer {
   }
 }
 
+/** Every agent a case below runs. */
+const AGENTS = ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank"];
+
 describe("harness with real nats, broker, model server and claude", () => {
   const t = tempDir("hive-harness-it-");
   const prompts = writeTestPrompts(join(t.path, "prompts"));
@@ -98,6 +102,10 @@ describe("harness with real nats, broker, model server and claude", () => {
       assert.ok(existsSync(p), `${p} is missing: build the services first`);
     }
     nats = await natsForTests();
+    nc = await connect({ servers: nats.url });
+    // Stands in for c0re: the broker asks it who may be mailed when it starts.
+    serve(nc, subjects.c0re.roster, rpcs.roster, () => ({ agents: AGENTS, at: 1 }));
+    await nc.flush();
     [broker, model] = await Promise.all([
       startNode(BROKER_MAIN, [], {
         env: { NATS_URL: nats.url, BROKER_DB: join(t.path, "broker.sqlite") },
@@ -105,7 +113,6 @@ describe("harness with real nats, broker, model server and claude", () => {
       startNode(MODEL_MAIN, ["--port", "0"]),
     ]);
     ctl = new ModelControl(String(model.ready.url));
-    nc = await connect({ servers: nats.url });
     obs = new Observer(nc);
     await nc.flush();
   });

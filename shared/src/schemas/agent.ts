@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AgentName, Recipient, Sender } from "../names.js";
+import { AgentName, Sender } from "../names.js";
 import { MessageId } from "./broker.js";
 
 /** Where an agent's turn loop is. `offline` is set by c0re when its process is not running. */
@@ -7,7 +7,7 @@ export const AgentState = z.enum(["idle", "thinking", "compacting", "needs-login
 export type AgentState = z.infer<typeof AgentState>;
 
 /** `hive.events.agent.<name>.state` event: the agent's state changed. */
-export const AgentStateEvent = z.object({
+export const AgentStateEvent = z.strictObject({
   agent: AgentName,
   state: AgentState,
   /** Unix ms of the change. */
@@ -40,10 +40,10 @@ export type ClaudeStreamEvent = z.infer<typeof ClaudeStreamEvent>;
 
 /** `hive.live.<agent>` event: the live turn stream. */
 export const LiveEvent = z.discriminatedUnion("kind", [
-  z.object({
+  z.strictObject({
     ...LiveBase,
     kind: z.literal("turn_start"),
-    message: z.object({
+    message: z.strictObject({
       id: MessageId,
       from: Sender,
       body: z.string(),
@@ -53,9 +53,9 @@ export const LiveEvent = z.discriminatedUnion("kind", [
     pending: z.number().int().nonnegative(),
     model: z.string(),
   }),
-  z.object({ ...LiveBase, kind: z.literal("stream"), event: ClaudeStreamEvent }),
-  z.object({ ...LiveBase, kind: z.literal("note"), text: z.string() }),
-  z.object({
+  z.strictObject({ ...LiveBase, kind: z.literal("stream"), event: ClaudeStreamEvent }),
+  z.strictObject({ ...LiveBase, kind: z.literal("note"), text: z.string() }),
+  z.strictObject({
     ...LiveBase,
     kind: z.literal("turn_end"),
     ok: z.boolean(),
@@ -66,7 +66,7 @@ export const LiveEvent = z.discriminatedUnion("kind", [
 export type LiveEvent = z.infer<typeof LiveEvent>;
 
 /** `hive.turn.stats` event: one record per finished turn. */
-export const TurnStats = z.object({
+export const TurnStats = z.strictObject({
   agent: AgentName,
   turn_id: z.string(),
   /** The inbox message that woke the turn. */
@@ -93,40 +93,3 @@ export const TurnStats = z.object({
   is_error: z.boolean(),
 });
 export type TurnStats = z.infer<typeof TurnStats>;
-
-/**
- * The per-agent unix socket between the harness and processes in its container (the MCP
- * server claude runs, `hive-harness wake`): one JSON object per line each way.
- */
-export const SocketRequest = z.discriminatedUnion("cmd", [
-  z.object({
-    id: z.number().int(),
-    cmd: z.literal("send"),
-    to: Recipient,
-    body: z.string().min(1),
-    in_reply_to: MessageId.optional(),
-  }),
-  z.object({
-    id: z.number().int(),
-    cmd: z.literal("recv"),
-    wait_seconds: z.number().min(0).optional(),
-  }),
-  z.object({
-    id: z.number().int(),
-    cmd: z.literal("wake"),
-    /** Label shown as the sender, e.g. "webhook: deploy succeeded". */
-    from: Sender,
-    body: z.string().min(1),
-  }),
-]);
-export type SocketRequest = z.infer<typeof SocketRequest>;
-
-export const SocketResponse = z.union([
-  z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
-  z.object({
-    id: z.number().int().nullable(),
-    ok: z.literal(false),
-    error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }),
-  }),
-]);
-export type SocketResponse = z.infer<typeof SocketResponse>;

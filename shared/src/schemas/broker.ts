@@ -13,11 +13,16 @@ export const DEFAULT_LEASE_SECONDS = 120;
 /** Positive integer id the broker assigns to a stored message (sqlite rowid). */
 export const MessageId = z.number().int().positive();
 
-/** A message body: non-empty text; the byte cap is checked separately to give its own error. */
-export const Body = z.string().min(1, "body must not be empty");
+/**
+ * A message body: text with something in it (empty or whitespace-only is refused); the byte cap
+ * is checked separately, by the broker, to give its own error with advice that fits the sender.
+ */
+export const Body = z
+  .string()
+  .refine((b) => b.trim().length > 0, "body must not be empty or only whitespace");
 
 /** `hive.agent.<name>.send`, `hive.op.send`, `hive.sys.send` request. */
-export const SendRequest = z.object({
+export const SendRequest = z.strictObject({
   /** Recipient: an agent name or `operator`. */
   to: Recipient,
   /** Message text, at most {@link MAX_BODY_BYTES} bytes. */
@@ -32,7 +37,7 @@ export const SendRequest = z.object({
 });
 export type SendRequest = z.infer<typeof SendRequest>;
 
-export const SendResponse = z.object({
+export const SendResponse = z.strictObject({
   /** The stored message's id. */
   id: MessageId,
   /** True when this client_id was already stored; nothing new was written. */
@@ -43,7 +48,7 @@ export const SendResponse = z.object({
 export type SendResponse = z.infer<typeof SendResponse>;
 
 /** `hive.agent.<name>.recv` request: long-poll for the next message and lease it. */
-export const RecvRequest = z.object({
+export const RecvRequest = z.strictObject({
   /** Seconds to wait for mail when none is pending: default 30; more than 180 is capped to 180. */
   wait_seconds: z.number().min(0).optional(),
   /** Seconds the message stays leased before it is delivered again, default 120. */
@@ -51,15 +56,21 @@ export const RecvRequest = z.object({
 });
 export type RecvRequest = z.infer<typeof RecvRequest>;
 
-/** A message as delivered to its recipient. */
-export const InboxMessage = z.object({
+/** What every message is, wherever it is shown: the fields fixed when it was stored. */
+export const MessageFields = z.strictObject({
   id: MessageId,
   from: Sender,
   to: Recipient,
   body: z.string(),
   /** Unix milliseconds when stored. */
   sent_at: z.number().int(),
+  /** The message this one answers, if the sender said so. */
   in_reply_to: MessageId.nullable(),
+});
+export type MessageFields = z.infer<typeof MessageFields>;
+
+/** A message as delivered to its recipient by recv: the message plus its delivery. */
+export const InboxMessage = MessageFields.extend({
   /** 1 on first delivery, 2+ when a lease expired and the message came round again. */
   delivery: z.number().int().positive(),
   /** True when an earlier delivery was leased but never acked (the receiver died mid-turn). */
@@ -69,7 +80,7 @@ export const InboxMessage = z.object({
 });
 export type InboxMessage = z.infer<typeof InboxMessage>;
 
-export const RecvResponse = z.object({
+export const RecvResponse = z.strictObject({
   /** The leased message, or null when the wait ran out with nothing pending. */
   message: InboxMessage.nullable(),
   /** Messages still deliverable to this agent after this one. */
@@ -78,10 +89,10 @@ export const RecvResponse = z.object({
 export type RecvResponse = z.infer<typeof RecvResponse>;
 
 /** `hive.agent.<name>.ack` request: the turn this message drove has ended. */
-export const AckRequest = z.object({ id: MessageId });
+export const AckRequest = z.strictObject({ id: MessageId });
 export type AckRequest = z.infer<typeof AckRequest>;
 
-export const AckResponse = z.object({
+export const AckResponse = z.strictObject({
   id: MessageId,
   /** False when it had already been acked before (acks are idempotent). */
   first_ack: z.boolean(),
@@ -89,13 +100,13 @@ export const AckResponse = z.object({
 export type AckResponse = z.infer<typeof AckResponse>;
 
 /** `hive.agent.<name>.extend` request: keep leases alive while a long turn runs. */
-export const ExtendRequest = z.object({
+export const ExtendRequest = z.strictObject({
   ids: z.array(MessageId).min(1).max(1000),
   lease_seconds: z.number().min(1).max(3600),
 });
 export type ExtendRequest = z.infer<typeof ExtendRequest>;
 
-export const ExtendResponse = z.object({
+export const ExtendResponse = z.strictObject({
   /** Ids whose lease was extended (still leased to the caller, not acked). */
   extended: z.array(MessageId),
 });
@@ -107,41 +118,35 @@ export type ExtendResponse = z.infer<typeof ExtendResponse>;
  * instead of waiting for them to expire; recvs of the agent still parked from before the release
  * are answered empty. One harness runs per agent (c0re sees to it).
  */
-export const ReleaseRequest = z.object({});
+export const ReleaseRequest = z.strictObject({});
 export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
 
-export const ReleaseResponse = z.object({
+export const ReleaseResponse = z.strictObject({
   /** Ids whose lease was ended; they are deliverable again (and will say `redelivered`). */
   released: z.array(MessageId),
 });
 export type ReleaseResponse = z.infer<typeof ReleaseResponse>;
 
-/** A stored message as shown in history and the operator's inbox. */
-export const StoredMessage = z.object({
-  id: MessageId,
-  from: Sender,
-  to: Recipient,
-  body: z.string(),
-  sent_at: z.number().int(),
-  in_reply_to: MessageId.nullable(),
+/** A stored message as shown in history and the operator's inbox: the message plus its fate. */
+export const StoredMessage = MessageFields.extend({
   /** Unix ms of the ack that ended its delivery; null while unacked. */
   acked_at: z.number().int().nullable(),
 });
 export type StoredMessage = z.infer<typeof StoredMessage>;
 
 /** `hive.op.inbox` request: the operator's inbox, newest first. */
-export const InboxListRequest = z.object({
+export const InboxListRequest = z.strictObject({
   limit: z.number().int().min(1).max(500).optional(),
   /** Only messages with id below this (paging backwards). */
   before_id: MessageId.optional(),
 });
 export type InboxListRequest = z.infer<typeof InboxListRequest>;
 
-export const InboxListResponse = z.object({ messages: z.array(StoredMessage) });
+export const InboxListResponse = z.strictObject({ messages: z.array(StoredMessage) });
 export type InboxListResponse = z.infer<typeof InboxListResponse>;
 
 /** `hive.inbox.<agent>` event: new mail for one agent was committed. */
-export const InboxAnnouncement = z.object({
+export const InboxAnnouncement = z.strictObject({
   id: MessageId,
   from: Sender,
   to: Recipient,

@@ -1,4 +1,5 @@
-/** Test plumbing: real nats-server on a free port, waiting on conditions with deadlines. */
+/** Test plumbing: real nats-server on a free port, a test clock, waiting with deadlines. */
+export * from "./clock.js";
 export * from "./nats-server.js";
 export * from "./tmp.js";
 export * from "./wait.js";

@@ -27,19 +27,6 @@ export async function waitUntil<T>(
   }
 }
 
-/** A promise with its resolve/reject exposed. */
-export class Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve!: (v: T) => void;
-  reject!: (e: unknown) => void;
-  constructor() {
-    this.promise = new Promise<T>((res, rej) => {
-      this.resolve = res;
-      this.reject = rej;
-    });
-  }
-}
-
 /** Rejects if `p` does not settle within `ms`. */
 export async function withTimeout<T>(p: Promise<T>, ms: number, what = "operation"): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { WireError } from "../errors.js";
+import { Recipient, Sender } from "../names.js";
+import { Body, MessageFields, MessageId, SendResponse } from "./broker.js";
+
+/**
+ * The per-agent unix socket between the harness and processes in its container (the MCP server
+ * claude runs, `hive-harness wake`): one JSON object per line each way. Every command has its
+ * params and its result schema here; the error half of a reply is the wire error of every
+ * request. Both ends parse with these (strictly), so neither re-declares a shape.
+ */
+
+/** Correlates a reply line with its request line; chosen by the client. */
+export const SocketRequestId = z.number().int();
+
+/** `send`: mail someone as this agent. */
+export const SocketSendParams = z.strictObject({
+  to: Recipient,
+  body: Body,
+  in_reply_to: MessageId.optional(),
+});
+
+/** `recv`: lease the next message (long-poll). */
+export const SocketRecvParams = z.strictObject({
+  /** Seconds to wait when nothing is pending; default 30, capped at 180. */
+  wait_seconds: z.number().min(0).optional(),
+});
+
+/** A message as the agent's tools show it: a wake shows its label as the sender. */
+export const SocketMessage = MessageFields.omit({ to: true }).extend({
+  redelivered: z.boolean(),
+});
+export type SocketMessage = z.infer<typeof SocketMessage>;
+
+export const SocketRecvResult = z.strictObject({
+  message: SocketMessage.nullable(),
+  /** Messages still deliverable after this one. */
+  pending: z.number().int().nonnegative(),
+});
+export type SocketRecvResult = z.infer<typeof SocketRecvResult>;
+
+/** `wake`: put a message from `<label>` in this agent's own inbox (from any process inside). */
+export const SocketWakeParams = z.strictObject({
+  /** Label shown as the sender, e.g. "webhook: deploy succeeded". */
+  from: Sender,
+  body: Body,
+});
+
+export const SocketWakeResult = z.strictObject({
+  /** Id of the inbox message the wake became. */
+  id: MessageId,
+});
+
+/** The catalog: every socket command with its params and result schemas. */
+export const socketCommands = {
+  send: { params: SocketSendParams, result: SendResponse },
+  recv: { params: SocketRecvParams, result: SocketRecvResult },
+  wake: { params: SocketWakeParams, result: SocketWakeResult },
+} as const;
+export type SocketCommands = typeof socketCommands;
+export type SocketCommandName = keyof SocketCommands;
+export type SocketParams<C extends SocketCommandName> = z.infer<SocketCommands[C]["params"]>;
+export type SocketResult<C extends SocketCommandName> = z.infer<SocketCommands[C]["result"]>;
+
+/** One request line: `{id, cmd, ...params}`. */
+export const SocketRequest = z.discriminatedUnion("cmd", [
+  SocketSendParams.extend({ id: SocketRequestId, cmd: z.literal("send") }),
+  SocketRecvParams.extend({ id: SocketRequestId, cmd: z.literal("recv") }),
+  SocketWakeParams.extend({ id: SocketRequestId, cmd: z.literal("wake") }),
+]);
+export type SocketRequest = z.infer<typeof SocketRequest>;
+
+/** One reply line: the result (checked against the command's result schema) or a wire error. */
+export const SocketResponse = z.union([
+  z.strictObject({ id: SocketRequestId, ok: z.literal(true), result: z.unknown() }),
+  z.strictObject({ id: SocketRequestId.nullable(), ok: z.literal(false), error: WireError }),
+]);
+export type SocketResponse = z.infer<typeof SocketResponse>;
