@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyCookie from "@fastify/cookie";
 import fastifyHelmet from "@fastify/helmet";
@@ -71,10 +72,9 @@ export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
   const { nc, log } = opts;
   const tokens = typeof opts.token === "string" ? fixedToken(opts.token) : opts.token;
   const uiDir = opts.uiDir ?? DEFAULT_UI_DIR;
-  if (!existsSync(`${uiDir}/${UI_SCRIPT}`)) {
-    throw new Error(
-      `the dashboard UI is not built (${uiDir}${UI_SCRIPT} is missing): run npm run build`,
-    );
+  const script = join(uiDir, UI_SCRIPT);
+  if (!existsSync(script)) {
+    throw new Error(`the dashboard UI is not built (no ${script}): run npm run build`);
   }
   const hub = new SseHub(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs });
 

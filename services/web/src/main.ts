@@ -17,17 +17,16 @@ const WebEnvFields = BaseEnv.extend({
   NATS_PASS: z.string().optional(),
 });
 
-/** The environment with exactly one source of the operator token, as `token`. */
+/**
+ * The environment, with where the operator token comes from as `token`: the file when
+ * HIVE_WEB_TOKEN_FILE is set (HIVE_WEB_TOKEN, say inherited from a shell, is then ignored with
+ * a warning), else HIVE_WEB_TOKEN; one of them is required.
+ */
 const WebEnv = WebEnvFields.transform((e, ctx) => {
   const { HIVE_WEB_TOKEN: value, HIVE_WEB_TOKEN_FILE: file } = e;
-  if (file !== undefined && value === undefined)
-    return { ...e, token: { from: "file" as const, file } };
-  if (value !== undefined && file === undefined)
-    return { ...e, token: { from: "env" as const, value } };
-  ctx.addIssue({
-    code: "custom",
-    message: "set one of HIVE_WEB_TOKEN_FILE or HIVE_WEB_TOKEN (not both)",
-  });
+  if (file !== undefined) return { ...e, token: { from: "file" as const, file, ignored: value } };
+  if (value !== undefined) return { ...e, token: { from: "env" as const, value } };
+  ctx.addIssue({ code: "custom", message: "set HIVE_WEB_TOKEN_FILE or HIVE_WEB_TOKEN" });
   return z.NEVER;
 });
 
@@ -53,6 +52,9 @@ async function main(): Promise<void> {
     async start(defer) {
       let tokens: TokenSource;
       if (config.token.from === "file") {
+        if (config.token.ignored !== undefined) {
+          log.warn("HIVE_WEB_TOKEN is ignored: the token comes from HIVE_WEB_TOKEN_FILE");
+        }
         const file = FileToken.open(config.token.file, log);
         defer(() => file.close());
         tokens = file;

@@ -17,13 +17,12 @@ export interface EventStreamOptions<C extends EventCatalog> {
 /**
  * One server-sent-events stream whose events are those of a wire catalog: each payload is parsed
  * with its event's schema before a handler sees it. A payload that fails is not handed on; it is
- * reported on the console (a broken wire is a bug worth seeing) and kept in {@link problem}.
+ * reported on the console (a broken wire is a bug worth seeing).
  */
 export class EventStream<C extends EventCatalog> {
   readonly #source: EventSource;
   readonly #catalog: C;
   readonly #status = signal<StreamStatus>("connecting");
-  readonly #problem = signal<string | null>(null);
 
   constructor(url: string, catalog: C, opts: EventStreamOptions<C> = {}) {
     this.#catalog = catalog;
@@ -47,11 +46,6 @@ export class EventStream<C extends EventCatalog> {
   /** The stream's status, for the header. */
   get status(): ReadonlySignal<StreamStatus> {
     return this.#status;
-  }
-
-  /** The last payload that failed its schema, if any. */
-  get problem(): ReadonlySignal<string | null> {
-    return this.#problem;
   }
 
   /** Hands every valid `event` payload to `fn`. */
@@ -80,7 +74,6 @@ export class EventStream<C extends EventCatalog> {
         return;
       }
       const why = `${event}: ${parsed.error.issues.map((i) => i.message).join("; ")}`;
-      this.#problem.value = why;
       // biome-ignore lint/suspicious/noConsole: a broken wire is a bug; say so where it shows.
       console.error(`dropped a ${why}`);
     });
