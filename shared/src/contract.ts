@@ -8,5 +8,6 @@ export * from "./names.js";
 export * from "./schemas/agent.js";
 export * from "./schemas/broker.js";
 export * from "./schemas/c0re.js";
+export * from "./schemas/hive.js";
 export * from "./schemas/socket.js";
 export * from "./subjects.js";

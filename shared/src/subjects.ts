@@ -1,4 +1,5 @@
 import type { AgentName, Recipient } from "./names.js";
+import type { ServiceName } from "./schemas/hive.js";
 
 /**
  * Every NATS subject Hyperhive uses. Identity is the subject: an agent's requests carry its name
@@ -62,7 +63,9 @@ export const subjects = {
     agentLifecycleAll: "hive.events.agent.*.lifecycle",
     /** The roster changed (c0re). */
     roster: "hive.events.roster",
-    all: "hive.events.>",
+    /** A service of the hive started, exited, is restarting or was given up on (`hive up`). */
+    service: (name: ServiceName) => `hive.events.service.${name}`,
+    serviceAll: "hive.events.service.*",
   },
 } as const;
 
