@@ -37,6 +37,8 @@ export class DockerUnavailableError extends Error {
 const SYSTEM_SOCKET = "/var/run/docker.sock";
 const INSTALL_HINT =
   "integration tests need Docker: apt-get install docker.io (as root), or set DOCKER_HOST to a running engine";
+const ROOT_HINT =
+  "integration tests need Docker: no engine answers, and only root may start dockerd here: run them as root, or set DOCKER_HOST to a running engine";
 
 /**
  * The engine to use: `DOCKER_HOST` if set (it must answer), else the system engine if it answers,
@@ -54,8 +56,8 @@ export async function dockerEngine(): Promise<DockerEngine> {
   if (existsSync(SYSTEM_SOCKET) && (await answers(system)))
     return found(system, EngineOrigin.System);
   const dockerd = findDockerd();
-  if (dockerd === undefined || process.getuid?.() !== 0)
-    throw new DockerUnavailableError(INSTALL_HINT);
+  if (dockerd === undefined) throw new DockerUnavailableError(INSTALL_HINT);
+  if (process.getuid?.() !== 0) throw new DockerUnavailableError(ROOT_HINT);
   return startPrivateEngine(dockerd);
 }
 

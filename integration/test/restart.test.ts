@@ -15,6 +15,8 @@ import { fileHooks } from "./hooks.js";
 const { natsImage, runLabel } = inject("integration");
 const SENDS = 2000;
 const IN_FLIGHT = 32;
+/** How long one try of a send waits for its reply. */
+const TRY_TIMEOUT_MS = 2000;
 /** Restart the server once this many sends are acknowledged. */
 const RESTART_AFTER = 600;
 /** The connection names the services give NATS. */
@@ -64,7 +66,7 @@ describe("the NATS container restarts in the middle of 2,000 sends", () => {
       to: "load",
       total: SENDS,
       inFlight: IN_FLIGHT,
-      tryTimeoutMs: 2000,
+      tryTimeoutMs: TRY_TIMEOUT_MS,
       deadlineMs: 60_000,
     });
     load = sends;
@@ -93,12 +95,13 @@ describe("the NATS container restarts in the middle of 2,000 sends", () => {
     assert.equal(acks.length, SENDS);
     assert.equal(new Set(acks.map((a) => a.id)).size, SENDS, "one message id per client id");
     console.log(
-      `restart: ${SENDS} sends issued (${IN_FLIGHT} in flight), ${before} acked before the restart, ` +
-        `${during} while it ran, ${acks.length - before - during} after; ${duplicates} duplicates ` +
-        `detected (stored, reply lost, retried); ${sends.failedTries} failed tries; the restart took ` +
-        `${Math.round(readyAt - restartAt)} ms; acks resumed ${Math.round(firstAfter - restartAt)} ms ` +
-        `and broker, c0re and harness were all connected again ${Math.round(backAt - restartAt)} ms ` +
-        "after it began",
+      `restart: ${SENDS} sends issued (${IN_FLIGHT} in flight); acknowledged: ${before} before the ` +
+        `restart, ${during} while it ran, ${acks.length - before - during} after; ${duplicates} ` +
+        `duplicates detected (stored, reply lost, retried with the same client id); ` +
+        `${sends.failedTries} tries lost their reply (retried after their ${TRY_TIMEOUT_MS} ms ` +
+        `timeout). The restart took ${Math.round(readyAt - restartAt)} ms; broker, c0re and ` +
+        `harness were connected again ${Math.round(backAt - restartAt)} ms and acks resumed ` +
+        `${Math.round(firstAfter - restartAt)} ms after it began`,
     );
   });
 
