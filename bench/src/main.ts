@@ -17,6 +17,7 @@ import {
   request,
   rpcs,
   type ServiceProcess,
+  serve,
   startService,
   subjects,
 } from "@hyperhive/shared";
@@ -144,8 +145,14 @@ async function main(): Promise<void> {
   let broker: ServiceProcess | undefined;
   let nc: NatsConnection | undefined;
   try {
-    broker = await spawnBroker(server.url, join(dir.path, "broker.sqlite"));
     nc = await connect({ servers: server.url, name: "bench" });
+    // Stands in for c0re: the broker asks who may be mailed when it starts.
+    const roster = serve(nc, subjects.c0re.roster, rpcs.roster, () => ({
+      agents: ["bench", "sender"],
+      at: 1,
+    }));
+    await nc.flush();
+    broker = await spawnBroker(server.url, join(dir.path, "broker.sqlite"));
     const echo = nc.subscribe("bench.echo", {
       callback: (_err, msg) => {
         msg.respond(msg.data);
@@ -161,6 +168,7 @@ async function main(): Promise<void> {
     const run = await benchRoundTrips(nc, ITERATIONS, "measure");
     const sqlite = benchSqlite(join(dir.path, "commit.sqlite"), ITERATIONS);
     echo.unsubscribe();
+    await roster.stop();
 
     const results = {
       broker_send_recv: stats(run.sendRecv),
