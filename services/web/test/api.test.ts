@@ -11,7 +11,7 @@ import {
   subjects,
 } from "@hyperhive/shared";
 import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
-import { ApiError } from "../src/wire.js";
+import { ApiError, api } from "../src/wire.js";
 import { agentInfo, auth, call, type Harness, startHarness, stored } from "./helpers.js";
 
 /** The error body of a reply, checked against the wire's schema (strict: nothing else in it). */
@@ -49,7 +49,7 @@ describe("JSON API through real NATS", () => {
     const r = await call(h.app, "GET", "/api/agents");
     assert.equal(r.status, 200);
     assert.match(String(r.headers["content-type"]), /application\/json/);
-    const agents = (r.json() as { agents: Array<{ name: string; state: string }> }).agents;
+    const { agents } = api.agents.reply.parse(r.json());
     assert.deepEqual(
       agents.map((a) => [a.name, a.state]),
       [
@@ -103,7 +103,7 @@ describe("JSON API through real NATS", () => {
     const r = await call(h.app, "GET", "/api/inbox?limit=20&before_id=9");
     assert.equal(r.status, 200);
     assert.deepEqual(
-      (r.json() as { messages: Array<{ id: number }> }).messages.map((m) => m.id),
+      api.inbox.reply.parse(r.json()).messages.map((m) => m.id),
       [7, 3],
     );
     assert.deepEqual(seen, [{ limit: 20, before_id: 9 }]);
@@ -132,8 +132,8 @@ describe("JSON API through real NATS", () => {
     const a = await call(h.app, "POST", "/api/send", { body: { to: "alice", body: "hello" } });
     const b = await call(h.app, "POST", "/api/send", { body: { to: "alice", body: "hello" } });
     assert.equal(a.status, 200);
-    assert.equal((a.json() as { id: number }).id, 1);
-    assert.equal((b.json() as { id: number }).id, 2);
+    assert.equal(api.send.reply.parse(a.json()).id, 1);
+    assert.equal(api.send.reply.parse(b.json()).id, 2);
     assert.equal(got.length, 2);
     assert.equal(got[0]!.to, "alice");
     assert.equal(got[0]!.body, "hello");

@@ -3,6 +3,7 @@ import { request as httpRequest } from "node:http";
 import { rpcs, type Service, serve, subjects } from "@hyperhive/shared";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { tokenMatches } from "../src/auth.js";
+import { api as wire } from "../src/wire.js";
 import {
   agentInfo,
   call,
@@ -103,7 +104,7 @@ describe("operator token", () => {
     const api = await call(h.app, "GET", "/api/agents");
     assert.equal(api.status, 200);
     assert.deepEqual(
-      (api.json() as { agents: Array<{ name: string }> }).agents.map((a) => a.name),
+      wire.agents.reply.parse(api.json()).agents.map((a) => a.name),
       [SECRET_AGENT, "alice"],
     );
     const asset = await call(h.app, "GET", "/assets/app.js");

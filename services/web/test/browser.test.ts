@@ -24,6 +24,13 @@ import { FileToken } from "../src/token.js";
 import { agentInfo, type Harness, startHarness, stored, TOKEN, testLog } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
+
+/** A live event without what every event of the turn shares. */
+type LiveBody = LiveEvent extends infer E
+  ? E extends LiveEvent
+    ? Omit<E, "agent" | "turn_id" | "seq" | "at">
+    : never
+  : never;
 const SCREENSHOT = "/tmp/hive-dashboard.png";
 
 describe("dashboard in a real headless Chromium", () => {
@@ -185,13 +192,13 @@ describe("dashboard in a real headless Chromium", () => {
 
     const turn = { agent: "alice", turn_id: "alice-1700000000000-1" };
     let seq = 0;
-    const live = (ev: Record<string, unknown>) =>
+    const live = (ev: LiveBody) =>
       publishEvent(h.nc, subjects.live("alice"), LiveEvent, {
         ...turn,
         seq: seq++,
         at: Date.now(),
         ...ev,
-      } as LiveEvent);
+      });
     live({
       kind: "turn_start",
       message: {

@@ -1,9 +1,18 @@
+import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import { type AgentInfo, createLogger, type StoredMessage } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, withTimeout } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { InjectOptions } from "fastify";
+import type * as z from "zod";
 import { buildApp, type WebAppOptions, type WebServer } from "../src/app.js";
+import type { EventCatalog } from "../src/wire.js";
+
+/** `data` parsed with `schema` (which must be there). */
+export function parseWith<S extends z.ZodType>(schema: S | undefined, data: unknown): z.output<S> {
+  assert.ok(schema, "no such schema");
+  return schema.parse(data);
+}
 
 export const TOKEN = "test-operator-token-0123456789";
 
@@ -193,6 +202,20 @@ export class SseClient {
       ms,
       "next SSE event",
     );
+  }
+
+  /**
+   * The next event, which must be `event` of the wire catalog `catalog`, parsed with its schema
+   * (as the page parses it).
+   */
+  async take<C extends EventCatalog, K extends keyof C & string>(
+    catalog: C,
+    event: K,
+    ms = 5000,
+  ): Promise<z.infer<C[K]>> {
+    const ev = await this.next(ms);
+    assert.equal(ev.event, event);
+    return parseWith<C[K]>(catalog[event], ev.data);
   }
 
   /** Waits for the stream to end (server side). */

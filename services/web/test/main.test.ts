@@ -28,11 +28,12 @@ function start(env: Record<string, string>): ServiceProcess {
 }
 
 async function readyUrl(p: ServiceProcess): Promise<string> {
-  const line = (await withTimeout(p.ready, 10_000, "ready line")) as { ready: string; url: string };
+  const line = await withTimeout(p.ready, 10_000, "ready line");
   assert.equal(line.ready, "web");
-  assert.match(line.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-  assert.notEqual(line.url, "http://127.0.0.1:0");
-  return line.url;
+  const url = String(line.url);
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.notEqual(url, "http://127.0.0.1:0");
+  return url;
 }
 
 async function status(url: string, token?: string): Promise<number> {
@@ -42,10 +43,8 @@ async function status(url: string, token?: string): Promise<number> {
 }
 
 async function stop(p: ServiceProcess): Promise<number | null> {
-  const exit = once(p.child, "exit");
   p.child.kill("SIGTERM");
-  const [code] = (await withTimeout(exit, 10_000, "web exit")) as [number | null];
-  return code;
+  return (await withTimeout(p.exited, 10_000, "web exit")).code;
 }
 
 describe("main (the built entry point)", () => {
@@ -116,9 +115,8 @@ describe("main (the built entry point)", () => {
       child.stderr.on("data", (d: Buffer) => {
         stderr += d.toString();
       });
-      const [code] = (await withTimeout(once(child, "exit"), 10_000, "web exit")) as [
-        number | null,
-      ];
+      const exited = new Promise<number | null>((res) => child.once("exit", (c) => res(c)));
+      const code = await withTimeout(exited, 10_000, "web exit");
       assert.equal(code, 3);
       assert.equal(stderr, `web: port ${addr.port} on 127.0.0.1 is in use\n`);
       assert.equal(stdout, "", "no ready line");
@@ -129,10 +127,8 @@ describe("main (the built entry point)", () => {
 
   it("refuses to start without a token", async () => {
     const p = start({ NATS_URL: nats.url, HIVE_WEB_PORT: "0" });
-    const exit = once(p.child, "exit");
     await assert.rejects(p.ready, /set HIVE_WEB_TOKEN_FILE or HIVE_WEB_TOKEN/);
-    const [code] = (await exit) as [number | null];
-    assert.equal(code, 1);
+    assert.equal((await p.exited).code, 1);
   });
 
   it("refuses to start when the token file is missing", async () => {
@@ -141,9 +137,7 @@ describe("main (the built entry point)", () => {
       HIVE_WEB_PORT: "0",
       HIVE_WEB_TOKEN_FILE: join(dir.path, "missing"),
     });
-    const exit = once(p.child, "exit");
     await assert.rejects(p.ready, /HIVE_WEB_TOKEN_FILE .*missing/);
-    const [code] = (await exit) as [number | null];
-    assert.equal(code, 1);
+    assert.equal((await p.exited).code, 1);
   });
 });

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import * as z from "zod";
 import { buildApp } from "../src/app.js";
 import { SseHub } from "../src/sse.js";
-import { Snapshot } from "../src/wire.js";
+import { AgentLiveEvents, DashboardEvents } from "../src/wire.js";
 import {
   agentInfo,
   type Harness,
@@ -55,7 +55,7 @@ describe("SSE streams", () => {
   it("streams hive.live.<agent> LiveEvents, dropping malformed ones", async () => {
     const sse = await SseClient.open(`${url}/api/agents/alice/live`);
     assert.equal(sse.status, 200);
-    assert.deepEqual((await sse.next()).event, "ready");
+    assert.equal((await sse.take(AgentLiveEvents, "ready")).agent, "alice");
 
     publishEvent(h.nc, subjects.live("alice"), LiveEvent, {
       ...base(0),
@@ -92,16 +92,18 @@ describe("SSE streams", () => {
       result: "ok",
     });
 
-    const got = [await sse.next(), await sse.next(), await sse.next()];
+    const got: LiveEvent[] = [];
+    for (let i = 0; i < 3; i++) got.push(await sse.take(AgentLiveEvents, "live"));
     assert.deepEqual(
-      got.map((e) => [e.event, (e.data as LiveEvent).kind, (e.data as LiveEvent).seq]),
+      got.map((e) => [e.kind, e.seq]),
       [
-        ["live", "turn_start", 0],
-        ["live", "stream", 1],
-        ["live", "turn_end", 2],
+        ["turn_start", 0],
+        ["stream", 1],
+        ["turn_end", 2],
       ],
     );
-    const stream = got[1]!.data as Extract<LiveEvent, { kind: "stream" }>;
+    const stream = got[1]!;
+    assert.equal(stream.kind, "stream");
     assert.deepEqual(stream.event, {
       type: "assistant",
       message: { content: [{ type: "text", text: "hello operator" }] },
@@ -132,10 +134,8 @@ describe("SSE streams", () => {
     ];
     await h.nc.flush();
     const sse = await SseClient.open(`${url}/api/events`);
-    const snap = await sse.next();
-    assert.equal(snap.event, "snapshot");
-    // What the page does with it: parse with the wire's schema (strict).
-    const s = Snapshot.parse(snap.data);
+    // Parsed as the page parses it: with the wire's schema (strict).
+    const s = await sse.take(DashboardEvents, "snapshot");
     assert.deepEqual(
       s.agents?.map((a) => a.name),
       ["alice"],
@@ -183,13 +183,13 @@ describe("SSE streams", () => {
       sent_at: now,
     });
 
-    const got = [await sse.next(), await sse.next(), await sse.next()];
-    assert.deepEqual(
-      got.map((e) => e.event),
-      ["state", "lifecycle", "inbox"],
-    );
-    assert.deepEqual(got[0]!.data, { agent: "alice", state: "thinking", since: now });
-    assert.equal((got[2]!.data as { preview: string }).preview, "done!");
+    assert.deepEqual(await sse.take(DashboardEvents, "state"), {
+      agent: "alice",
+      state: "thinking",
+      since: now,
+    });
+    assert.equal((await sse.take(DashboardEvents, "lifecycle")).event, "exited");
+    assert.equal((await sse.take(DashboardEvents, "inbox")).preview, "done!");
     assert.equal(sse.events.length, 4);
     await sse.close();
     await Promise.all(services.map((x) => x.stop()));
@@ -197,10 +197,7 @@ describe("SSE streams", () => {
 
   it("still streams events when the cold load fails, saying why", async () => {
     const sse = await SseClient.open(`${url}/api/events`);
-    const snap = (await sse.next()).data as {
-      agents: unknown;
-      errors: { agents: { code: string } | null; inbox: { code: string } | null };
-    };
+    const snap = await sse.take(DashboardEvents, "snapshot");
     assert.equal(snap.agents, null);
     assert.equal(snap.errors.agents?.code, "unavailable");
     assert.equal(snap.errors.inbox?.code, "unavailable");
@@ -210,9 +207,7 @@ describe("SSE streams", () => {
       since: Date.now(),
       note: "Not logged in",
     });
-    const ev = await sse.next();
-    assert.equal(ev.event, "state");
-    assert.equal((ev.data as { state: string }).state, "needs-login");
+    assert.equal((await sse.take(DashboardEvents, "state")).state, "needs-login");
     await sse.close();
   });
 
