@@ -3,22 +3,16 @@
  * one engine, request log and hold gate.
  */
 import { finished } from "node:stream/promises";
-import { setTimeout as delay } from "node:timers/promises";
-import { describeZodError } from "@hyperhive/shared";
+import { describeZodError, systemClock } from "@hyperhive/shared";
 import Fastify, { errorCodes, type FastifyRequest } from "fastify";
 import type { z } from "zod";
 import { controlApi } from "./control-api.js";
 import { BadBodyError } from "./errors.js";
 import { messagesApi, notFound } from "./messages-api.js";
-import type { AppDeps, RouteDeps, Sleep, ZodApp, ZodTypeProvider } from "./types.js";
+import type { AppDeps, RouteDeps, ZodApp, ZodTypeProvider } from "./types.js";
 
 /** Default request body limit: the real Messages API's (32 MiB). */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
-
-/** The real clock's {@link Sleep}. */
-export const realSleep: Sleep = (ms, signal) =>
-  // The only rejection is the AbortError of `signal`.
-  delay(ms, true, { signal }).catch(() => false);
 
 /** Longest wait for the rest of a refused body; a client that stalls gets its 413 after it. */
 const DRAIN_MS = 5000;
@@ -46,8 +40,7 @@ export function buildApp(deps: AppDeps): ZodApp {
   const d: RouteDeps = {
     ...deps,
     maxBodyBytes: deps.maxBodyBytes ?? MAX_BODY_BYTES,
-    sleep: deps.sleep ?? realSleep,
-    now: deps.now ?? (() => new Date()),
+    clock: deps.clock ?? systemClock,
   };
   const app = Fastify({
     // Our own logger logs what matters; fastify's per-request lines would drown it.

@@ -2,6 +2,7 @@
  * The Messages API routes: `POST /v1/messages` (answers decided by the engine, streamed as SSE or
  * one JSON message), `POST /v1/messages/count_tokens`, and Anthropic-shaped errors.
  */
+import { sleep } from "@hyperhive/shared";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import {
   type Answer,
@@ -73,7 +74,7 @@ export function messagesApi(app: ZodApp, d: RouteDeps): void {
   });
 
   app.post("/v1/messages", { schema: { body: MessagesRequest } }, async (req, reply) => {
-    const decision = engine.decide(req.body, metaOf(req, d.now()));
+    const decision = engine.decide(req.body, metaOf(req, new Date(d.clock.now())));
     const { entry, outcome } = decision;
     // Logged on arrival, so a test can wait for a held request to show up.
     requests.add(entry);
@@ -86,7 +87,8 @@ export function messagesApi(app: ZodApp, d: RouteDeps): void {
           return reply.hijack();
         }
       }
-      if (decision.delayMs > 0 && !(await d.sleep(decision.delayMs, gone))) {
+      if (decision.delayMs > 0) await sleep(d.clock, decision.delayMs, gone);
+      if (gone.aborted) {
         log.info({ rule: entry.rule }, "client went away during the delay");
         return reply.hijack();
       }
@@ -105,7 +107,7 @@ export function messagesApi(app: ZodApp, d: RouteDeps): void {
 
   // claude 2.1.x does not call it (see the README); answered for other clients of the server.
   app.post("/v1/messages/count_tokens", async (req) => {
-    requests.add(otherEntry(metaOf(req, d.now())));
+    requests.add(otherEntry(metaOf(req, new Date(d.clock.now()))));
     return { input_tokens: estimateTokens(JSON.stringify(req.body ?? "").length) };
   });
 }

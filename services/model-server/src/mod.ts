@@ -3,7 +3,7 @@
  * claude CLI runs full turns against, offline.
  */
 export * from "./anthropic.js";
-export { buildApp, MAX_BODY_BYTES, realSleep } from "./app.js";
+export { buildApp, MAX_BODY_BYTES } from "./app.js";
 export * from "./engine.js";
 export * from "./errors.js";
 export * from "./holds.js";

@@ -1,11 +1,10 @@
 /** The running server: the app built over fresh state, listening on a TCP port. */
-import { createLogger, type Logger } from "@hyperhive/shared";
+import { type Clock, createLogger, type Logger } from "@hyperhive/shared";
 import { buildApp } from "./app.js";
 import { ScriptEngine } from "./engine.js";
 import { HoldGate } from "./holds.js";
 import { RequestLog, type RequestLogEntry } from "./request-log.js";
 import { DEFAULT_SCRIPT, parseScript } from "./script.js";
-import type { Sleep } from "./types.js";
 
 /** Options of {@link startModelServer}. */
 export interface ModelServerOptions {
@@ -19,8 +18,8 @@ export interface ModelServerOptions {
   log?: Logger;
   /** Largest request body accepted; larger ones get 413. Default `MAX_BODY_BYTES` (32 MiB). */
   maxBodyBytes?: number;
-  /** How delays wait; default real time. */
-  sleep?: Sleep;
+  /** Time for delays and arrival stamps; default the system clock. */
+  clock?: Clock;
 }
 
 /** A running model server. */
@@ -49,7 +48,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     holds,
     log,
     maxBodyBytes: opts.maxBodyBytes,
-    sleep: opts.sleep,
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
   });
   await app.listen({ port: opts.port ?? 0, host: opts.host ?? "127.0.0.1" });
   const addr = app.server.address();

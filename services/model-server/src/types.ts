@@ -1,6 +1,6 @@
 /** Types the app factory and its route modules share. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Logger } from "@hyperhive/shared";
+import type { Clock, Logger } from "@hyperhive/shared";
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -11,12 +11,6 @@ import type { z } from "zod";
 import type { ScriptEngine } from "./engine.js";
 import type { HoldGate } from "./holds.js";
 import type { RequestLog } from "./request-log.js";
-
-/**
- * Waits `ms` unless `signal` aborts first; resolves true when the time is up, false on abort.
- * Tests pass one they complete themselves instead of waiting real time.
- */
-export type Sleep = (ms: number, signal: AbortSignal) => Promise<boolean>;
 
 /** What `buildApp` needs. */
 export interface AppDeps {
@@ -30,10 +24,8 @@ export interface AppDeps {
   log: Logger;
   /** Largest request body accepted; larger ones get 413. Default `MAX_BODY_BYTES` (32 MiB). */
   maxBodyBytes?: number;
-  /** Default: real time (`realSleep`). */
-  sleep?: Sleep;
-  /** The time a request arrived; default `new Date()`. */
-  now?: () => Date;
+  /** Time for delays and arrival stamps; default the system clock (tests pass a TestClock). */
+  clock?: Clock;
 }
 
 /** {@link AppDeps} with the defaults filled in: what the route modules get. */

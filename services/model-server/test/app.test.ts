@@ -1,7 +1,7 @@
 /** The HTTP routes through `app.inject()`: the Messages API, its errors, and the control API. */
 import assert from "node:assert/strict";
 import { createLogger } from "@hyperhive/shared";
-import { waitUntil, withTimeout } from "@hyperhive/shared/testing";
+import { TestClock, waitUntil, withTimeout } from "@hyperhive/shared/testing";
 import { afterEach, describe, it } from "vitest";
 import {
   buildApp,
@@ -10,26 +10,15 @@ import {
   parseScript,
   RequestLog,
   ScriptEngine,
-  type Sleep,
   type ZodApp,
 } from "../src/mod.js";
 import { messagesBody, parseSse, toolResult, userPrompt } from "./helpers.js";
-
-/** A {@link Sleep} the test ends by hand (`end(true)`): no real time passes. */
-class ManualSleep {
-  readonly calls: { ms: number; end: (timeUp: boolean) => void }[] = [];
-  readonly sleep: Sleep = (ms, signal) =>
-    new Promise((end) => {
-      signal.addEventListener("abort", () => end(false), { once: true });
-      this.calls.push({ ms, end });
-    });
-}
 
 interface Harness {
   app: ZodApp;
   requests: RequestLog;
   holds: HoldGate;
-  clock: ManualSleep;
+  clock: TestClock;
 }
 
 const apps: ZodApp[] = [];
@@ -40,13 +29,13 @@ afterEach(async () => {
 function harness(script: unknown = DEFAULT_SCRIPT, maxBodyBytes?: number): Harness {
   const requests = new RequestLog();
   const holds = new HoldGate();
-  const clock = new ManualSleep();
+  const clock = new TestClock();
   const app = buildApp({
     engine: new ScriptEngine({ rules: parseScript(script) }),
     requests,
     holds,
     log: createLogger("model-server-test", { level: "silent" }),
-    sleep: clock.sleep,
+    clock,
     maxBodyBytes,
   });
   apps.push(app);
@@ -278,12 +267,13 @@ describe("hold and delay", () => {
       return r;
     });
     await waitUntil(() => holds.size === 1, { what: "the answer to be held" });
-    assert.equal(clock.calls.length, 0, "the delay starts after the release");
+    assert.equal(clock.pending, 0, "the delay starts after the release");
     holds.release();
-    await waitUntil(() => clock.calls.length === 1, { what: "the delay to start" });
-    assert.equal(clock.calls[0]!.ms, 300);
+    await waitUntil(() => clock.pending === 1, { what: "the delay to start" });
+    assert.equal(clock.nextIn, 300);
+    await clock.advance(299);
     assert.equal(settled, false);
-    clock.calls[0]!.end(true);
+    await clock.advance(1);
     const res = await withTimeout(pending, 5000, "delayed answer");
     assert.equal(sseText(res.body), "late");
   });
