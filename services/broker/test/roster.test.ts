@@ -86,6 +86,31 @@ describe("who may be mailed (c0re's roster)", () => {
   });
 });
 
+describe("malformed roster events", () => {
+  it("are dropped: the roster stays as it was", async () => {
+    const h = await startHarness();
+    try {
+      const before = [...(h.broker.roster ?? [])];
+      for (const junk of [
+        "not json",
+        JSON.stringify({ agents: "alice", at: Date.now() + 10_000 }),
+        JSON.stringify({ agents: ["Not A Name"], at: Date.now() + 10_000 }),
+        JSON.stringify({ agents: ["zed"], at: Date.now() + 10_000, extra: true }),
+        JSON.stringify({ agents: ["zed"] }),
+      ]) {
+        h.nc.publish(subjects.events.roster, junk);
+      }
+      assert.equal(h.broker.roster?.has("zed"), false);
+      // One subscription handles its events in order: once a good one after the junk is taken,
+      // the junk was seen and dropped.
+      await publishRoster(h.nc, h.broker, [...before, "marker"], Date.now() + 20_000);
+      assert.deepEqual([...(h.broker.roster ?? [])].sort(), [...before, "marker"].sort());
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe("a broker that has never heard a roster", () => {
   it("says it does not know the agents yet, asks c0re, and keeps what it learnt across a restart", async () => {
     const server = await natsForTests();
