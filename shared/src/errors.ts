@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The one catalog of error codes that cross the wire. Every request on NATS is answered with

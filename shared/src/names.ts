@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** The operator's mailbox name: mail sent `to: "operator"` shows in the dashboard inbox. */
 export const OPERATOR = "operator";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { AgentName, Sender } from "../names.js";
 import { MessageId } from "./broker.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Recipient, Sender } from "../names.js";
 
 /** Largest inline message body, in bytes of UTF-8. Larger content goes in a file. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { AgentName } from "../names.js";
 import { AgentState } from "./agent.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** A service process `hive up` runs: `nats-server`, `broker`, `c0re`, `web`, `model-server`, ... */
 export const ServiceName = z

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { WireError } from "../errors.js";
 import { Recipient, Sender } from "../names.js";
 import { Body, MessageFields, MessageId, SendResponse } from "./broker.js";
