@@ -1,150 +1,110 @@
-import { setTimeout as delay } from "node:timers/promises";
 import {
-  type AgentInfo,
   AgentLifecycleEvent,
-  type AgentName,
-  type AgentRole,
-  type AgentState,
-  AgentStateEvent,
+  type Clock,
   type Db,
-  decodeJson,
-  ErrorCode,
-  HiveError,
   hivePaths,
+  Lifecycle,
+  type LifecycleState,
   type Logger,
   MANAGER,
   type NatsConnection,
   publishEvent,
+  type RetryPolicy,
   Roster,
-  request,
-  respondError,
   rpcs,
   type Service,
   serve,
   subjects,
-  subjectToken,
+  systemClock,
 } from "@hyperhive/shared";
-import { type ContainerDriver, type DriverEvent, firstLine } from "./driver.js";
-import { type AgentRow, Registry } from "./registry.js";
+import { AgentControl } from "./agent-control.js";
+import type { ContainerDriver, DriverEvent } from "./driver.js";
+import { Greeter, startNotice } from "./greeter.js";
+import { Registry } from "./registry.js";
+import { AgentStates } from "./states.js";
 
 /** Dependencies and settings of the c0re service. */
 export interface C0reOptions {
   nc: NatsConnection;
+  /** An open database with the registry's migrations applied. */
   db: Db;
   driver: ContainerDriver;
   log: Logger;
   /** The hive root (for the agents' state dir paths). */
   root: string;
-  clock?: () => number;
-  /** Attempts at delivering one system message while the broker is unavailable; default 20. */
-  systemSendAttempts?: number;
+  /** Timestamps and the start notices' retry pauses; default the system clock. */
+  clock?: Clock;
+  /** How start notices are retried while the broker cannot take them; default the greeter's. */
+  greetPolicy?: RetryPolicy;
 }
 
-type Phase = "initialized" | "running" | "stopping" | "stopped";
-
 /**
- * The agent registry and lifecycle service: keeps the registry in sqlite, runs agents through a
- * {@link ContainerDriver}, tracks their states from `hive.events.agent.*.state`, greets every
- * (re)started agent with a system message and answers the operator's agent requests.
+ * The agent registry and lifecycle service, composed of its parts: the registry (sqlite), the
+ * driver that runs agents, {@link AgentControl} behind the operator's requests,
+ * {@link AgentStates} following the agents' states, and the {@link Greeter} that tells each
+ * (re)started agent so. This class serves the subjects, turns driver facts into events, and keeps
+ * the broker's roster current.
  */
 export class C0re {
   readonly #o: C0reOptions;
-  readonly #clock: () => number;
+  readonly #clock: Clock;
+  readonly #life = new Lifecycle("c0re");
   readonly #registry: Registry;
-  readonly #services: Service[] = [];
-  readonly #pending = new Set<Promise<void>>();
-  #unlisten?: () => void;
-  #stateLoop?: Promise<void>;
-  #stateSub?: ReturnType<NatsConnection["subscribe"]>;
-  #phase: Phase = "initialized";
+  readonly #agents: AgentControl;
+  readonly #states: AgentStates;
+  readonly #greeter: Greeter;
+  #services: Service[] = [];
+  #unlisten: (() => void) | undefined;
   /** Unix ms of the last registry change, the roster's `at`. */
   #rosterAt = 0;
-  #stopping?: Promise<void>;
 
   constructor(opts: C0reOptions) {
     this.#o = opts;
-    this.#clock = opts.clock ?? Date.now;
+    const { nc, log, driver } = opts;
+    this.#clock = opts.clock ?? systemClock;
     this.#registry = new Registry(opts.db);
+    this.#agents = new AgentControl({ registry: this.#registry, driver, log, root: opts.root });
+    this.#states = new AgentStates({
+      nc,
+      log,
+      registry: this.#registry,
+      isRunning: (name) => driver.status(name).running,
+    });
+    this.#greeter = new Greeter({
+      nc,
+      log,
+      clock: this.#clock,
+      signal: this.#life.signal,
+      ...(opts.greetPolicy ? { policy: opts.greetPolicy } : {}),
+    });
+    // The first starts wait for ready lines (up to the driver's deadline), and a stop waits for
+    // the start: stopping the agents as soon as the stop is asked ends those waits at once.
+    this.#life.signal.addEventListener("abort", () => void driver.stopAll(), { once: true });
+  }
+
+  get state(): LifecycleState {
+    return this.#life.state;
   }
 
   /** Serves the subjects, then registers the manager and starts every agent meant to run. */
-  async start(): Promise<void> {
-    if (this.#phase !== "initialized") throw new Error(`c0re cannot start when ${this.#phase}`);
-    this.#phase = "running";
-    const { nc, log, driver } = this.#o;
-    this.#unlisten = driver.onEvent((e) => this.#onDriverEvent(e));
-
-    this.#stateSub = nc.subscribe(subjects.events.agentStateAll);
-    const sub = this.#stateSub;
-    this.#stateLoop = (async () => {
-      for await (const msg of sub) this.#onStateEvent(msg.subject, msg.data, msg);
-    })();
-
-    const opts = { queue: "c0re", log };
-    this.#services.push(
-      serve(nc, subjects.c0re.roster, rpcs.roster, () => this.roster(), opts),
-      serve(nc, subjects.op.agents, rpcs.opAgents, () => ({ agents: this.list() }), opts),
-      serve(
-        nc,
-        subjects.op.agentStart,
-        rpcs.opAgentLifecycle,
-        (r) => this.startAgent(r.name),
-        opts,
-      ),
-      serve(nc, subjects.op.agentStop, rpcs.opAgentLifecycle, (r) => this.stopAgent(r.name), opts),
-      serve(
-        nc,
-        subjects.op.agentRestart,
-        rpcs.opAgentLifecycle,
-        (r) => this.restartAgent(r.name),
-        opts,
-      ),
-    );
-    await nc.flush();
-    await this.#boot();
-  }
-
-  /** Who may be mailed: every registered agent, as of the last registry change. */
-  roster(): Roster {
-    return { agents: this.#registry.list().map((r) => r.name), at: this.#rosterAt };
-  }
-
-  /** The registry with live states, manager first. */
-  list(): AgentInfo[] {
-    return this.#registry.list().map((r) => this.#info(r));
-  }
-
-  /** Starts a registered agent that is not running; it is kept running from then on. */
-  async startAgent(name: AgentName): Promise<{ agent: AgentInfo }> {
-    const row = this.#require(name);
-    const st = this.#o.driver.status(name);
-    if (st.running || st.restartPending) {
-      throw new HiveError(ErrorCode.Conflict, `${name} is already running`);
-    }
-    this.#registry.setDesired(name, "running");
-    await this.#driverStart(row);
-    return { agent: this.#info(this.#require(name)) };
-  }
-
-  /** Stops an agent and keeps it stopped (also across hive restarts) until started again. */
-  async stopAgent(name: AgentName): Promise<{ agent: AgentInfo }> {
-    const row = this.#require(name);
-    const st = this.#o.driver.status(name);
-    if (row.desired === "stopped" && !st.running && !st.restartPending) {
-      throw new HiveError(ErrorCode.Conflict, `${name} is already stopped`);
-    }
-    this.#registry.setDesired(name, "stopped");
-    await this.#o.driver.stop(name);
-    return { agent: this.#info(this.#require(name)) };
-  }
-
-  /** Stops (if running) and starts an agent. */
-  async restartAgent(name: AgentName): Promise<{ agent: AgentInfo }> {
-    const row = this.#require(name);
-    this.#registry.setDesired(name, "running");
-    await this.#o.driver.stop(name);
-    await this.#driverStart(row);
-    return { agent: this.#info(this.#require(name)) };
+  start(): Promise<void> {
+    return this.#life.start(async () => {
+      const { nc, log, driver } = this.#o;
+      this.#unlisten = driver.onEvent((e) => this.#onDriverEvent(e));
+      this.#states.start();
+      const opts = { queue: "c0re", log };
+      const agents = this.#agents;
+      const lifecycle = rpcs.opAgentLifecycle;
+      this.#services = [
+        serve(nc, subjects.c0re.roster, rpcs.roster, () => this.#roster(), opts),
+        serve(nc, subjects.op.agents, rpcs.opAgents, () => ({ agents: agents.list() }), opts),
+        serve(nc, subjects.op.agentStart, lifecycle, (r) => agents.start(r.name), opts),
+        serve(nc, subjects.op.agentStop, lifecycle, (r) => agents.stop(r.name), opts),
+        serve(nc, subjects.op.agentRestart, lifecycle, (r) => agents.restart(r.name), opts),
+      ];
+      await nc.flush();
+      await this.#boot();
+    });
   }
 
   /**
@@ -152,71 +112,40 @@ export class C0re {
    * c0re brings them back). Idempotent; returns the same promise.
    */
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      this.#phase = "stopping";
+    return this.#life.stop(async () => {
       await Promise.allSettled(this.#services.map((s) => s.stop()));
       await this.#o.driver.stopAll();
-      if (this.#stateSub && !this.#stateSub.isClosed()) await this.#stateSub.drain();
-      await this.#stateLoop;
+      await this.#states.stop();
       this.#unlisten?.();
-      await Promise.allSettled([...this.#pending]);
-      this.#phase = "stopped";
-    })();
-    return this.#stopping;
+      await this.#greeter.settled();
+    });
   }
 
   async #boot(): Promise<void> {
-    const now = this.#clock();
+    const now = this.#clock.now();
     if (this.#registry.register(MANAGER, "manager", now)) {
       this.#o.log.info("registered the manager agent");
     }
     // Told at every start, changed or not: a broker that missed a change while down catches up.
     this.#rosterChanged(now);
     // Nothing runs before c0re starts it: whatever state was stored is stale now.
-    for (const row of this.#registry.list()) this.#setState(row.name, "offline", now);
-    const wanted = this.#registry.list().filter((r) => r.desired === "running");
-    const results = await Promise.allSettled(wanted.map((r) => this.#driverStart(r)));
-    results.forEach((r, i) => {
-      if (r.status === "rejected") {
-        this.#o.log.error(
-          { agent: wanted[i]?.name, err: r.reason },
-          "agent failed to start; retrying with backoff",
-        );
-      }
-    });
+    for (const row of this.#registry.list()) this.#states.markOffline(row.name, now);
+    await this.#agents.startWanted(this.#life.signal);
   }
 
-  async #driverStart(row: AgentRow): Promise<void> {
-    const spec = { name: row.name, role: row.role };
-    await this.#o.driver.create(spec);
+  /** Who may be mailed: every registered agent, as of the last registry change. */
+  #roster(): Roster {
+    return { agents: this.#registry.list().map((r) => r.name), at: this.#rosterAt };
+  }
+
+  /** The registry changed (or c0re started): tell the broker whom mail may go to. */
+  #rosterChanged(at: number): void {
+    this.#rosterAt = Math.max(at, this.#rosterAt);
     try {
-      await this.#o.driver.start(spec);
-    } catch (e) {
-      throw new HiveError(
-        ErrorCode.Internal,
-        `${row.name} did not start (${firstLine(e)}); c0re keeps retrying with backoff`,
-        { cause: e },
-      );
+      publishEvent(this.#o.nc, subjects.events.roster, Roster, this.#roster());
+    } catch (err) {
+      this.#o.log.warn({ err }, "could not publish the roster");
     }
-  }
-
-  #require(name: AgentName): AgentRow {
-    const row = this.#registry.get(name);
-    if (!row) throw new HiveError(ErrorCode.NotFound, `no agent named ${name}`);
-    return row;
-  }
-
-  #info(row: AgentRow): AgentInfo {
-    return {
-      name: row.name,
-      role: row.role as AgentRole,
-      state: row.state,
-      state_since: row.state_since,
-      running: this.#o.driver.status(row.name).running,
-      state_dir: hivePaths(this.#o.root).agentStateDir(row.name),
-      started_at: row.started_at,
-      starts: row.starts,
-    };
   }
 
   #onDriverEvent(e: DriverEvent): void {
@@ -237,98 +166,19 @@ export class C0re {
       case "started": {
         const before = this.#registry.get(e.agent);
         this.#registry.recordStart(e.agent, e.at);
-        const how = e.automatic
-          ? "restarted after your harness exited unexpectedly"
-          : (before?.starts ?? 0) === 0
-            ? "started for the first time"
-            : "(re)started";
+        const kind = e.automatic ? "automatic" : (before?.starts ?? 0) === 0 ? "first" : "manual";
         const dir = hivePaths(this.#o.root).agentStateDir(e.agent);
-        this.#greet(
-          e.agent,
-          e.at,
-          `c0re: you were just ${how} at ${new Date(e.at).toISOString()}; your --continue session and your notes in ${dir} are intact.`,
-        );
+        this.#greeter.greet(e.agent, e.at, startNotice(kind, e.at, dir));
         break;
       }
       case "exited":
+        this.#states.markOffline(e.agent, e.at, e.detail);
+        break;
       case "stopped":
-        this.#setState(e.agent, "offline", e.at, e.kind === "exited" ? e.detail : "stopped");
+        this.#states.markOffline(e.agent, e.at, "stopped");
         break;
       case "restarting":
         break;
     }
-  }
-
-  /** The registry changed (or c0re started): tell the broker whom mail may go to. */
-  #rosterChanged(at: number): void {
-    this.#rosterAt = Math.max(at, this.#rosterAt);
-    try {
-      publishEvent(this.#o.nc, subjects.events.roster, Roster, this.roster());
-    } catch (err) {
-      this.#o.log.warn({ err }, "could not publish the roster");
-    }
-  }
-
-  /** Drops a system message into the agent's inbox, retrying while the broker is unavailable. */
-  #greet(agent: AgentName, at: number, body: string): void {
-    const attempts = this.#o.systemSendAttempts ?? 20;
-    const p = (async () => {
-      for (let i = 1; ; i++) {
-        try {
-          await request(this.#o.nc, subjects.sys.send, rpcs.send, {
-            to: agent,
-            body,
-            client_id: `c0re-start-${agent}-${at}`,
-          });
-          return;
-        } catch (e) {
-          const retry = HiveError.is(e) && e.retryable && i < attempts && this.#phase === "running";
-          if (!retry) {
-            this.#o.log.error({ err: e, agent }, "could not send the start notice");
-            return;
-          }
-          await delay(500);
-        }
-      }
-    })().finally(() => this.#pending.delete(p));
-    this.#pending.add(p);
-  }
-
-  /** Persists a state and, when c0re itself decided it (offline), announces it. */
-  #setState(name: AgentName, state: AgentState, since: number, note?: string): void {
-    if (!this.#registry.setState(name, state, since)) return;
-    try {
-      publishEvent(this.#o.nc, subjects.events.agentState(name), AgentStateEvent, {
-        agent: name,
-        state,
-        since,
-        ...(note === undefined ? {} : { note: note.slice(0, 500) }),
-      });
-    } catch (err) {
-      this.#o.log.warn({ err, agent: name }, "could not publish state event");
-    }
-  }
-
-  #onStateEvent(subject: string, data: Uint8Array, msg: Parameters<typeof respondError>[0]): void {
-    const name = subjectToken(subject, 3);
-    let ev: AgentStateEvent;
-    try {
-      ev = AgentStateEvent.parse(decodeJson(data));
-      if (ev.agent !== name) {
-        throw new HiveError(
-          ErrorCode.BadRequest,
-          `agent "${ev.agent}" does not match the subject's agent "${name}"`,
-        );
-      }
-    } catch (e) {
-      this.#o.log.warn({ subject, err: e }, "dropped malformed state event");
-      respondError(msg, e);
-      return;
-    }
-    const row = this.#registry.get(ev.agent);
-    if (!row || ev.since < row.state_since) return;
-    // A late event from a harness that is already gone must not resurrect it.
-    if (ev.state !== "offline" && !this.#o.driver.status(ev.agent).running) return;
-    this.#registry.setState(ev.agent, ev.state, ev.since);
   }
 }

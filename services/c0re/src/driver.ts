@@ -6,15 +6,11 @@ export interface AgentSpec {
   role: AgentRole;
 }
 
-/** What a driver reports about one agent's container or process. */
+/** What a driver reports about one agent. */
 export interface AgentRuntimeStatus {
-  /** Whether the agent's harness is up (from spawn until it exits). */
+  /** Whether the agent's harness is up (from its ready line until it exits or is stopped). */
   running: boolean;
-  /** Process id of the harness (process driver), when running. */
-  pid?: number;
-  /** Unix ms when the current run started, when running. */
-  since?: number;
-  /** True while an automatic restart is scheduled after an unexpected exit. */
+  /** True while an automatic restart is scheduled after an unexpected exit or a failed start. */
   restartPending: boolean;
 }
 
@@ -23,6 +19,7 @@ export type DriverEvent =
   | {
       kind: "started";
       agent: AgentName;
+      /** Unix ms. */
       at: number;
       /** True when the driver restarted the agent on its own after an unexpected exit. */
       automatic: boolean;
@@ -32,7 +29,7 @@ export type DriverEvent =
       kind: "exited";
       agent: AgentName;
       at: number;
-      /** `code 1` or `signal SIGKILL`. */
+      /** How it ended (`code 1`, `signal SIGKILL`) or why its start failed (first line). */
       detail: string;
     }
   | {
@@ -46,33 +43,37 @@ export type DriverEvent =
 export type DriverEventListener = (event: DriverEvent) => void;
 
 /**
- * How c0re runs agents. One implementation per isolation technology (process, bwrap, nixos);
- * c0re itself never touches processes or containers directly.
+ * How c0re runs agents. One implementation per isolation technology (process now; bwrap and
+ * nixos later, each a launcher under the same {@link Supervisor}); c0re itself never touches
+ * processes or containers directly.
  */
 export interface ContainerDriver {
-  /** Short name of the implementation, e.g. "process". */
+  /** Short name of the implementation, e.g. "process": c0re's ready line says it. */
   readonly kind: string;
   /** Prepares whatever the agent needs (dirs, container definition). Idempotent. */
   create(spec: AgentSpec): Promise<void>;
   /**
-   * Starts the agent and resolves once its harness reports ready; rejects (leaving nothing
-   * running) if it does not within the driver's deadline. While started, the driver keeps the
-   * agent up: unexpected exits are restarted with backoff until {@link stop}.
+   * Starts a created agent and resolves once its harness reports ready; rejects with a
+   * {@link HarnessStartError} (leaving nothing running) if it does not within the driver's
+   * deadline. Either way the agent is wanted from then on: unexpected exits and failed starts
+   * are retried with backoff until {@link stop}.
    */
   start(spec: AgentSpec): Promise<void>;
-  /** Stops the agent (and everything it spawned) and cancels any pending restart. Idempotent. */
+  /**
+   * Stops the agent (and everything it spawned), cancels a pending restart and ends a start
+   * still waiting for the ready line. Idempotent.
+   */
   stop(name: AgentName): Promise<void>;
-  /** Stops the agent and removes its container/runtime files. The state dir is kept. */
-  destroy(name: AgentName): Promise<void>;
-  /** Applies a changed spec to an existing agent (takes effect on its next start). */
-  update(spec: AgentSpec): Promise<void>;
   status(name: AgentName): AgentRuntimeStatus;
-  /** The last `lines` lines of the agent's log. */
-  logs(name: AgentName, lines?: number): Promise<string>;
   /** Stops every agent this driver runs. */
   stopAll(): Promise<void>;
   /** Subscribes to driver events; returns the unsubscribe function. */
   onEvent(listener: DriverEventListener): () => void;
+}
+
+/** A start attempt failed: the harness exited or did not report ready in time, or a stop ended it. */
+export class HarnessStartError extends Error {
+  override readonly name = "HarnessStartError";
 }
 
 /** The first line of an error's message: enough for an event detail or a reply. */

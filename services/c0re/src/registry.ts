@@ -1,4 +1,5 @@
-import type { AgentName, AgentRole, AgentState, Db, Migration } from "@hyperhive/shared";
+import { AgentName, AgentRole, AgentState, type Db, type Migration } from "@hyperhive/shared";
+import { z } from "zod";
 
 /** Schema of c0re's control database. */
 export const migrations: Migration[] = [
@@ -20,17 +21,28 @@ export const migrations: Migration[] = [
   },
 ];
 
-/** One row of the registry. */
-export interface AgentRow {
-  name: AgentName;
-  role: AgentRole;
-  created_at: number;
-  desired: "running" | "stopped";
-  started_at: number | null;
-  starts: number;
-  state: AgentState;
-  state_since: number;
-}
+/** Whether c0re keeps an agent running, also across c0re restarts. */
+export const Desired = z.enum(["running", "stopped"]);
+export type Desired = z.infer<typeof Desired>;
+
+/** One row of the registry, as read back (parsed, so a hand-edited file cannot lie to us). */
+export const AgentRow = z.object({
+  name: AgentName,
+  role: AgentRole,
+  /** Unix ms of registration. */
+  created_at: z.number().int(),
+  desired: Desired,
+  /** Unix ms of the last start, null if never started. */
+  started_at: z.number().int().nullable(),
+  /** Starts so far, automatic restarts included. */
+  starts: z.number().int().nonnegative(),
+  /** Last known state, and since when (unix ms). */
+  state: AgentState,
+  state_since: z.number().int(),
+});
+export type AgentRow = z.infer<typeof AgentRow>;
+
+const AgentRows = z.array(AgentRow);
 
 /** The agent registry: plain reads and writes on c0re's sqlite file. */
 export class Registry {
@@ -41,19 +53,20 @@ export class Registry {
   }
 
   get(name: AgentName): AgentRow | undefined {
-    return this.#db.prepare("SELECT * FROM agents WHERE name = ?").get(name) as
-      | AgentRow
-      | undefined;
+    const row: unknown = this.#db.prepare("SELECT * FROM agents WHERE name = ?").get(name);
+    return row === undefined ? undefined : AgentRow.parse(row);
   }
 
+  /** Every agent: the manager first, then by age. */
   list(): AgentRow[] {
-    // The manager first, then by age.
-    return this.#db
-      .prepare("SELECT * FROM agents ORDER BY role = 'manager' DESC, created_at, name")
-      .all() as AgentRow[];
+    return AgentRows.parse(
+      this.#db
+        .prepare("SELECT * FROM agents ORDER BY role = 'manager' DESC, created_at, name")
+        .all(),
+    );
   }
 
-  /** Adds an agent if it is not there yet; returns whether it was added. */
+  /** Adds an agent (wanted running, offline) if it is not there yet; returns whether it was added. */
   register(name: AgentName, role: AgentRole, now: number): boolean {
     const r = this.#db
       .prepare(
@@ -64,7 +77,7 @@ export class Registry {
     return r.changes === 1;
   }
 
-  setDesired(name: AgentName, desired: AgentRow["desired"]): void {
+  setDesired(name: AgentName, desired: Desired): void {
     this.#db.prepare("UPDATE agents SET desired = ? WHERE name = ?").run(desired, name);
   }
 

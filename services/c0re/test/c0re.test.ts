@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   type AgentInfo,
   AgentLifecycleEvent,
   AgentStateEvent,
+  childPids,
   decodeJson,
   ErrorCode,
   encodeJson,
@@ -16,15 +17,17 @@ import {
   InboxAnnouncement,
   processAlive,
   Roster,
+  readProcCmdline,
   request,
   rpcs,
+  signalGroup,
   startService,
   subjects,
 } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import type { z } from "zod";
+import { z } from "zod";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** services/c0re/test → repo root. */
@@ -67,28 +70,13 @@ async function spawnService(
   };
 }
 
-/** Pids whose parent is `ppid` (Linux /proc). */
-function childrenOf(ppid: number): number[] {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        const rest = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop()?.split(" ");
-        return rest?.[1] === String(ppid) && rest[0] !== "Z";
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+/** Every live descendant of `pid`, children first. */
+function descendants(pid: number): number[] {
+  const kids = childPids(pid).filter(processAlive);
+  return kids.flatMap((k) => [k, ...descendants(k)]);
 }
 
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-  } catch {
-    return "";
-  }
-}
+const cmdline = (pid: number): string => (readProcCmdline(pid) ?? []).join(" ");
 
 // Not a skip: a test run without the built services is a broken run, said in one line.
 for (const bin of Object.values(BIN)) {
@@ -102,6 +90,9 @@ describe("c0re with real nats, broker, harness and model server", () => {
   let broker: Proc;
   let model: Proc;
   let c0re: Proc;
+  let c0reEnv: NodeJS.ProcessEnv;
+  /** Harnesses of a c0re killed with -9: gone if the lifeline works, killed after the run if not. */
+  const orphans: number[] = [];
   const lifecycle: AgentLifecycleEvent[] = [];
   const states: AgentStateEvent[] = [];
   const mail: InboxAnnouncement[] = [];
@@ -141,17 +132,22 @@ describe("c0re with real nats, broker, harness and model server", () => {
     };
     broker = await spawnService("broker", BIN.broker, [], base);
     model = await spawnService("model-server", BIN.modelServer, ["--port", "0"], base);
-    c0re = await spawnService("c0re", BIN.c0re, [], {
+    c0reEnv = {
       ...base,
       HOME: join(tmp.path, "home"),
       HIVE_HARNESS_BIN: BIN.harness,
       HIVE_CLAUDE_BIN: BIN.claude,
       HIVE_MODEL_URL: String(model.ready.url),
       C0RE_STOP_GRACE_MS: "3000",
-    });
+    };
+    c0re = await spawnService("c0re", BIN.c0re, [], c0reEnv);
   });
 
   afterAll(async () => {
+    // Should the lifeline fail, the harness a killed c0re left must not outlive the test run.
+    for (const pid of orphans) {
+      if (cmdline(pid).includes("harness/dist/src/main.js")) signalGroup(pid, "SIGKILL");
+    }
     for (const p of [c0re, model, broker]) {
       if (p && p.child.exitCode === null && p.child.signalCode === null) {
         p.child.kill("SIGTERM");
@@ -171,7 +167,9 @@ describe("c0re with real nats, broker, harness and model server", () => {
   };
   /** The harness processes c0re runs (its direct children). */
   const harnessPids = () =>
-    childrenOf(c0re.child.pid!).filter((p) => cmdline(p).includes("harness/dist/src/main.js"));
+    childPids(c0re.child.pid!).filter(
+      (p) => processAlive(p) && cmdline(p).includes("harness/dist/src/main.js"),
+    );
   const lifecycleOp = (subject: string, name: string) =>
     request(nc, subject, rpcs.opAgentLifecycle, { name }, { timeoutMs: 40_000 });
 
@@ -339,6 +337,44 @@ describe("c0re with real nats, broker, harness and model server", () => {
     assert.deepEqual(snapshot(await agents()), beforeList);
     assert.equal(lifecycle.length, beforeEvents);
     assert.equal((await manager()).state, "compacting");
+  });
+
+  it("kill -9 of c0re takes its harness down, and the claude it runs mid-turn", async () => {
+    // Hold the model's next answer (whichever of the manager's pending turns it is), so claude
+    // is mid-turn when c0re dies.
+    const modelUrl = String(model.ready.url);
+    const script = [{ match: "", hold: true, times: 1, reply: [{ text: "never seen" }] }];
+    const put = await fetch(`${modelUrl}/_script`, { method: "PUT", body: JSON.stringify(script) });
+    assert.equal(put.status, 200);
+    await request(nc, subjects.op.send, rpcs.send, { to: "manager", body: "are you there?" });
+    const ModelHealth = z.object({ held: z.number() });
+    await waitUntil(
+      async () => ModelHealth.parse(await (await fetch(`${modelUrl}/_health`)).json()).held > 0,
+      { timeoutMs: 30_000, what: "claude's request held at the model server" },
+    );
+    const [harness] = harnessPids();
+    assert.ok(harness);
+    const below = descendants(harness);
+    assert.ok(
+      below.some((p) => cmdline(p).includes("claude")),
+      `claude runs under the harness: ${below.map(cmdline).join("; ")}`,
+    );
+
+    orphans.push(harness);
+    const t0 = Date.now();
+    c0re.child.kill("SIGKILL");
+    await c0re.exited;
+    await waitUntil(() => ![harness, ...below].some(processAlive) && !groupAlive(harness), {
+      timeoutMs: 10_000,
+      what: "the harness, claude and the MCP server gone",
+    });
+    console.log(`kill -9 c0re: its harness and claude were gone after ${Date.now() - t0} ms`);
+
+    // A new c0re on the same root brings the manager back.
+    c0re = await spawnService("c0re", BIN.c0re, [], c0reEnv);
+    const m = await manager();
+    assert.equal(m.running, true);
+    assert.equal(harnessPids().length, 1);
   });
 
   it("SIGTERM stops every harness (whole process groups) and exits 0", async () => {
