@@ -4,7 +4,6 @@ import {
   type Db,
   hivePaths,
   Lifecycle,
-  type LifecycleState,
   type Logger,
   MANAGER,
   type NatsConnection,
@@ -79,11 +78,9 @@ export class C0re {
     });
     // The first starts wait for ready lines (up to the driver's deadline), and a stop waits for
     // the start: stopping the agents as soon as the stop is asked ends those waits at once.
-    this.#life.signal.addEventListener("abort", () => void driver.stopAll(), { once: true });
-  }
-
-  get state(): LifecycleState {
-    return this.#life.state;
+    const stopAgents = () =>
+      driver.stopAll().catch((err: unknown) => log.error({ err }, "stopping the agents failed"));
+    this.#life.signal.addEventListener("abort", () => void stopAgents(), { once: true });
   }
 
   /** Serves the subjects, then registers the manager and starts every agent meant to run. */

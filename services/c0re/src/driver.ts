@@ -8,7 +8,7 @@ export interface AgentSpec {
 
 /** What a driver reports about one agent. */
 export interface AgentRuntimeStatus {
-  /** Whether the agent's harness is up (from its ready line until it exits or is stopped). */
+  /** Whether the agent's harness is up: from the start of a launch until it exits or is stopped. */
   running: boolean;
   /** True while an automatic restart is scheduled after an unexpected exit or a failed start. */
   restartPending: boolean;

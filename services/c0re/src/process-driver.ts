@@ -61,6 +61,7 @@ export class ProcessDriver extends Supervisor implements ContainerDriver {
     this.#root = o.root;
   }
 
+  /** Makes the agent's state dir, run dir and the logs dir. */
   async create(spec: AgentSpec): Promise<void> {
     const paths = hivePaths(this.#root);
     mkdirSync(paths.agentStateDir(spec.name), { recursive: true });

@@ -107,6 +107,7 @@ export class Supervisor implements Omit<ContainerDriver, "kind" | "create"> {
     this.#stopGraceMs = o.stopGraceMs ?? 5_000;
   }
 
+  /** See {@link ContainerDriver.onEvent}. */
   onEvent(listener: DriverEventListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -142,14 +143,17 @@ export class Supervisor implements Omit<ContainerDriver, "kind" | "create"> {
     return this.#serial(slot, () => this.#halt(slot));
   }
 
+  /** See {@link ContainerDriver.status}. */
   status(name: AgentName): AgentRuntimeStatus {
     const slot = this.#slots.get(name);
     return {
-      running: slot?.running !== undefined,
+      // A launch counts: its harness may already be publishing states before its ready line.
+      running: slot?.running !== undefined || slot?.launching !== undefined,
       restartPending: slot?.cancelRestart !== undefined,
     };
   }
 
+  /** See {@link ContainerDriver.stopAll}. */
   async stopAll(): Promise<void> {
     await Promise.all([...this.#slots.keys()].map((n) => this.stop(n)));
   }
