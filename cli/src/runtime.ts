@@ -1,34 +1,30 @@
 import { readFileSync } from "node:fs";
-import { HiveRuntime, hivePaths } from "@hyperhive/shared";
-
-/** A `hive` command failed in a way worth one clear line to the operator. */
-export class CliError extends Error {
-  override readonly name = "CliError";
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+import {
+  ErrorCode,
+  HiveError,
+  HiveRuntime,
+  hivePaths,
+  processAlive,
+  writeFileAtomic,
+} from "@hyperhive/shared";
 
 /**
  * Reads `<root>/hive.json` of a running hive. Missing or stale (its `hive up` is gone): throws
- * a CliError, or returns undefined with `quiet`.
+ * an `unavailable` HiveError saying so, or returns undefined with `quiet`.
  */
 export function readRuntime(root: string, opts: { quiet: true }): HiveRuntime | undefined;
 export function readRuntime(root: string): HiveRuntime;
 export function readRuntime(root: string, opts?: { quiet: true }): HiveRuntime | undefined {
   const file = hivePaths(root).runtimeFile;
+  const none = (why: string): undefined => {
+    if (opts?.quiet) return undefined;
+    throw new HiveError(ErrorCode.Unavailable, `no hive is running at ${root}: ${why}`);
+  };
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    if (opts?.quiet) return undefined;
-    throw new CliError(`no hive is running at ${root} (no ${file}); start one with: hive up`);
+    return none(`no ${file}; start one with: hive up`);
   }
   let raw: unknown;
   try {
@@ -37,15 +33,19 @@ export function readRuntime(root: string, opts?: { quiet: true }): HiveRuntime |
     raw = undefined;
   }
   const parsed = HiveRuntime.safeParse(raw);
-  if (!parsed.success) {
-    if (opts?.quiet) return undefined;
-    throw new CliError(`${file} is not a valid hive runtime file`);
-  }
-  if (!alive(parsed.data.pid)) {
-    if (opts?.quiet) return undefined;
-    throw new CliError(
-      `no hive is running at ${root}: ${file} names pid ${parsed.data.pid}, which is gone`,
-    );
+  if (!parsed.success) return none(`${file} is not a hive runtime file`);
+  if (!processAlive(parsed.data.pid)) {
+    return none(`${file} names pid ${parsed.data.pid}, which is gone`);
   }
   return parsed.data;
+}
+
+/**
+ * Writes `<root>/hive.json` (it holds the token): owner-only, also when a stale file of a dead
+ * hive is in the way, and atomically, so a concurrent `hive agents` never reads half of it.
+ */
+export function writeRuntime(root: string, runtime: HiveRuntime): void {
+  writeFileAtomic(hivePaths(root).runtimeFile, `${JSON.stringify(runtime, null, 2)}\n`, {
+    mode: 0o600,
+  });
 }

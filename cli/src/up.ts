@@ -1,18 +1,38 @@
-import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
 import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { join } from "node:path";
-import { findNatsServer, type HiveRuntime, hivePaths } from "@hyperhive/shared";
-import { type Child, StartError, spawnChild } from "./child.js";
-import { bundledClaude, entryPoints, promptsDir } from "./paths.js";
-import { readRuntime } from "./runtime.js";
+  connectNats,
+  ErrorCode,
+  HiveError,
+  type NatsConnection,
+  retry,
+  retryPolicy,
+  systemClock,
+} from "@hyperhive/shared";
+import { ServiceEventPublisher, serviceEvent, terminalLine } from "./events.js";
+import { keepNatsPort, keptNatsPort, operatorToken } from "./identity.js";
+import {
+  ProcessBook,
+  processId,
+  readProcessRecord,
+  stillRunning,
+  stopLeftovers,
+} from "./leftovers.js";
+import { acquireRootLock } from "./lock.js";
+import type { Output } from "./output.js";
+import { type RootPaths, rootPaths } from "./paths.js";
+import { portFree } from "./ports.js";
+import { readRuntime, writeRuntime } from "./runtime.js";
+import {
+  brokerSpec,
+  c0reSpec,
+  MAX_STOP_GRACE_MS,
+  modelServerSpec,
+  natsServerSpec,
+  portInUseMessage,
+  type ServiceContext,
+  webSpec,
+} from "./services.js";
+import { Supervisor, type SupervisorEvent } from "./supervisor.js";
 
 export interface UpOptions {
   root: string;
@@ -21,10 +41,14 @@ export interface UpOptions {
   port: number;
 }
 
-/** How long each service may take to print its ready line. c0re starts the manager first. */
-const READY_MS = { nats: 15_000, model: 20_000, broker: 20_000, c0re: 90_000, web: 20_000 };
-/** SIGTERM → SIGKILL grace per service; c0re needs time to stop its agents. */
-const STOP_GRACE_MS = { default: 10_000, c0re: 30_000 };
+/** Restarts: 250 ms, 0.5 s, 1 s, 2 s; the 5th fast failure in a row gives up. */
+const RESTART_POLICY = retryPolicy({ initialMs: 250, factor: 2, maxMs: 8000, maxAttempts: 5 });
+/** A run this long was healthy: its exit starts a new count (systemd's StartLimitIntervalSec). */
+const HEALTHY_AFTER_MS = 10_000;
+/** `hive up`'s own NATS connection (for service events) is retried this way until it is made. */
+const CONNECT_POLICY = retryPolicy({ initialMs: 250, factor: 2, maxMs: 5000 });
+/** Signals that stop the hive: a closed terminal (SIGHUP) too. */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
  * Whether the agents' claude could talk to Anthropic without a local model server. Only an API
@@ -35,208 +59,188 @@ function claudeAuthConfigured(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.ANTHROPIC_API_KEY);
 }
 
+/** The environment every service starts from. */
+function serviceEnv(root: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HIVE_ROOT: root };
+  // Ours to set per child (the lifeline) or replaced by the token file.
+  delete env.HIVE_LIFELINE;
+  delete env.HIVE_WEB_TOKEN;
+  return env;
+}
+
 /**
- * `hive up`: starts nats-server (unless NATS_URL is set), the model server when offline, the
- * broker, c0re (which starts the manager) and the web dashboard, writes `<root>/hive.json`, and
- * runs until SIGINT/SIGTERM, then stops everything in reverse order. Resolves with the exit code.
+ * `hive up`: takes the root's lock, stops what a dead `hive up` of this root left running, then
+ * starts nats-server (unless NATS_URL is set), the model server when offline, the broker, c0re
+ * (which starts the manager) and the web dashboard, each supervised (restarted with backoff), and
+ * runs until SIGINT/SIGTERM/SIGHUP (exit 0) or a service is given up on (exit 1); then stops
+ * everything in reverse order. Throws a HiveError when it cannot start at all.
  */
-export async function up(o: UpOptions): Promise<number> {
-  const paths = hivePaths(o.root);
-  const existing = readRuntime(o.root, { quiet: true });
-  if (existing) {
-    console.error(`hive: a hive is already running at ${o.root} (pid ${existing.pid})`);
-    return 1;
+export async function up(o: UpOptions, out: Output): Promise<number> {
+  mkdirSync(o.root, { recursive: true });
+  const paths = rootPaths(o.root);
+  const lock = await acquireRootLock(o.root);
+  if (!lock) {
+    const pid = readProcessRecord(paths)?.owner.pid ?? readRuntime(o.root, { quiet: true })?.pid;
+    throw new HiveError(
+      ErrorCode.Conflict,
+      `a hive is already running at ${o.root} (pid ${pid ?? "unknown"})`,
+    );
   }
-  const logsDir = join(paths.logsDir, "services");
-  mkdirSync(logsDir, { recursive: true });
-  const logFile = (name: string) => join(logsDir, `${name}.log`);
+  try {
+    return await runHive(o, paths, out);
+  } finally {
+    await lock.release();
+  }
+}
 
-  const started: Child[] = [];
-  const grace = (name: string) => (name === "c0re" ? STOP_GRACE_MS.c0re : STOP_GRACE_MS.default);
-  // Aborted, with the exit code as reason, by SIGINT/SIGTERM (0) or a service dying on its own
-  // (1). A start in flight is stopped at once, so nothing comes up after the hive began stopping.
+/** Stops what the last `hive up` of this root left, if it died; refuses if it still runs. */
+async function clearPrevious(paths: RootPaths, out: Output): Promise<void> {
+  const record = readProcessRecord(paths);
+  if (!record) return;
+  if (stillRunning(record.owner)) {
+    throw new HiveError(
+      ErrorCode.Conflict,
+      `a hive is already running at ${paths.root} (pid ${record.owner.pid})`,
+    );
+  }
+  const stopped = await stopLeftovers(record, paths.root, MAX_STOP_GRACE_MS);
+  if (stopped.length > 0) {
+    const list = stopped.map((p) => `${p.service} (pid ${p.pid})`).join(", ");
+    out.say(
+      `hive: stopped what a hive up that died (pid ${record.owner.pid}) left running: ${list}`,
+    );
+  }
+}
+
+async function runHive(o: UpOptions, paths: RootPaths, out: Output): Promise<number> {
+  // Aborted, with the exit code as reason, by a stop signal (0) or a give-up (1). A start in
+  // flight is stopped at once, so nothing comes up after the hive began stopping.
   const shutdown = new AbortController();
+  const stop = (code: number) => {
+    if (!shutdown.signal.aborted) shutdown.abort(code);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (shutdown.signal.aborted) {
-      console.error(`hive: ${signal}: already stopping`);
-      return;
-    }
-    console.error(`hive: ${signal}: stopping`);
-    shutdown.abort(0);
+    out.say(`hive: ${signal}: ${shutdown.signal.aborted ? "already stopping" : "stopping"}`);
+    stop(0);
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
 
-  const env: NodeJS.ProcessEnv = { ...process.env, HIVE_ROOT: o.root };
-  const node = (
-    name: string,
-    entry: string,
-    args: string[],
-    extra: NodeJS.ProcessEnv,
-    ms: number,
-  ) => {
-    if (!existsSync(entry)) {
-      throw new StartError(`${name} is not built (${entry} missing); run npm run build`);
-    }
-    return spawnChild({
-      name,
-      command: process.execPath,
-      args: [entry, ...args],
-      env: { ...env, ...extra },
-      logFile: logFile(name),
-      readyTimeoutMs: ms,
-      stopGraceMs: grace(name),
-      signal: shutdown.signal,
-    });
+  const events = new ServiceEventPublisher((line) => out.say(line));
+  let book: ProcessBook | undefined;
+  const onEvent = (e: SupervisorEvent) => {
+    if (e.kind === "started") book?.set(e.service, e.pids);
+    const line = terminalLine(e);
+    if (line) out.say(line);
+    const ev = serviceEvent(e, Date.now());
+    out.json({ service: ev });
+    events.publish(ev);
   };
-  const add = (c: Child) => {
-    started.push(c);
-    void c.exited.then((why) => {
-      if (shutdown.signal.aborted) return;
-      console.error(`hive: ${c.name} exited unexpectedly (${why}); stopping the hive`);
-      shutdown.abort(1);
-    });
-    return c;
-  };
+  const supervisor = new Supervisor({
+    clock: systemClock,
+    policy: RESTART_POLICY,
+    healthyAfterMs: HEALTHY_AFTER_MS,
+    onEvent,
+    onGiveUp: () => stop(1),
+  });
+  // At once, so a service still starting is stopped and the start sequence ends.
+  shutdown.signal.addEventListener("abort", () => void supervisor.stop(), { once: true });
 
   let code: number;
   let wroteRuntime = false;
   try {
+    await clearPrevious(paths, out);
+    const owner = processId(process.pid);
+    if (owner) book = new ProcessBook(paths, owner);
+    rmSync(paths.runtimeFile, { force: true });
+    if (o.port !== 0 && !(await portFree(o.port))) {
+      throw new HiveError(ErrorCode.Conflict, portInUseMessage(o.port));
+    }
+    const token = operatorToken(paths);
+    mkdirSync(paths.servicesLogDir, { recursive: true });
+    const ctx: ServiceContext = { paths, env: serviceEnv(o.root) };
+
     let natsUrl = process.env.NATS_URL;
     if (!natsUrl) {
-      const nats = await startNats(paths.natsDir, logFile("nats"), shutdown.signal);
-      add(nats.child);
-      natsUrl = nats.url;
+      const kept = keptNatsPort(paths);
+      if (kept !== undefined && !(await portFree(kept))) {
+        throw new HiveError(
+          ErrorCode.Conflict,
+          `the hive's NATS port ${kept} is in use by another process; stop it, or delete ${paths.natsPortFile} to give this hive a new port`,
+        );
+      }
+      const nats = natsServerSpec(ctx, kept);
+      await supervisor.add(nats);
+      if (kept === undefined && nats.port !== undefined) keepNatsPort(paths, nats.port);
+      natsUrl = nats.url ?? "";
     }
-    env.NATS_URL = natsUrl;
+    ctx.env.NATS_URL = natsUrl;
+    void connectEvents(natsUrl, events, shutdown.signal);
 
     let modelUrl = o.offline ? undefined : o.modelUrl;
     if (!modelUrl && (o.offline || !claudeAuthConfigured(process.env))) {
-      if (!o.offline) {
-        console.error("hive: no --model-url or ANTHROPIC_API_KEY: running offline");
-      }
-      const model = add(
-        await node("model-server", entryPoints.modelServer, ["--port", "0"], {}, READY_MS.model),
-      );
-      modelUrl = String(model.ready.url);
+      if (!o.offline) out.say("hive: no --model-url or ANTHROPIC_API_KEY: running offline");
+      const model = modelServerSpec(ctx);
+      await supervisor.add(model);
+      modelUrl = model.url;
     }
-
-    add(await node("broker", entryPoints.broker, [], {}, READY_MS.broker));
-
-    const claude = process.env.HIVE_CLAUDE_BIN ?? bundledClaude();
-    add(
-      await node(
-        "c0re",
-        entryPoints.c0re,
-        [],
-        {
-          HIVE_HARNESS_BIN: entryPoints.harness,
-          HIVE_PROMPTS_DIR: process.env.HIVE_PROMPTS_DIR ?? promptsDir,
-          ...(claude ? { HIVE_CLAUDE_BIN: claude } : {}),
-          ...(modelUrl ? { HIVE_MODEL_URL: modelUrl } : {}),
-        },
-        READY_MS.c0re,
-      ),
-    );
-
-    const token = randomBytes(24).toString("base64url");
-    const web = add(
-      await node(
-        "web",
-        entryPoints.web,
-        [],
-        { HIVE_WEB_TOKEN: token, HIVE_WEB_PORT: String(o.port), HIVE_WEB_HOST: "127.0.0.1" },
-        READY_MS.web,
-      ),
-    );
-    const webUrl = String(web.ready.url);
+    await supervisor.add(brokerSpec(ctx));
+    await supervisor.add(c0reSpec(ctx, modelUrl));
+    const web = webSpec(ctx, o.port);
+    await supervisor.add(web);
+    const webUrl = web.url ?? "";
     shutdown.signal.throwIfAborted();
 
-    const runtime: HiveRuntime = {
+    writeRuntime(o.root, {
       pid: process.pid,
       nats_url: natsUrl,
       web_url: webUrl,
       token,
       started_at: Date.now(),
-    };
-    writeRuntime(paths.runtimeFile, runtime);
+    });
     wroteRuntime = true;
-    console.log(`hive is up at ${o.root}${modelUrl ? ` (model: ${modelUrl})` : ""}`);
-    console.log(`dashboard: ${webUrl}/?token=${token}`);
-    console.log(`token: ${token}`);
-    console.log(`logs: ${paths.logsDir}`);
-    console.log("Ctrl-C stops the hive.");
+    const dashboard = `${webUrl}/?token=${token}`;
+    out.json({
+      up: { root: o.root, pid: process.pid, nats_url: natsUrl, web_url: webUrl, dashboard },
+    });
+    out.text(`hive is up at ${o.root}${modelUrl ? ` (model: ${modelUrl})` : ""}`);
+    out.text(`dashboard: ${dashboard}`);
+    out.text(`token: ${token}`);
+    out.text(`logs: ${paths.logsDir}`);
+    out.text("Ctrl-C stops the hive.");
     await new Promise((resolve) => shutdown.signal.addEventListener("abort", resolve));
-    code = shutdown.signal.reason as number;
+    code = shutdown.signal.reason === 0 ? 0 : 1;
   } catch (e) {
-    if (shutdown.signal.aborted) code = shutdown.signal.reason as number;
+    if (shutdown.signal.aborted) code = shutdown.signal.reason === 0 ? 0 : 1;
     else {
-      console.error(`hive: ${e instanceof Error ? e.message : String(e)}`);
+      out.fail(e);
       code = 1;
     }
   }
-  for (const c of started.reverse()) await c.stop(grace(c.name));
+  stop(code);
+  await Promise.all([events.close(), supervisor.stop()]);
   if (wroteRuntime) rmSync(paths.runtimeFile, { force: true });
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  book?.remove();
+  for (const s of STOP_SIGNALS) process.off(s, onSignal);
+  out.json({ stopped: { code } });
   return code;
 }
 
-/**
- * Writes `<root>/hive.json` (it holds the operator token): readable by the owner only, also
- * when a stale file of a dead hive is in the way, and atomically, so a concurrent `hive agents`
- * never reads half of it.
- */
-function writeRuntime(file: string, runtime: HiveRuntime): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  rmSync(tmp, { force: true });
-  writeFileSync(tmp, `${JSON.stringify(runtime, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
-}
-
-/**
- * A nats-server for this hive: `port: -1` (a free port, so it never collides with a system
- * NATS on 4222), the port read back from its ports file, JetStream stored under the root.
- */
-async function startNats(
-  dir: string,
-  logFile: string,
+/** Connects `hive up`'s own NATS connection for service events, retrying until it is made. */
+async function connectEvents(
+  url: string,
+  events: ServiceEventPublisher,
   signal: AbortSignal,
-): Promise<{ child: Child; url: string }> {
-  mkdirSync(dir, { recursive: true });
-  for (const f of readdirSync(dir)) if (f.endsWith(".ports")) rmSync(join(dir, f));
-  const conf = join(dir, "nats.conf");
-  writeFileSync(
-    conf,
-    [
-      "host: 127.0.0.1",
-      "port: -1",
-      `ports_file_dir: ${JSON.stringify(dir)}`,
-      `jetstream { store_dir: ${JSON.stringify(join(dir, "js"))} }`,
-      "",
-    ].join("\n"),
-  );
-  // The ports file may show up before nats-server has finished writing it.
-  const port = (): string | undefined => {
-    const f = readdirSync(dir).find((n) => n.endsWith(".ports"));
-    if (!f) return undefined;
-    try {
-      const ports = JSON.parse(readFileSync(join(dir, f), "utf8")) as { nats?: string[] };
-      return ports.nats?.[0] ? new URL(ports.nats[0]).port : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const child = await spawnChild({
-    name: "nats",
-    command: findNatsServer(),
-    args: ["-c", conf],
-    env: process.env,
-    logFile,
-    readyTimeoutMs: READY_MS.nats,
-    readyTest: () => port() !== undefined,
-    stopGraceMs: STOP_GRACE_MS.default,
-    signal,
-  });
-  return { child, url: `nats://127.0.0.1:${port()}` };
+): Promise<void> {
+  let nc: NatsConnection;
+  try {
+    nc = await retry(() => connectNats({ url, name: "hive-up" }), {
+      policy: CONNECT_POLICY,
+      clock: systemClock,
+      signal,
+    });
+  } catch {
+    return; // Stopping before NATS ever answered: there is nothing to tell.
+  }
+  if (signal.aborted) await nc.close();
+  else events.attach(nc);
 }
