@@ -3,83 +3,106 @@ import {
   type AgentName,
   type AgentState,
   AgentStateEvent,
-  type InboxMessage,
   LiveEvent,
   type NatsConnection,
   publishEvent,
   type RecvResponse,
   request,
   rpcs,
+  type SendRequest,
   type SendResponse,
   subjects,
   TurnStats,
 } from "@hyperhive/shared";
 
-/** Payload of a LiveEvent without the fields the bridge fills in. */
-export type LiveEventBody = LiveEvent extends infer E
-  ? E extends LiveEvent
-    ? Omit<E, "agent" | "at">
-    : never
-  : never;
+/** A message the agent sends; the client id is the bridge's to choose. */
+export type Outgoing = Omit<SendRequest, "client_id">;
 
 /**
- * Everything the harness says on NATS, as this agent: broker requests on
- * `hive.agent.<me>.*`, and its events (state, live stream, turn stats).
+ * What the harness needs from the hive, as this agent (the {@link NatsBridge} in production).
+ * Every request takes a `signal`: a stopping harness gives up waiting at once, and whatever it
+ * did not ack simply comes again (at-least-once).
  */
-export class NatsBridge {
+export interface Hive {
+  readonly agent: AgentName;
+  send(msg: Outgoing, signal?: AbortSignal): Promise<SendResponse>;
+  /** Long-polls for the next message and leases it for `leaseSeconds`. */
+  recv(waitSeconds: number, leaseSeconds: number, signal?: AbortSignal): Promise<RecvResponse>;
+  /** Ends a message's lease for good; false when it had been acked already. */
+  ack(id: number, signal?: AbortSignal): Promise<boolean>;
+  /** Keeps leases alive; returns the ids still leased to this agent. */
+  extend(ids: number[], leaseSeconds: number, signal?: AbortSignal): Promise<number[]>;
+  /** Ends the leases a previous incarnation of this agent still holds. */
+  release(signal?: AbortSignal): Promise<number[]>;
+  publishState(state: AgentState, since: number, note?: string): void;
+  publishLive(ev: LiveEvent): void;
+  publishStats(stats: TurnStats): void;
+}
+
+/** Room on top of a long-poll's own wait before its request times out. */
+const RECV_SLACK_MS = 10_000;
+/** A send (the broker commits before it answers) may take a little longer than a plain request. */
+const SEND_TIMEOUT_MS = 10_000;
+
+/**
+ * Everything the harness says on NATS, as this agent: broker requests on `hive.agent.<me>.*`,
+ * and its events (state, live stream, turn stats), each validated against its schema.
+ */
+export class NatsBridge implements Hive {
   readonly agent: AgentName;
   private readonly nc: NatsConnection;
-  private readonly now: () => number;
 
-  constructor(opts: { nc: NatsConnection; agent: AgentName; now?: () => number }) {
+  constructor(opts: { nc: NatsConnection; agent: AgentName }) {
     this.nc = opts.nc;
     this.agent = opts.agent;
-    this.now = opts.now ?? Date.now;
   }
 
   /** Sends as this agent. A fresh client id makes the harness's own retries idempotent. */
-  send(to: string, body: string, inReplyTo?: number): Promise<SendResponse> {
+  send(msg: Outgoing, signal?: AbortSignal): Promise<SendResponse> {
     return request(
       this.nc,
       subjects.agent.send(this.agent),
       rpcs.send,
-      {
-        to,
-        body,
-        client_id: randomUUID(),
-        ...(inReplyTo === undefined ? {} : { in_reply_to: inReplyTo }),
-      },
-      { timeoutMs: 10_000 },
+      { ...msg, client_id: randomUUID() },
+      { timeoutMs: SEND_TIMEOUT_MS, signal },
     );
   }
 
-  /** Long-polls for the next message and leases it. */
-  recv(waitSeconds: number, leaseSeconds: number): Promise<RecvResponse> {
+  recv(waitSeconds: number, leaseSeconds: number, signal?: AbortSignal): Promise<RecvResponse> {
     return request(
       this.nc,
       subjects.agent.recv(this.agent),
       rpcs.recv,
       { wait_seconds: waitSeconds, lease_seconds: leaseSeconds },
-      { timeoutMs: waitSeconds * 1000 + 10_000 },
+      { timeoutMs: waitSeconds * 1000 + RECV_SLACK_MS, signal },
     );
   }
 
-  async ack(id: number): Promise<boolean> {
-    const r = await request(this.nc, subjects.agent.ack(this.agent), rpcs.ack, { id });
+  async ack(id: number, signal?: AbortSignal): Promise<boolean> {
+    const r = await request(this.nc, subjects.agent.ack(this.agent), rpcs.ack, { id }, { signal });
     return r.first_ack;
   }
 
-  async extend(ids: number[], leaseSeconds: number): Promise<number[]> {
+  async extend(ids: number[], leaseSeconds: number, signal?: AbortSignal): Promise<number[]> {
     if (ids.length === 0) return [];
-    const r = await request(this.nc, subjects.agent.extend(this.agent), rpcs.extend, {
-      ids,
-      lease_seconds: leaseSeconds,
-    });
+    const r = await request(
+      this.nc,
+      subjects.agent.extend(this.agent),
+      rpcs.extend,
+      { ids, lease_seconds: leaseSeconds },
+      { signal },
+    );
     return r.extended;
   }
 
-  async release(): Promise<number[]> {
-    const r = await request(this.nc, subjects.agent.release(this.agent), rpcs.release, {});
+  async release(signal?: AbortSignal): Promise<number[]> {
+    const r = await request(
+      this.nc,
+      subjects.agent.release(this.agent),
+      rpcs.release,
+      {},
+      { signal },
+    );
     return r.released;
   }
 
@@ -92,17 +115,11 @@ export class NatsBridge {
     });
   }
 
-  publishLive(ev: LiveEventBody): void {
-    publishEvent(this.nc, subjects.live(this.agent), LiveEvent, {
-      ...ev,
-      agent: this.agent,
-      at: this.now(),
-    } as LiveEvent);
+  publishLive(ev: LiveEvent): void {
+    publishEvent(this.nc, subjects.live(this.agent), LiveEvent, ev);
   }
 
   publishStats(stats: TurnStats): void {
     publishEvent(this.nc, subjects.turnStats, TurnStats, stats);
   }
 }
-
-export type { InboxMessage };

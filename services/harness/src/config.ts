@@ -1,16 +1,22 @@
 import { join } from "node:path";
-import { AgentName, BaseEnv, DEFAULT_LEASE_SECONDS, loadConfig } from "@hyperhive/shared";
+import {
+  AgentName,
+  AgentRole,
+  BaseEnv,
+  DEFAULT_LEASE_SECONDS,
+  loadConfig,
+  type RetryPolicy,
+  retryPolicy,
+} from "@hyperhive/shared";
 import { z } from "zod";
-
-/** Which system prompt template the agent gets, and (later) which tools. */
-export const Role = z.enum(["agent", "manager"]);
-export type Role = z.infer<typeof Role>;
+import type { TurnLoopRetry } from "./turn-loop.js";
 
 /** Environment of `serve` (the turn loop). Keys are the variable names. */
 export const HarnessEnv = BaseEnv.extend({
   /** This agent's name; also the second token of every subject it requests on. */
   HIVE_AGENT: AgentName,
-  HIVE_ROLE: Role.default("agent"),
+  /** Which system prompt template the agent gets (and, later, which tools). */
+  HIVE_ROLE: AgentRole.default("agent"),
   /** The agent's durable state dir: claude's cwd, its config dir and the model file live here. */
   HIVE_STATE_DIR: z.string().min(1),
   /** Holds the socket `hive.sock` and the generated claude files. */
@@ -26,7 +32,7 @@ export const HarnessEnv = BaseEnv.extend({
   HIVE_LOGIN_RETRY_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   /** Turns tried on one message that keeps failing before it is acked and the operator told. */
   HIVE_TURN_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
-  /** First pause before retrying a failed turn; doubles each time. */
+  /** First pause (seconds) before retrying a failed turn; doubles each time, up to 300 (or this). */
   HIVE_TURN_RETRY_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
   /**
    * HOME for claude. Unset means the state dir, so claude never reads the operator's real
@@ -39,7 +45,7 @@ export type HarnessEnv = z.infer<typeof HarnessEnv>;
 /** Resolved settings of one harness. */
 export interface HarnessConfig {
   agent: AgentName;
-  role: Role;
+  role: AgentRole;
   natsUrl: string;
   stateDir: string;
   runDir: string;
@@ -49,9 +55,8 @@ export interface HarnessConfig {
   defaultModel: string;
   leaseSeconds: number;
   operatorPronouns: string;
-  loginRetrySeconds: number;
-  turnAttempts: number;
-  turnRetrySeconds: number;
+  /** The turn loop's back-offs, from `HIVE_LOGIN_RETRY_SECONDS`, `HIVE_TURN_*`. */
+  retry: TurnLoopRetry;
   claudeHome: string;
   logLevel: string;
 }
@@ -70,11 +75,43 @@ export function loadHarnessConfig(env: NodeJS.ProcessEnv = process.env): Harness
     defaultModel: e.HIVE_MODEL,
     leaseSeconds: e.HIVE_LEASE_SECONDS,
     operatorPronouns: e.HIVE_OPERATOR_PRONOUNS,
-    loginRetrySeconds: e.HIVE_LOGIN_RETRY_SECONDS,
-    turnAttempts: e.HIVE_TURN_ATTEMPTS,
-    turnRetrySeconds: e.HIVE_TURN_RETRY_SECONDS,
+    retry: turnLoopRetry(e),
     claudeHome: e.HIVE_CLAUDE_HOME ?? e.HIVE_STATE_DIR,
     logLevel: e.HIVE_LOG_LEVEL,
+  };
+}
+
+/** Longest pause before another try on a held message (login or failed turn). */
+const MAX_HELD_RETRY_MS = 300_000;
+
+/**
+ * The idle recv failed (broker or NATS away): 0.5 s, doubling up to 10 s, for as long as it takes.
+ * Not configurable: it only decides how soon the harness notices the broker is back.
+ */
+export const RECV_RETRY: RetryPolicy = retryPolicy({ initialMs: 500, factor: 2, maxMs: 10_000 });
+
+/** The turn loop's three back-offs as retry policies, from the environment. */
+export function turnLoopRetry(
+  e: Pick<
+    HarnessEnv,
+    "HIVE_LOGIN_RETRY_SECONDS" | "HIVE_TURN_RETRY_SECONDS" | "HIVE_TURN_ATTEMPTS"
+  >,
+): TurnLoopRetry {
+  const turnMs = e.HIVE_TURN_RETRY_SECONDS * 1000;
+  return {
+    // Waiting for a login has no end: the message stays leased until claude can run again.
+    login: retryPolicy({
+      initialMs: e.HIVE_LOGIN_RETRY_SECONDS * 1000,
+      factor: 2,
+      maxMs: MAX_HELD_RETRY_MS,
+    }),
+    turn: retryPolicy({
+      initialMs: turnMs,
+      factor: 2,
+      maxMs: Math.max(turnMs, MAX_HELD_RETRY_MS),
+      maxAttempts: e.HIVE_TURN_ATTEMPTS,
+    }),
+    recv: RECV_RETRY,
   };
 }
 

@@ -1,14 +1,7 @@
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { dirname, join } from "node:path";
-import type { Role } from "./config.js";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { type AgentRole, writeFileAtomic } from "@hyperhive/shared";
+import { z } from "zod";
 
 /** File names the harness writes into the run dir at boot. */
 export const RunFiles = {
@@ -24,14 +17,6 @@ export const StateFiles = {
   /** When present, the next turn starts a fresh session (no `--continue`) and removes it. */
   newSession: "hyperhive-new-session",
 } as const;
-
-/** Writes a file atomically (temp file + rename), creating its directory. */
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
 
 export interface McpConfigOptions {
   /** Absolute path of the node binary (process.execPath). */
@@ -83,7 +68,7 @@ export function renderPrompt(
 export interface BootFilesOptions extends McpConfigOptions {
   runDir: string;
   promptsDir: string;
-  role: Role;
+  role: AgentRole;
   operatorPronouns: string;
 }
 
@@ -147,6 +132,14 @@ export function takeNewSession(stateDir: string): boolean {
   return true;
 }
 
+/** `<state>/hyperhive-session-cost.json`: the last cost total claude reported, per session. */
+const SessionCost = z.strictObject({
+  session_id: z.string(),
+  /** claude's session-cumulative `total_cost_usd` at the end of the last turn. */
+  total_cost_usd: z.number().nonnegative(),
+});
+type SessionCost = z.infer<typeof SessionCost>;
+
 /**
  * claude's `total_cost_usd` is cumulative over a `--continue`d session, so a turn's own cost is
  * the difference from the total the previous turn saw in the same session. The last total is
@@ -164,28 +157,25 @@ export class CostLedger {
     const prev = this.read();
     const delta = prev && prev.session_id === sessionId ? total - prev.total_cost_usd : total;
     if (sessionId !== null) {
-      writeFileAtomic(
-        this.path,
-        `${JSON.stringify({ session_id: sessionId, total_cost_usd: total })}\n`,
-      );
+      const next: SessionCost = { session_id: sessionId, total_cost_usd: total };
+      writeFileAtomic(this.path, `${JSON.stringify(next)}\n`);
     }
     return Math.max(0, delta);
   }
 
-  private read(): { session_id: string; total_cost_usd: number } | null {
+  /** The last total, or null when there is none (or it is unreadable: counted afresh). */
+  private read(): SessionCost | null {
+    let text: string;
     try {
-      const v = JSON.parse(readFileSync(this.path, "utf8")) as unknown;
-      if (
-        typeof v === "object" &&
-        v !== null &&
-        typeof (v as { session_id?: unknown }).session_id === "string" &&
-        typeof (v as { total_cost_usd?: unknown }).total_cost_usd === "number"
-      ) {
-        return v as { session_id: string; total_cost_usd: number };
-      }
+      text = readFileSync(this.path, "utf8");
     } catch {
-      // no ledger yet
+      return null;
     }
-    return null;
+    try {
+      const v = SessionCost.safeParse(JSON.parse(text));
+      return v.success ? v.data : null;
+    } catch {
+      return null;
+    }
   }
 }

@@ -1,25 +1,14 @@
-import { MAX_RECV_WAIT_SECONDS, toWireError } from "@hyperhive/shared";
+import {
+  MAX_RECV_WAIT_SECONDS,
+  SocketRecvParams,
+  type SocketRecvResult,
+  SocketSendParams,
+  toWireError,
+} from "@hyperhive/shared";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { z } from "zod";
-import { type SocketCommand, socketRequest } from "./socket.js";
-
-/** Sends one command to the harness and returns its result (throws HiveError on error). */
-export type HarnessCall = (cmd: SocketCommand) => Promise<unknown>;
-
-const RecvResult = z.object({
-  message: z
-    .object({
-      id: z.number(),
-      from: z.string(),
-      body: z.string(),
-      redelivered: z.boolean(),
-    })
-    .nullable(),
-  pending: z.number(),
-});
-const SendResult = z.object({ id: z.number(), duplicate: z.boolean() });
+import { type SocketCaller, socketRequest } from "./socket.js";
 
 function text(t: string, isError = false): CallToolResult {
   return { content: [{ type: "text", text: t }], ...(isError ? { isError: true } : {}) };
@@ -32,7 +21,7 @@ function toolError(e: unknown): CallToolResult {
 }
 
 /** Formats a received message for claude, like the wake prompt. */
-export function formatRecv(r: z.infer<typeof RecvResult>): string {
+export function formatRecv(r: SocketRecvResult): string {
   if (!r.message) return "(no messages)";
   const lines = [`from: ${r.message.from}`, "", r.message.body];
   if (r.pending > 0) lines.push("", `(${r.pending} more pending — call recv to drain)`);
@@ -43,7 +32,7 @@ export function formatRecv(r: z.infer<typeof RecvResult>): string {
 }
 
 /** The hyperhive MCP server claude talks to: `send` and `recv`, bridged to the harness socket. */
-export function createMcpServer(call: HarnessCall): McpServer {
+export function createMcpServer(call: SocketCaller): McpServer {
   const server = new McpServer({ name: "hyperhive", version: "0.1.0" });
   server.registerTool(
     "send",
@@ -52,14 +41,16 @@ export function createMcpServer(call: HarnessCall): McpServer {
         "Message a peer (logical agent name), another agent, or the operator (recipient " +
         "`operator`, surfaces in the dashboard inbox). Bodies over 4 KiB are refused: write the " +
         "content to a file in your state dir and send its path.",
+      // The socket's own param schemas: claude sees their constraints, and a bad argument comes
+      // back as a tool error before anything is sent.
       inputSchema: {
-        to: z.string().describe("Recipient: an agent name or `operator`."),
-        body: z.string().describe("The message text (at most 4096 bytes)."),
+        to: SocketSendParams.shape.to.describe("Recipient: an agent name or `operator`."),
+        body: SocketSendParams.shape.body.describe("The message text (at most 4096 bytes)."),
       },
     },
     async ({ to, body }) => {
       try {
-        const r = SendResult.parse(await call({ cmd: "send", to, body }));
+        const r = await call("send", { to, body });
         return text(`sent to ${to} (message ${r.id}${r.duplicate ? ", duplicate" : ""})`);
       } catch (e) {
         return toolError(e);
@@ -74,20 +65,16 @@ export function createMcpServer(call: HarnessCall): McpServer {
         "(default 30 when omitted). Use a long wait to park your turn waiting for work instead " +
         "of busy-looping with short polls — you wake instantly when a message arrives.",
       inputSchema: {
-        wait_seconds: z
-          .number()
-          .min(0)
-          .optional()
-          .describe("Seconds to wait when the inbox is empty (0-180, default 30)."),
+        wait_seconds: SocketRecvParams.shape.wait_seconds.describe(
+          "Seconds to wait when the inbox is empty (0-180, default 30).",
+        ),
       },
     },
     async ({ wait_seconds }) => {
       try {
         const wait =
           wait_seconds === undefined ? undefined : Math.min(wait_seconds, MAX_RECV_WAIT_SECONDS);
-        const r = RecvResult.parse(
-          await call({ cmd: "recv", ...(wait === undefined ? {} : { wait_seconds: wait }) }),
-        );
+        const r = await call("recv", wait === undefined ? {} : { wait_seconds: wait });
         return text(formatRecv(r));
       } catch (e) {
         return toolError(e);
@@ -99,7 +86,7 @@ export function createMcpServer(call: HarnessCall): McpServer {
 
 /** `main.js mcp`: serves the tools on stdio, talking to the harness at `socketPath`. */
 export async function runMcpStdio(socketPath: string): Promise<void> {
-  const server = createMcpServer((cmd) => socketRequest(socketPath, cmd));
+  const server = createMcpServer((cmd, params) => socketRequest(socketPath, cmd, params));
   const transport = new StdioServerTransport();
   await server.connect(transport);
   // claude closing our stdin (or dying) ends us; an orphaned MCP child must not linger.

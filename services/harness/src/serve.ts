@@ -1,6 +1,15 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { connectNats, createLogger, runService } from "@hyperhive/shared";
+import {
+  type Clock,
+  connectNats,
+  createLogger,
+  type Logger,
+  type NatsConnection,
+  runService,
+  sleep,
+  systemClock,
+} from "@hyperhive/shared";
 import { NatsBridge } from "./bridge.js";
 import { loadHarnessConfig } from "./config.js";
 import { writeBootFiles } from "./files.js";
@@ -8,10 +17,43 @@ import { runClaude } from "./run-claude.js";
 import { SocketServer } from "./socket.js";
 import { TurnLoop } from "./turn-loop.js";
 
+/**
+ * How long a stop lets NATS drain (flush what was published: the last live events and states).
+ * On a healthy connection that takes milliseconds; on a dead or frozen one it would never end.
+ */
+export const DRAIN_DEADLINE_MS = 1000;
+
+/**
+ * Drains the connection, or closes it once `deadlineMs` have passed: a harness whose NATS went
+ * away must still stop within c0re's grace. What was not flushed is lost; what was not acked
+ * comes again.
+ */
+export async function drainOrClose(
+  nc: NatsConnection,
+  o: { deadlineMs: number; clock: Clock; log: Logger },
+): Promise<void> {
+  const deadline = new AbortController();
+  const drained = nc.drain().then(
+    () => true,
+    (e: unknown) => {
+      o.log.warn({ err: e }, "drain failed");
+      return false;
+    },
+  );
+  const timedOut = sleep(o.clock, o.deadlineMs, deadline.signal).then(() => false);
+  const ok = await Promise.race([drained, timedOut]);
+  deadline.abort();
+  if (!ok && !nc.isClosed()) {
+    o.log.warn({ deadlineMs: o.deadlineMs }, "NATS did not drain in time; closing");
+    await nc.close();
+  }
+}
+
 /** `main.js serve`: the composition root of the turn loop. */
 export async function serveMain(harnessMain: string): Promise<void> {
   const cfg = loadHarnessConfig();
   const log = createLogger(`harness:${cfg.agent}`, { level: cfg.logLevel });
+  const clock = systemClock;
   mkdirSync(cfg.runDir, { recursive: true });
   mkdirSync(join(cfg.stateDir, ".claude"), { recursive: true });
   writeBootFiles({
@@ -33,14 +75,14 @@ export async function serveMain(harnessMain: string): Promise<void> {
     async start(defer) {
       const nc = await connectNats({ url: cfg.natsUrl, name: `harness:${cfg.agent}` });
       defer(async () => {
-        await nc.drain().catch((e: unknown) => log.warn({ err: e }, "drain failed"));
+        await drainOrClose(nc, { deadlineMs: DRAIN_DEADLINE_MS, clock, log });
         log.info("stopped");
       });
-      const hive = new NatsBridge({ nc, agent: cfg.agent });
       const loop = new TurnLoop({
-        hive,
+        hive: new NatsBridge({ nc, agent: cfg.agent }),
         log,
         runClaude,
+        clock,
         settings: {
           stateDir: cfg.stateDir,
           runDir: cfg.runDir,
@@ -48,19 +90,17 @@ export async function serveMain(harnessMain: string): Promise<void> {
           claudeHome: cfg.claudeHome,
           defaultModel: cfg.defaultModel,
           leaseSeconds: cfg.leaseSeconds,
-          loginRetrySeconds: cfg.loginRetrySeconds,
-          turnAttempts: cfg.turnAttempts,
-          turnRetrySeconds: cfg.turnRetrySeconds,
+          retry: cfg.retry,
         },
       });
       const socket = new SocketServer({
         path: cfg.socketPath,
-        handler: (req, signal) => loop.handleSocket(req, signal),
+        handlers: loop.socketHandlers(),
         log,
       });
       await socket.start();
       defer(() => socket.stop());
-      loop.start();
+      await loop.start();
       defer(() => loop.stop());
       log.info({ socket: cfg.socketPath }, "serving");
       return { agent: cfg.agent };

@@ -1,36 +1,41 @@
-import { join } from "node:path";
 import {
   type AgentState,
+  type Clock,
   DEFAULT_RECV_WAIT_SECONDS,
   type InboxMessage,
+  Lifecycle,
+  type LifecycleState,
   type Logger,
   MAX_BODY_BYTES,
+  mayRetry,
   OPERATOR,
   type RecvResponse,
-  type SendResponse,
-  type SocketRequest,
-  type TurnResultKind,
-  type TurnStats,
+  type RetryPolicy,
+  retryDelay,
+  sleep,
+  systemClock,
   toWireError,
 } from "@hyperhive/shared";
-import type { LiveEventBody } from "./bridge.js";
-import { buildClaudeArgs, buildClaudeEnv, displaySender, wakeBody, wakePrompt } from "./claude.js";
-import { CostLedger, hasSession, readModel, takeNewSession } from "./files.js";
-import type { ClaudeExit, ClaudeRun, RunClaude } from "./run-claude.js";
-import { type Outcome, parseStreamLine, resultKind, StatsAccumulator } from "./stream.js";
+import type { Hive } from "./bridge.js";
+import { displaySender } from "./claude.js";
+import { type RunningTurn, socketHandlers } from "./commands/mod.js";
+import { CostLedger } from "./files.js";
+import { ClaudeInvoker } from "./invocation.js";
+import { LeaseSet } from "./leases.js";
+import { LiveStream } from "./live.js";
+import type { RunClaude } from "./run-claude.js";
+import type { SocketHandlers } from "./socket.js";
+import { AgentStateReporter } from "./state.js";
+import { type TurnEnd, TurnRunner } from "./turn-runner.js";
 
-/** What the turn loop needs from NATS (the {@link NatsBridge} in production). */
-export interface Hive {
-  readonly agent: string;
-  send(to: string, body: string, inReplyTo?: number): Promise<SendResponse>;
-  recv(waitSeconds: number, leaseSeconds: number): Promise<RecvResponse>;
-  ack(id: number): Promise<boolean>;
-  extend(ids: number[], leaseSeconds: number): Promise<number[]>;
-  /** Ends the leases a previous incarnation of this agent still holds. */
-  release(): Promise<number[]>;
-  publishState(state: AgentState, since: number, note?: string): void;
-  publishLive(ev: LiveEventBody): void;
-  publishStats(stats: TurnStats): void;
+/** The loop's three back-offs, as data (`config.ts` builds them from the environment). */
+export interface TurnLoopRetry {
+  /** A turn ended "Not logged in": the message stays leased; tried again after each pause. */
+  login: RetryPolicy;
+  /** A turn failed otherwise: after `maxAttempts` failed turns it is acked and the operator told. */
+  turn: RetryPolicy;
+  /** The idle recv failed (broker or NATS away). */
+  recv: RetryPolicy;
 }
 
 export interface TurnLoopSettings {
@@ -41,12 +46,7 @@ export interface TurnLoopSettings {
   claudeHome: string;
   defaultModel: string;
   leaseSeconds: number;
-  /** First pause before retrying a not-logged-in turn; doubles up to {@link MAX_LOGIN_RETRY_MS}. */
-  loginRetrySeconds: number;
-  /** Turns tried on a message whose turns keep failing, before it is acked and the operator told. */
-  turnAttempts: number;
-  /** First pause before retrying a failed turn; doubles with each failure. */
-  turnRetrySeconds: number;
+  retry: TurnLoopRetry;
   /** recv long-poll wait; default 30. */
   recvWaitSeconds?: number;
 }
@@ -58,262 +58,230 @@ export interface TurnLoopOptions {
   settings: TurnLoopSettings;
   /** The harness's environment; claude gets a filtered copy. */
   env?: NodeJS.ProcessEnv;
-  clock?: { now(): number };
+  /** Every pause, lease extension and timestamp of the loop; default the system clock. */
+  clock?: Clock;
 }
 
-const MAX_LOGIN_RETRY_MS = 300_000;
-
-/** Messages leased in one turn, kept alive until the turn ends. */
-class LeaseSet {
-  readonly ids = new Set<number>();
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly hive: Hive,
-    private readonly leaseSeconds: number,
-    private readonly log: Logger,
-  ) {}
-
-  add(id: number): void {
-    this.ids.add(id);
-  }
-
-  /** Extends every lease each lease/3 seconds while the turn (or a login wait) lasts. */
-  startExtending(): void {
-    if (this.timer) return;
-    this.timer = setInterval(
-      () => {
-        this.hive.extend([...this.ids], this.leaseSeconds).then(
-          (extended) => {
-            if (extended.length < this.ids.size) {
-              this.log.warn({ ids: [...this.ids], extended }, "some leases could not be extended");
-            }
-          },
-          (e: unknown) => this.log.warn({ err: toWireError(e) }, "lease extend failed"),
-        );
-      },
-      (this.leaseSeconds * 1000) / 3,
-    );
-  }
-
-  stopExtending(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** Acks every message; keeps going past failures (an unacked one is merely delivered again). */
-  async ackAll(): Promise<void> {
-    this.stopExtending();
-    for (const id of this.ids) {
-      try {
-        await this.hive.ack(id);
-      } catch (e) {
-        this.log.error({ id, err: toWireError(e) }, "ack failed; the message will come again");
-      }
-    }
-  }
-}
-
-/** The message a turn is about, held until its turn ends (or across login retries). */
+/** The message the loop is on, held until a turn on it ends for good (across retries). */
 interface Held {
   msg: InboxMessage;
   pending: number;
   leases: LeaseSet;
-  /** Turns on this message that ended "Not logged in". */
+  /** Turns on it that ended "Not logged in". */
   loginFailures: number;
-  /** Turns on this message that ended in another error (or crashed). */
+  /** Turns on it that ended in another error (or crashed). */
   turnFailures: number;
-  /** Why the last turn on it failed, for the retry's wake prompt. */
+  /** Why the last failed turn on it failed, for the retry's wake prompt. */
   lastError?: string;
-  /** Pause before the next try; set when a turn on it failed. */
+  /** Pause before the next try. */
   retryInMs: number;
 }
 
-interface Invocation {
-  acc: StatsAccumulator;
-  exit: ClaudeExit;
-  outcome: Outcome;
-}
-
-type TurnEnd = { kind: "ok" | "needs_login" | "aborted" } | { kind: "error"; note: string };
-
 /**
- * The agent's turn loop: idle on a recv long-poll, run one claude turn per message, stream it
- * live, publish stats, ack what the turn leased. Also answers the unix socket's commands.
+ * The agent's turn loop: idle on a recv long-poll, one claude turn per message (the
+ * {@link TurnRunner}), the turn's leases acked when it ends; a failed turn keeps its message and
+ * is tried again after a pause. Its life is shared's {@link Lifecycle}: stopping aborts every
+ * wait, broker request and claude run at once, and nothing unfinished is acked.
  */
 export class TurnLoop {
-  private readonly hive: Hive;
-  private readonly log: Logger;
-  private readonly runClaude: RunClaude;
-  private readonly s: TurnLoopSettings;
-  private readonly env: NodeJS.ProcessEnv;
-  private readonly now: () => number;
-  private readonly costs: CostLedger;
-
-  private state: AgentState | undefined;
-  private held: Held | null = null;
-  /** The claude turn running now: a fresh object per turn, even on retries of one message. */
-  private turn: { leases: LeaseSet } | undefined;
-  private run: ClaudeRun | undefined;
-  private turnCount = 0;
-  private stopping = false;
-  /** Aborted by stop(). Waits listen on it and unlisten when done (a promise would keep them all). */
-  private readonly stopAc = new AbortController();
-  private nudgeSignal: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
-  private stopPromise: Promise<void> | undefined;
+  readonly #o: TurnLoopOptions;
+  readonly #clock: Clock;
+  readonly #life = new Lifecycle("turn loop");
+  readonly #state: AgentStateReporter;
+  readonly #runner: TurnRunner;
+  #held: Held | null = null;
+  #turn: RunningTurn | undefined;
+  #recvFailures = 0;
+  #nudge: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
 
   constructor(opts: TurnLoopOptions) {
-    this.hive = opts.hive;
-    this.log = opts.log;
-    this.runClaude = opts.runClaude;
-    this.s = opts.settings;
-    this.env = opts.env ?? process.env;
-    this.now = opts.clock?.now ?? Date.now;
-    this.costs = new CostLedger(opts.settings.stateDir);
-  }
-
-  /** Current state (for tests and logs). */
-  get currentState(): AgentState | undefined {
-    return this.state;
-  }
-
-  start(): void {
-    this.loop ??= this.main().catch((e: unknown) => {
-      this.log.fatal({ err: e }, "turn loop failed");
-      throw e;
+    this.#o = opts;
+    const { hive, log, settings: s } = opts;
+    const clock = opts.clock ?? systemClock;
+    this.#clock = clock;
+    this.#state = new AgentStateReporter({ hive, clock, log });
+    this.#runner = new TurnRunner({
+      hive,
+      claude: new ClaudeInvoker({
+        runClaude: opts.runClaude,
+        claudeBin: s.claudeBin,
+        runDir: s.runDir,
+        stateDir: s.stateDir,
+        claudeHome: s.claudeHome,
+        env: opts.env ?? process.env,
+        log,
+      }),
+      live: new LiveStream({ agent: hive.agent, clock, publish: (ev) => hive.publishLive(ev) }),
+      state: this.#state,
+      costs: new CostLedger(s.stateDir),
+      stateDir: s.stateDir,
+      defaultModel: s.defaultModel,
+      clock,
+      log,
+      signal: this.#life.signal,
     });
   }
 
-  /** Cuts a login back-off short (a `wake` arrived, maybe after a login). */
-  nudge(): void {
-    this.nudgeSignal?.();
+  /** Where the loop is in its life. */
+  get lifecycle(): LifecycleState {
+    return this.#life.state;
+  }
+
+  /** The agent state last published (for tests and logs). */
+  get currentState(): AgentState | undefined {
+    return this.#state.current;
+  }
+
+  /** Starts the loop; it runs until {@link stop}. A loop that fails throws (the harness dies). */
+  start(): Promise<void> {
+    return this.#life.start(() => {
+      this.#loop = this.#main().catch((e: unknown) => {
+        this.#o.log.fatal({ err: e }, "turn loop failed");
+        throw e;
+      });
+    });
   }
 
   /**
-   * Stops: kills a running claude (its turn is not acked, so the message comes again), stops
-   * extending leases, waits for the loop to return. Idempotent.
+   * Stops: a running claude is killed, waits and broker requests give up, leases are no longer
+   * extended; what was not acked comes again (at-least-once). Idempotent.
    */
   stop(): Promise<void> {
-    this.stopPromise ??= (async () => {
-      this.stopping = true;
-      this.stopAc.abort();
-      this.run?.kill();
-      await this.loop?.catch(() => {});
-      this.held?.leases.stopExtending();
-    })();
-    return this.stopPromise;
-  }
-
-  private setState(state: AgentState, note?: string): void {
-    if (this.state === state && note === undefined) return;
-    this.state = state;
-    this.hive.publishState(state, this.now(), note);
-    this.log.info({ state, note }, "state");
-  }
-
-  /** Resolves after `ms`, on stop, or (if nudgeable) on {@link nudge}. */
-  private pause(ms: number, nudgeable: boolean): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const signal = this.stopAc.signal;
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-      if (nudgeable) this.nudgeSignal = done;
-      if (signal.aborted) done();
-      else signal.addEventListener("abort", done);
-    }).finally(() => {
-      if (nudgeable) this.nudgeSignal = undefined;
+    return this.#life.stop(async () => {
+      await this.#loop?.catch(() => {});
+      this.#held?.leases.stopExtending();
     });
   }
 
-  /** Settles like `p`, or with undefined as soon as the loop is stopped. */
-  private unlessStopped<T>(p: Promise<T>): Promise<T | undefined> {
-    const signal = this.stopAc.signal;
-    p.catch(() => {});
-    if (signal.aborted) return Promise.resolve(undefined);
-    return new Promise<T | undefined>((resolve, reject) => {
-      const onStop = () => resolve(undefined);
-      signal.addEventListener("abort", onStop, { once: true });
-      p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onStop));
+  /** The socket's commands, answered for this loop's agent. */
+  socketHandlers(): SocketHandlers {
+    return socketHandlers({
+      hive: this.#o.hive,
+      log: this.#o.log,
+      leaseSeconds: this.#o.settings.leaseSeconds,
+      signal: this.#life.signal,
+      currentTurn: () => this.#turn,
+      nudge: () => this.#nudge?.(),
     });
   }
 
-  private async main(): Promise<void> {
-    // A harness that died mid-turn (or while its recv was in flight) left leases behind: this
-    // is the only harness of this agent, so hand them back now rather than after they expire.
-    try {
-      const released = await this.hive.release();
-      if (released.length > 0) this.log.info({ released }, "released a previous run's leases");
-    } catch (e) {
-      this.log.warn({ err: toWireError(e) }, "could not release old leases; they will expire");
-    }
-    let failures = 0;
-    while (!this.stopping) {
-      let held = this.held;
+  async #main(): Promise<void> {
+    await this.#releaseOld();
+    const signal = this.#life.signal;
+    while (!signal.aborted) {
+      let held = this.#held;
       if (held) {
-        // The last turn on it failed (not logged in, or an error): keep the message leased, wait,
-        // try the same turn again. A wake cuts the wait short (e.g. after a login).
-        await this.pause(held.retryInMs, true);
-        if (this.stopping) break;
+        await this.#pause(held.retryInMs);
       } else {
-        this.setState("idle");
-        let r: RecvResponse | undefined;
-        try {
-          const recv = this.hive.recv(
-            this.s.recvWaitSeconds ?? DEFAULT_RECV_WAIT_SECONDS,
-            this.s.leaseSeconds,
-          );
-          r = await this.unlessStopped(recv);
-          failures = 0;
-        } catch (e) {
-          failures++;
-          this.log.warn({ err: toWireError(e) }, "recv failed; retrying");
-          await this.pause(Math.min(250 * 2 ** failures, 10_000), false);
-          continue;
-        }
-        if (this.stopping || !r?.message) continue;
-        const leases = new LeaseSet(this.hive, this.s.leaseSeconds, this.log);
-        leases.add(r.message.id);
-        leases.startExtending();
-        held = {
-          msg: r.message,
-          pending: r.pending,
-          leases,
-          loginFailures: 0,
-          turnFailures: 0,
-          retryInMs: 0,
-        };
-        this.held = held;
+        held = await this.#receive();
+        if (!held) continue;
+        this.#held = held;
       }
+      if (signal.aborted) break;
 
-      this.turn = { leases: held.leases };
-      const end = await this.runTurn(held).finally(() => {
-        this.turn = undefined;
-      });
+      const turn: RunningTurn = { leases: held.leases };
+      this.#turn = turn;
+      const end = await this.#runner
+        .run({
+          msg: held.msg,
+          pending: held.pending,
+          ...(held.lastError === undefined
+            ? {}
+            : { retry: { attempt: held.turnFailures + 1, lastError: held.lastError } }),
+        })
+        .finally(() => {
+          this.#turn = undefined;
+        });
       if (end.kind === "aborted") break;
-      if (end.kind === "needs_login") {
-        held.loginFailures++;
-        const base = this.s.loginRetrySeconds * 1000;
-        held.retryInMs = Math.min(base * 2 ** (held.loginFailures - 1), MAX_LOGIN_RETRY_MS);
-        continue;
-      }
-      if (end.kind === "error") {
-        held.turnFailures++;
-        held.lastError = end.note;
-        if (held.turnFailures < this.s.turnAttempts) {
-          held.retryInMs = this.s.turnRetrySeconds * 1000 * 2 ** (held.turnFailures - 1);
-          continue;
-        }
-      }
-      this.held = null;
+      if (this.#tryAgain(held, end)) continue;
+
+      this.#held = null;
       // The notice is durable before the message is let go of: a crash in between means one
       // more try and maybe a second notice, never a silent drop.
-      if (end.kind === "error") await this.giveUp(held, end.note);
+      if (end.kind === "error") await this.#giveUp(held, end.note);
       await held.leases.ackAll();
+    }
+  }
+
+  /**
+   * A harness that died mid-turn (or while its recv was in flight) left leases behind: this is
+   * the only harness of this agent, so hand them back now rather than after they expire.
+   */
+  async #releaseOld(): Promise<void> {
+    try {
+      const released = await this.#o.hive.release(this.#life.signal);
+      if (released.length > 0) this.#o.log.info({ released }, "released a previous run's leases");
+    } catch (e) {
+      this.#o.log.warn({ err: toWireError(e) }, "could not release old leases; they will expire");
+    }
+  }
+
+  /** Idle: long-polls for the next message; null when none came (or recv failed). */
+  async #receive(): Promise<Held | null> {
+    const { hive, log, settings: s } = this.#o;
+    const signal = this.#life.signal;
+    this.#state.set("idle");
+    let r: RecvResponse;
+    try {
+      r = await hive.recv(s.recvWaitSeconds ?? DEFAULT_RECV_WAIT_SECONDS, s.leaseSeconds, signal);
+      this.#recvFailures = 0;
+    } catch (e) {
+      if (signal.aborted) return null;
+      const ms = retryDelay(s.retry.recv, ++this.#recvFailures);
+      log.warn({ err: toWireError(e), retryInMs: ms }, "recv failed; retrying");
+      await sleep(this.#clock, ms, signal);
+      return null;
+    }
+    // Leased to a harness that is stopping: the next one releases it at start-up.
+    if (!r.message || signal.aborted) return null;
+    const leases = new LeaseSet({
+      hive,
+      leaseSeconds: s.leaseSeconds,
+      clock: this.#clock,
+      log,
+      signal,
+    });
+    leases.add(r.message.id);
+    leases.startExtending();
+    return {
+      msg: r.message,
+      pending: r.pending,
+      leases,
+      loginFailures: 0,
+      turnFailures: 0,
+      retryInMs: 0,
+    };
+  }
+
+  /** Whether the held message gets another turn (after `held.retryInMs`) instead of its ack. */
+  #tryAgain(held: Held, end: TurnEnd): boolean {
+    const { retry } = this.#o.settings;
+    if (end.kind === "needs_login") {
+      // Not logged in has no last try: the message waits, leased, until claude can run again.
+      held.retryInMs = retryDelay(retry.login, ++held.loginFailures);
+      return true;
+    }
+    if (end.kind !== "error") return false;
+    held.lastError = end.note;
+    if (!mayRetry(retry.turn, ++held.turnFailures)) return false;
+    held.retryInMs = retryDelay(retry.turn, held.turnFailures);
+    return true;
+  }
+
+  /** Waits before another try on the held message; a wake (maybe after a login) cuts it short. */
+  async #pause(ms: number): Promise<void> {
+    const stop = this.#life.signal;
+    if (stop.aborted) return;
+    const cut = new AbortController();
+    const onStop = (): void => cut.abort();
+    stop.addEventListener("abort", onStop, { once: true });
+    this.#nudge = () => cut.abort();
+    try {
+      await sleep(this.#clock, ms, cut.signal);
+    } finally {
+      this.#nudge = undefined;
+      stop.removeEventListener("abort", onStop);
     }
   }
 
@@ -321,218 +289,20 @@ export class TurnLoop {
    * Every try on a message failed: it is about to be acked (retrying forever would block the
    * inbox), so tell the operator which message is dropped and why rather than losing it silently.
    */
-  private async giveUp(held: Held, note: string): Promise<void> {
-    const shown = displaySender(this.hive.agent, held.msg);
+  async #giveUp(held: Held, note: string): Promise<void> {
+    const { hive, log } = this.#o;
+    const shown = displaySender(hive.agent, held.msg);
     const body =
-      `[hyperhive] ${this.hive.agent} gave up on message #${held.msg.id} from ${shown.from} ` +
+      `[hyperhive] ${hive.agent} gave up on message #${held.msg.id} from ${shown.from} ` +
       `after ${held.turnFailures} failed turns. Last error: ${note}`;
-    this.log.error({ id: held.msg.id, attempts: held.turnFailures, note }, "gave up on message");
+    log.error({ id: held.msg.id, attempts: held.turnFailures, note }, "gave up on message");
     try {
-      await this.hive.send(OPERATOR, truncateBytes(body, MAX_BODY_BYTES));
-    } catch (e) {
-      this.log.error(
-        { err: toWireError(e) },
-        "could not tell the operator about a dropped message",
+      await hive.send(
+        { to: OPERATOR, body: truncateBytes(body, MAX_BODY_BYTES) },
+        this.#life.signal,
       );
-    }
-  }
-
-  /** One turn on the held message: claude, maybe a compaction and one retry. */
-  private async runTurn(held: Held): Promise<TurnEnd> {
-    const startedAt = this.now();
-    const turnId = `${this.hive.agent}-${startedAt}-${++this.turnCount}`;
-    let seq = 0;
-    const live = (ev: Record<string, unknown>) =>
-      this.hive.publishLive({ ...ev, turn_id: turnId, seq: seq++ } as LiveEventBody);
-
-    const model = readModel(this.s.stateDir, this.s.defaultModel);
-    const shown = displaySender(this.hive.agent, held.msg);
-    live({
-      kind: "turn_start",
-      message: {
-        id: held.msg.id,
-        from: shown.from,
-        body: shown.body,
-        redelivered: held.msg.redelivered,
-      },
-      pending: held.pending,
-      model,
-    });
-    this.setState("thinking");
-    const prompt = wakePrompt({
-      ...shown,
-      pending: held.pending,
-      redelivered: held.msg.redelivered,
-      ...(held.lastError === undefined
-        ? {}
-        : { retry: { attempt: held.turnFailures + 1, lastError: held.lastError } }),
-    });
-
-    const fresh = takeNewSession(this.s.stateDir);
-    const cont = !fresh && hasSession(join(this.s.stateDir, ".claude"));
-    let inv = await this.invoke(prompt, model, cont, live, "thinking");
-    let compacted = false;
-    if (inv.outcome === "prompt_too_long" && !this.stopping) {
-      this.setState("compacting");
-      const c = await this.invoke("/compact", model, true, live, "compacting");
-      this.log.info({ outcome: c.outcome }, "compacted session");
-      compacted = true;
-      if (!this.stopping) {
-        this.setState("thinking");
-        inv = await this.invoke(prompt, model, true, live, "thinking");
-      }
-    }
-
-    if (this.stopping) {
-      live({ kind: "turn_end", ok: false, result: "crashed", note: "harness stopping" });
-      return { kind: "aborted" };
-    }
-
-    const kind = resultKind(inv.outcome, compacted);
-    const note = this.endNote(inv);
-    this.hive.publishStats(this.stats(inv, { turnId, held, model, startedAt, kind }));
-    live({
-      kind: "turn_end",
-      ok: inv.outcome === "ok",
-      result: kind,
-      ...(note === undefined ? {} : { note }),
-    });
-    if (inv.outcome === "needs_login") {
-      this.setState("needs-login", note ?? "Not logged in");
-      return { kind: "needs_login" };
-    }
-    return inv.outcome === "ok" ? { kind: "ok" } : { kind: "error", note: note ?? "turn failed" };
-  }
-
-  private endNote(inv: Invocation): string | undefined {
-    if (inv.outcome === "ok") return undefined;
-    if (inv.exit.spawnError) return inv.exit.spawnError;
-    const text = inv.acc.result?.text;
-    if (text) return text.slice(0, 500);
-    if (inv.outcome === "needs_login") return "Not logged in";
-    return `claude exited with ${inv.exit.exitCode ?? inv.exit.signal ?? "?"} and no result`;
-  }
-
-  private stats(
-    inv: Invocation,
-    t: { turnId: string; held: Held; model: string; startedAt: number; kind: TurnResultKind },
-  ): TurnStats {
-    const r = inv.acc.result;
-    const endedAt = this.now();
-    return {
-      agent: this.hive.agent,
-      turn_id: t.turnId,
-      message_id: t.held.msg.id,
-      wake_from: displaySender(this.hive.agent, t.held.msg).from,
-      model: t.model,
-      started_at: t.startedAt,
-      ended_at: endedAt,
-      duration_ms: r?.durationMs ?? endedAt - t.startedAt,
-      num_turns: r?.numTurns ?? 0,
-      total_cost_usd: r ? this.costs.turnCost(inv.acc.sessionId, r.totalCostUsd) : 0,
-      input_tokens: r?.inputTokens ?? 0,
-      output_tokens: r?.outputTokens ?? 0,
-      cache_read_input_tokens: r?.cacheReadInputTokens ?? 0,
-      cache_creation_input_tokens: r?.cacheCreationInputTokens ?? 0,
-      context_window: r?.contextWindow ?? null,
-      tool_calls: inv.acc.toolCalls,
-      tool_call_breakdown: { ...inv.acc.breakdown },
-      result: t.kind,
-      is_error: r?.isError ?? inv.outcome !== "ok",
-    };
-  }
-
-  /** Runs claude once and folds its stream into an accumulator. */
-  private async invoke(
-    prompt: string,
-    model: string,
-    cont: boolean,
-    live: (ev: Record<string, unknown>) => void,
-    state: AgentState,
-  ): Promise<Invocation> {
-    const acc = new StatsAccumulator();
-    const args = buildClaudeArgs({ model, continueSession: cont, runDir: this.s.runDir });
-    this.log.debug({ args }, "running claude");
-    const run = this.runClaude({
-      bin: this.s.claudeBin,
-      args,
-      env: buildClaudeEnv(this.env, { stateDir: this.s.stateDir, home: this.s.claudeHome }),
-      cwd: this.s.stateDir,
-      stdin: prompt,
-      onStdoutLine: (line) => {
-        const ev = parseStreamLine(line);
-        if (ev) {
-          acc.feed(ev);
-          live({ kind: "stream", event: ev });
-          // claude reports its own compactions (e.g. of a resumed session) as system/status.
-          if (ev.type === "system" && ev.subtype === "status") {
-            this.setState(ev.status === "compacting" ? "compacting" : state);
-          }
-        } else if (line.trim().length > 0) {
-          live({ kind: "note", text: line });
-        }
-      },
-      onStderrLine: (line) => {
-        if (line.trim().length > 0) live({ kind: "note", text: line });
-      },
-    });
-    this.run = run;
-    if (this.stopping) run.kill();
-    const exit = await run.done;
-    this.run = undefined;
-    const outcome = exit.spawnError ? "crashed" : acc.outcome(exit.exitCode);
-    this.log.info(
-      { outcome, exitCode: exit.exitCode, signal: exit.signal, tools: acc.toolCalls },
-      "claude finished",
-    );
-    return { acc, exit, outcome };
-  }
-
-  /** Answers one command from the unix socket. */
-  async handleSocket(req: SocketRequest, signal?: AbortSignal): Promise<unknown> {
-    switch (req.cmd) {
-      case "send":
-        return this.hive.send(req.to, req.body, req.in_reply_to);
-      case "recv": {
-        // The turn that asked: mail leased for it belongs to that turn and no other.
-        const turn = this.turn;
-        const r = await this.hive.recv(
-          req.wait_seconds ?? DEFAULT_RECV_WAIT_SECONDS,
-          this.s.leaseSeconds,
-        );
-        const m = r.message;
-        if (m) {
-          if (signal?.aborted || turn !== this.turn) {
-            // Its caller or its turn is gone (claude died mid-call), so nobody reads it. Acking
-            // it (or acking it with a later turn) would lose it: leave the lease to run out and
-            // the message comes again, marked redelivered.
-            this.log.warn({ id: m.id }, "recv answered after its caller left; it will come again");
-          } else if (turn) {
-            // Mid-turn mail is acked with the turn that read it.
-            turn.leases.add(m.id);
-          } else {
-            // Outside a turn, once handed out.
-            await this.hive.ack(m.id);
-          }
-        }
-        return {
-          message: m
-            ? {
-                id: m.id,
-                ...displaySender(this.hive.agent, m),
-                sent_at: m.sent_at,
-                in_reply_to: m.in_reply_to,
-                redelivered: m.redelivered,
-              }
-            : null,
-          pending: r.pending,
-        };
-      }
-      case "wake": {
-        const sent = await this.hive.send(this.hive.agent, wakeBody(req.from, req.body));
-        this.nudge();
-        return { id: sent.id };
-      }
+    } catch (e) {
+      log.error({ err: toWireError(e) }, "could not tell the operator about a dropped message");
     }
   }
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { SocketResult } from "@hyperhive/shared";
 import { socketRequest } from "./socket.js";
 
 export interface WakeArgs {
@@ -26,7 +27,7 @@ export function parseWakeArgs(argv: string[]): WakeArgs {
 }
 
 /** Sends a wake through the socket; returns the id of the inbox message it became. */
-export async function sendWake(socketPath: string, args: WakeArgs): Promise<unknown> {
+export function sendWake(socketPath: string, args: WakeArgs): Promise<SocketResult<"wake">> {
   const body = args.body === "-" ? readFileSync(0, "utf8").replace(/\n$/, "") : args.body;
-  return socketRequest(socketPath, { cmd: "wake", from: args.from, body }, { timeoutMs: 15_000 });
+  return socketRequest(socketPath, "wake", { from: args.from, body }, { timeoutMs: 15_000 });
 }

@@ -1,13 +1,21 @@
 import assert from "node:assert/strict";
-import { createConnection, type Socket } from "node:net";
+import { createConnection, createServer, type Socket } from "node:net";
 import { join } from "node:path";
-import { ErrorCode, HiveError, type SocketRequest } from "@hyperhive/shared";
+import {
+  ErrorCode,
+  HiveError,
+  LineBuffer,
+  SocketResponse,
+  type WireError,
+} from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { z } from "zod";
 import {
   answerLine,
   MAX_CONNECTIONS,
   MAX_LINE_BYTES,
+  type SocketHandlers,
   SocketServer,
   socketRequest,
 } from "../src/socket.js";
@@ -42,40 +50,66 @@ class LineClient {
   write(line: string): void {
     this.sock.write(`${line}\n`);
   }
-  async next(): Promise<Record<string, unknown>> {
+  /** The next answer line, which must be a valid {@link SocketResponse}. */
+  async next(): Promise<SocketResponse> {
     while (this.lines.length === 0) {
       if (this.closed) throw new Error("connection closed");
       await new Promise<void>((r) => this.waiters.push(r));
     }
-    return JSON.parse(this.lines.shift()!) as Record<string, unknown>;
+    return SocketResponse.parse(JSON.parse(this.lines.shift()!));
   }
+}
+
+/** The error of an answer that must be one. */
+function errorOf(res: SocketResponse): WireError {
+  if (res.ok) assert.fail(`expected an error, got ${JSON.stringify(res)}`);
+  return res.error;
 }
 
 describe("socket protocol", () => {
   const t = tempDir("hive-sock-");
   const path = join(t.path, "hive.sock");
-  const seen: SocketRequest[] = [];
-  const server = new SocketServer({
-    path,
-    handler: async (req) => {
-      seen.push(req);
-      if (req.cmd === "send" && req.to === "nobody") {
-        throw new HiveError(ErrorCode.NotFound, "no agent nobody");
-      }
-      if (req.cmd === "recv") return { message: null, pending: 0 };
-      return { echoed: req.cmd };
+  /** The commands the handlers saw, with their params. */
+  const seen: { cmd: string; params: unknown }[] = [];
+  const handlers: SocketHandlers = {
+    send: async (params) => {
+      seen.push({ cmd: "send", params });
+      if (params.to === "nobody") throw new HiveError(ErrorCode.NotFound, "no agent nobody");
+      // A result that breaks its schema (ids are positive): the server must not pass it on.
+      if (params.body === "bad result") return { id: 0, duplicate: false, sent_at: 1 };
+      return { id: 12, duplicate: false, sent_at: 1 };
     },
-  });
+    recv: async (params) => {
+      seen.push({ cmd: "recv", params });
+      return { message: null, pending: 0 };
+    },
+    wake: async (params) => {
+      seen.push({ cmd: "wake", params });
+      return { id: 13 };
+    },
+  };
+  const server = new SocketServer({ path, handlers });
   beforeAll(() => server.start());
   afterAll(async () => {
     await server.stop();
     t.remove();
   });
 
-  it("answers a valid request with ok and the result", async () => {
+  it("answers a valid request with its command's handler and result", async () => {
     const c = await LineClient.connect(path);
-    c.write(JSON.stringify({ id: 7, cmd: "send", to: "bob", body: "hi" }));
-    assert.deepEqual(await c.next(), { id: 7, ok: true, result: { echoed: "send" } });
+    c.write(JSON.stringify({ id: 7, cmd: "send", to: "bob", body: "hi", in_reply_to: 3 }));
+    assert.deepEqual(await c.next(), {
+      id: 7,
+      ok: true,
+      result: { id: 12, duplicate: false, sent_at: 1 },
+    });
+    assert.deepEqual(seen.at(-1), {
+      cmd: "send",
+      params: { to: "bob", body: "hi", in_reply_to: 3 },
+    });
+    c.write(JSON.stringify({ id: 8, cmd: "wake", from: "cron: nightly", body: "tick" }));
+    assert.deepEqual(await c.next(), { id: 8, ok: true, result: { id: 13 } });
+    assert.deepEqual(seen.at(-1), { cmd: "wake", params: { from: "cron: nightly", body: "tick" } });
     c.sock.destroy();
   });
 
@@ -86,19 +120,30 @@ describe("socket protocol", () => {
     const a = await c.next();
     assert.equal(a.id, null);
     assert.equal(a.ok, false);
-    assert.equal((a.error as { code: string }).code, ErrorCode.BadRequest);
+    assert.equal(errorOf(a).code, ErrorCode.BadRequest);
 
     c.write(JSON.stringify({ id: 3, cmd: "send", to: "Not A Name!", body: "" }));
     const b = await c.next();
     assert.equal(b.id, 3);
-    assert.equal((b.error as { code: string }).code, ErrorCode.BadRequest);
-    assert.match((b.error as { message: string }).message, /to|body/);
+    assert.equal(errorOf(b).code, ErrorCode.BadRequest);
+    assert.match(errorOf(b).message, /to|body/);
 
     c.write(JSON.stringify({ id: 4, cmd: "explode" }));
-    assert.equal(((await c.next()).error as { code: string }).code, ErrorCode.BadRequest);
+    const unknown = await c.next();
+    assert.equal(unknown.id, 4);
+    assert.equal(errorOf(unknown).code, ErrorCode.BadRequest);
+    assert.match(errorOf(unknown).message, /explode.*send, recv, wake/);
     c.write(JSON.stringify({ cmd: "recv" }));
     const noId = await c.next();
     assert.equal(noId.id, null);
+    // Params are strict: a field the command does not have is refused, not ignored.
+    c.write(JSON.stringify({ id: 6, cmd: "recv", wait_seconds: 1, lease_seconds: 9 }));
+    const extra = await c.next();
+    assert.equal(extra.id, 6);
+    assert.match(errorOf(extra).message, /lease_seconds/);
+    // A whitespace-only body is no body.
+    c.write(JSON.stringify({ id: 7, cmd: "send", to: "bob", body: "  \n" }));
+    assert.equal(errorOf(await c.next()).code, ErrorCode.BadRequest);
     assert.equal(seen.length, before, "the handler saw none of the bad lines");
 
     c.write(JSON.stringify({ id: 5, cmd: "recv", wait_seconds: 0 }));
@@ -118,8 +163,8 @@ describe("socket protocol", () => {
     const chunk = "x".repeat(64 * 1024);
     for (let n = 0; n <= MAX_LINE_BYTES; n += chunk.length) sock.write(chunk);
     const r = await c.next();
-    assert.equal((r.error as { code: string }).code, ErrorCode.BadRequest);
-    assert.match((r.error as { message: string }).message, /too long/);
+    assert.equal(errorOf(r).code, ErrorCode.BadRequest);
+    assert.match(errorOf(r).message, /too long/);
     const more = setInterval(() => {
       if (!sock.destroyed && sock.writable) sock.write(chunk);
     }, 10);
@@ -166,12 +211,12 @@ describe("socket protocol", () => {
   });
 
   it("a handler's HiveError comes back typed", async () => {
-    const r = await answerLine(
-      JSON.stringify({ id: 1, cmd: "send", to: "nobody", body: "x" }),
-      async () => {
+    const r = await answerLine(JSON.stringify({ id: 1, cmd: "send", to: "bob", body: "x" }), {
+      ...handlers,
+      send: async () => {
         throw new HiveError(ErrorCode.BodyTooLarge, "too big: write a file");
       },
-    );
+    });
     assert.deepEqual(r, {
       id: 1,
       ok: false,
@@ -179,15 +224,62 @@ describe("socket protocol", () => {
     });
   });
 
-  it("socketRequest returns results and throws typed errors", async () => {
-    assert.deepEqual(await socketRequest(path, { cmd: "wake", from: "cron", body: "tick" }), {
-      echoed: "wake",
-    });
-    await assert.rejects(socketRequest(path, { cmd: "send", to: "nobody", body: "x" }), (e) =>
+  it("a result that breaks its command's schema is never written as ok", async () => {
+    const r = await answerLine(
+      JSON.stringify({ id: 2, cmd: "send", to: "bob", body: "bad result" }),
+      handlers,
+    );
+    assert.equal(r.id, 2);
+    assert.equal(errorOf(r).code, ErrorCode.Internal);
+    assert.match(errorOf(r).message, /send result does not match its schema: id/);
+  });
+
+  it("socketRequest returns the command's validated result and throws typed errors", async () => {
+    const woke = await socketRequest(path, "wake", { from: "cron", body: "tick" });
+    assert.equal(woke.id, 13);
+    const sent = await socketRequest(path, "send", { to: "operator", body: "hi" });
+    assert.deepEqual(sent, { id: 12, duplicate: false, sent_at: 1 });
+    await assert.rejects(socketRequest(path, "send", { to: "nobody", body: "x" }), (e) =>
       HiveError.is(e, ErrorCode.NotFound),
     );
-    await assert.rejects(socketRequest(join(t.path, "absent.sock"), { cmd: "recv" }), (e) =>
+    await assert.rejects(socketRequest(path, "send", { to: "bob", body: "bad result" }), (e) =>
+      HiveError.is(e, ErrorCode.Internal),
+    );
+    await assert.rejects(socketRequest(join(t.path, "absent.sock"), "recv", {}), (e) =>
       HiveError.is(e, ErrorCode.Unavailable),
     );
+  });
+
+  it("socketRequest checks params before sending them", async () => {
+    const before = seen.length;
+    await assert.rejects(socketRequest(path, "send", { to: "Not A Name!", body: "x" }), (e) =>
+      HiveError.is(e, ErrorCode.BadRequest),
+    );
+    await assert.rejects(socketRequest(path, "wake", { from: "", body: "x" }), (e) =>
+      HiveError.is(e, ErrorCode.BadRequest),
+    );
+    assert.equal(seen.length, before, "nothing reached the server");
+  });
+
+  it("socketRequest refuses a result that breaks its command's schema", async () => {
+    // A peer that answers every request under its id with a recv result of the wrong shape.
+    const rogue = join(t.path, "rogue.sock");
+    const srv = createServer((c) => {
+      c.setEncoding("utf8");
+      const lines = new LineBuffer((line) => {
+        const { id } = z.looseObject({ id: z.number() }).parse(JSON.parse(line));
+        c.write(`${JSON.stringify({ id, ok: true, result: { message: null } })}\n`);
+      });
+      c.on("data", (d: string) => lines.push(d));
+    });
+    await new Promise<void>((res) => srv.listen(rogue, res));
+    try {
+      await assert.rejects(
+        socketRequest(rogue, "recv", {}),
+        (e) => HiveError.is(e, ErrorCode.Internal) && /pending/.test(e.message),
+      );
+    } finally {
+      await new Promise<void>((res) => srv.close(() => res()));
+    }
   });
 });

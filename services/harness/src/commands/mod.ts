@@ -1,0 +1,35 @@
+import type { Logger } from "@hyperhive/shared";
+import type { Hive } from "../bridge.js";
+import type { LeaseSet } from "../leases.js";
+import type { SocketHandlers } from "../socket.js";
+import { recv } from "./recv.js";
+import { send } from "./send.js";
+import { wake } from "./wake.js";
+
+/** A claude turn while it runs: a fresh object per turn, even on retries of one message. */
+export interface RunningTurn {
+  /** What the turn will ack when it ends. */
+  readonly leases: LeaseSet;
+}
+
+/** What the socket commands need from the harness. */
+export interface CommandContext {
+  readonly hive: Hive;
+  readonly log: Logger;
+  /** Lease asked for each message a `recv` hands out. */
+  readonly leaseSeconds: number;
+  /** Aborted when the harness stops: pending broker requests give up. */
+  readonly signal: AbortSignal;
+  /** The claude turn running now, if any. */
+  currentTurn(): RunningTurn | undefined;
+  /** Cuts a retry back-off short (a wake arrived, maybe after a login). */
+  nudge(): void;
+}
+
+/**
+ * One handler per command of shared's `socketCommands` catalog: adding a command is adding its
+ * schemas there and its handler here (the compiler refuses a catalog command without one).
+ */
+export function socketHandlers(ctx: CommandContext): SocketHandlers {
+  return { send: send(ctx), recv: recv(ctx), wake: wake(ctx) };
+}
