@@ -3,7 +3,13 @@ import http from "node:http";
 import { delimiter, join } from "node:path";
 import { spawnService } from "@hyperhive/shared";
 import { tempDir } from "@hyperhive/shared/testing";
-import { type HostNetworkState, hostNetworkState, restoreHostNetwork } from "./host-network.js";
+import {
+  deleteBridges,
+  freeAddressPool,
+  type HostNetworkState,
+  hostNetworkChanges,
+  hostNetworkState,
+} from "./host-network.js";
 
 /** Where a Docker engine came from. */
 export const EngineOrigin = {
@@ -65,26 +71,50 @@ function found(host: string, origin: EngineOrigin): DockerEngine {
   return { host, origin, stop: async () => {} };
 }
 
-/**
- * Whether the engine at `host` answers `GET /_ping`. An engine behind TLS (`DOCKER_TLS_VERIFY`) is
- * taken as answering: testcontainers, which has the certificates, reports it if it does not.
- */
-export function answers(host: string, timeoutMs = 2000): Promise<boolean> {
+/** `GET <path>` on the Docker API at `host`: the status and the body, or undefined if unreachable. */
+function dockerGet(
+  host: string,
+  path: string,
+  timeoutMs = 2000,
+): Promise<{ status: number; body: string } | undefined> {
   const url = new URL(host);
-  if (url.protocol === "tcp:" && process.env.DOCKER_TLS_VERIFY === "1")
-    return Promise.resolve(true);
   const target =
     url.protocol === "unix:"
       ? { socketPath: url.pathname }
       : { host: url.hostname, port: Number(url.port || 2375) };
   return new Promise((resolve) => {
-    const req = http.get({ ...target, path: "/_ping", timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
+    const req = http.get({ ...target, path, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => {
+        body += d;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(false));
+    req.on("error", () => resolve(undefined));
   });
+}
+
+/**
+ * Whether the engine at `host` answers `GET /_ping`. An engine behind TLS (`DOCKER_TLS_VERIFY`) is
+ * taken as answering: testcontainers, which has the certificates, reports it if it does not.
+ */
+export async function answers(host: string): Promise<boolean> {
+  if (host.startsWith("tcp:") && process.env.DOCKER_TLS_VERIFY === "1") return true;
+  return (await dockerGet(host, "/_ping"))?.status === 200;
+}
+
+/** The Linux bridges of the engine's bridge networks: `br-` and the network id's first 12. */
+async function engineBridges(host: string): Promise<string[]> {
+  const res = await dockerGet(host, "/networks");
+  const list: unknown = res?.status === 200 ? JSON.parse(res.body) : [];
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((n: unknown) =>
+    typeof n === "object" && n !== null && "Id" in n && "Driver" in n && n.Driver === "bridge"
+      ? [`br-${String(n.Id).slice(0, 12)}`]
+      : [],
+  );
 }
 
 function findDockerd(): string | undefined {
@@ -95,16 +125,18 @@ function findDockerd(): string | undefined {
 /**
  * dockerd's command line for a private engine in `dir`. The first four flags keep it off the
  * host's firewall and IP forwarding (without them dockerd rewrites both, and that outlives it);
- * `--bridge=none` means no `docker0` (the tests make their own networks, see network.ts); its own
- * config file and containerd namespace keep it apart from any system Docker or containerd.
+ * `--bridge=none` means no `docker0` (the tests make their own networks, see network.ts), and
+ * those networks come from `pool` (see {@link freeAddressPool}); its own config file and
+ * containerd namespace keep it apart from any system Docker or containerd.
  */
-export function privateEngineArgs(dir: string): string[] {
+export function privateEngineArgs(dir: string, pool: string): string[] {
   return [
     "--iptables=false",
     "--ip6tables=false",
     "--ip-forward=false",
     "--ip-masq=false",
     "--bridge=none",
+    `--default-address-pool=base=${pool},size=24`,
     `--host=unix://${join(dir, "docker.sock")}`,
     `--data-root=${join(dir, "data")}`,
     `--exec-root=${join(dir, "exec")}`,
@@ -124,7 +156,7 @@ async function startPrivateEngine(dockerd: string): Promise<DockerEngine> {
   const proc = spawnService({
     name: "dockerd",
     command: dockerd,
-    args: privateEngineArgs(dir.path),
+    args: privateEngineArgs(dir.path, freeAddressPool()),
     logFile,
     readyTimeoutMs: 30_000,
     // dockerd has no ready line on stdout; it logs this once its API serves.
@@ -134,8 +166,12 @@ async function startPrivateEngine(dockerd: string): Promise<DockerEngine> {
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      // Its networks are gone with it, but their bridges are named by the networks' ids.
+      const bridges = await engineBridges(host);
       await proc.stop(20_000);
-      const changed = restoreHostNetwork(before);
+      const left = deleteBridges(bridges);
+      const changed = hostNetworkChanges(before);
+      if (left.length > 0) changed.push(`interfaces left behind: ${left.join(", ")}`);
       dir.remove();
       if (changed.length > 0) {
         throw new Error(`the private dockerd changed the host: ${changed.join("; ")}`);

@@ -66,6 +66,7 @@ function startNode(name: string, main: string, args: string[], env: NodeJS.Proce
 export class Hive {
   /** Stopped in reverse order. */
   private readonly started: { name: string; proc: Running; graceMs: number }[] = [];
+  private modelUrl: string | undefined;
 
   private constructor(readonly spec: HiveSpec) {}
 
@@ -87,6 +88,7 @@ export class Hive {
     const model = await this.add("model-server", 5_000, BUILT.modelServer, ["--port", "0"], env);
     const modelUrl = model.readyLine.url;
     if (typeof modelUrl !== "string") throw new Error("model-server's ready line has no url");
+    this.modelUrl = modelUrl;
     await this.add("broker", 10_000, BUILT.broker, [], { ...env, BROKER_DB: this.brokerDb });
     await this.add("c0re", 20_000, BUILT.c0re, [], {
       ...env,
@@ -117,13 +119,27 @@ export class Hive {
     return hivePaths(this.spec.root).db("broker");
   }
 
-  /** Every service's output and the manager's log: what to read when a test failed. */
-  output(): string {
+  /**
+   * What to read when a test failed: every service's output, the manager's log, and what claude
+   * asked the model server (its request log: prompts, tool calls and their results).
+   */
+  async output(): Promise<string> {
     const manager = join(hivePaths(this.spec.root).logsDir, "manager.log");
     const parts = this.started.map(({ name, proc }) => `--- ${name}\n${proc.output()}`);
     if (existsSync(manager))
       parts.push(`--- manager\n${readFileSync(manager, "utf8").slice(-20_000)}`);
+    parts.push(`--- model requests\n${await this.modelRequests()}`);
     return parts.join("\n");
+  }
+
+  private async modelRequests(): Promise<string> {
+    if (this.modelUrl === undefined) return "(no model server)";
+    try {
+      const res = await fetch(`${this.modelUrl}/_requests`);
+      return (await res.text()).slice(-20_000);
+    } catch (e) {
+      return `(GET /_requests failed: ${e instanceof Error ? e.message : String(e)})`;
+    }
   }
 
   /** Stops the services in reverse order (SIGTERM, SIGKILL after a grace); how each ended. */

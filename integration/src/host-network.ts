@@ -1,25 +1,23 @@
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { basename } from "node:path";
 
 /**
- * What a Docker engine could change on the host's network and must not leave behind: IP
- * forwarding, the firewall, and the network interfaces (`docker0`, a `br-<id>` per network).
+ * The host-wide network settings a Docker engine could change and must not: IP forwarding and the
+ * firewall. (Its interfaces are its own: see {@link deleteBridges}.)
  */
 export interface HostNetworkState {
   /** `/proc/sys/net/ipv4/ip_forward`: "0" or "1". */
   readonly ipForward: string;
   /** `iptables -S` and `iptables -t nat -S`; undefined without iptables. */
   readonly iptables: string | undefined;
-  /** Interface names in `/sys/class/net`. */
-  readonly links: readonly string[];
 }
 
-/** Reads the host's network state now. */
+/** Reads the host's network settings now. */
 export function hostNetworkState(): HostNetworkState {
   return {
     ipForward: readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim(),
     iptables: iptablesRules(),
-    links: readdirSync("/sys/class/net").sort(),
   };
 }
 
@@ -33,28 +31,80 @@ function iptablesRules(): string | undefined {
   }
 }
 
+/** One line per setting that differs from `before`; none when the host is as it was. */
+export function hostNetworkChanges(before: HostNetworkState): string[] {
+  const now = hostNetworkState();
+  const changed: string[] = [];
+  if (now.ipForward !== before.ipForward) {
+    changed.push(`net.ipv4.ip_forward is ${now.ipForward}, was ${before.ipForward}`);
+  }
+  if (now.iptables !== before.iptables) changed.push("iptables rules differ from before");
+  return changed;
+}
+
 /**
- * Deletes the interfaces a Docker engine created since `before` and left (`docker0`,
- * `br-<network id>`, `veth…` of a container it could not wire up), then says what still differs from `before`: one line per difference, none when the host is as
- * it was.
+ * Deletes the given bridges (a stopped engine's `br-<network id>`) with the `veth` ends still
+ * enslaved to them; returns the names still there afterwards. Only these: other engines (another
+ * test run) may have their own bridges on the host at the same time.
  */
-export function restoreHostNetwork(before: HostNetworkState): string[] {
-  for (const link of hostNetworkState().links) {
-    if (before.links.includes(link) || !/^(docker0|br-[0-9a-f]{12}|veth[0-9a-f]{7})$/.test(link))
-      continue;
+export function deleteBridges(bridges: readonly string[]): string[] {
+  const links = (): string[] => readdirSync("/sys/class/net");
+  const enslaved = links().filter((l) => bridges.some((b) => masterOf(l) === b));
+  for (const link of [...enslaved, ...bridges]) {
+    if (!existsSync(`/sys/class/net/${link}`)) continue;
     try {
       execFileSync("ip", ["link", "delete", link], { stdio: "ignore" });
     } catch {
-      // Gone in the meantime, or no `ip`: the comparison below reports it if it is still there.
+      // Gone in the meantime, or no `ip`: reported below if it is still there.
     }
   }
-  const after = hostNetworkState();
-  const changed: string[] = [];
-  if (after.ipForward !== before.ipForward) {
-    changed.push(`net.ipv4.ip_forward is ${after.ipForward}, was ${before.ipForward}`);
+  return [...enslaved, ...bridges].filter((l) => existsSync(`/sys/class/net/${l}`));
+}
+
+/** The bridge `link` is enslaved to: `/sys/class/net/<link>/master` links to its directory. */
+function masterOf(link: string): string | undefined {
+  try {
+    return basename(readlinkSync(`/sys/class/net/${link}/master`));
+  } catch {
+    return undefined;
   }
-  if (after.iptables !== before.iptables) changed.push("iptables rules differ from before");
-  const added = after.links.filter((l) => !before.links.includes(l));
-  if (added.length > 0) changed.push(`network interfaces left behind: ${added.join(", ")}`);
-  return changed;
+}
+
+/** An IPv4 route: its destination network as two 32-bit numbers. */
+interface Route {
+  readonly net: number;
+  readonly mask: number;
+}
+
+/** The host's IPv4 routes but the default one (`/proc/net/route`, little-endian hex). */
+function routes(): Route[] {
+  const le = (hex: string): number =>
+    Number.parseInt(hex.match(/../g)?.reverse().join("") ?? "0", 16);
+  return readFileSync("/proc/net/route", "utf8")
+    .trim()
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .map((f) => ({ net: le(f[1] ?? "0"), mask: le(f[7] ?? "0") }))
+    .filter((r) => r.mask !== 0);
+}
+
+/**
+ * An address pool for a private engine's networks (`--default-address-pool base=…,size=24`): a
+ * random /22 in 10.213.0.0/16 that no host route overlaps. Docker's own default, 172.17.0.0/16
+ * and up, would be the same for two engines started side by side (two test runs at once): both
+ * would put a bridge on the same subnet, and neither could reach its containers.
+ */
+export function freeAddressPool(): string {
+  const taken = routes();
+  for (let tries = 0; tries < 64; tries++) {
+    const base = ((10 << 24) | (213 << 16) | (Math.floor(Math.random() * 64) << 10)) >>> 0;
+    const mask = 0xfffffc00;
+    const overlaps = taken.some((r) => {
+      const common = (r.mask & mask) >>> 0;
+      return (r.net & common) >>> 0 === (base & common) >>> 0;
+    });
+    if (!overlaps) return `${[24, 16, 8, 0].map((s) => (base >>> s) & 255).join(".")}/22`;
+  }
+  throw new Error("no free /22 in 10.213.0.0/16 for the private dockerd's networks");
 }

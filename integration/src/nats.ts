@@ -1,18 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { waitUntil } from "@hyperhive/shared/testing";
-import {
-  GenericContainer,
-  type StartedNetwork,
-  type StartedTestContainer,
-  Wait,
-} from "testcontainers";
+import { GenericContainer, type StartedNetwork, type StartedTestContainer } from "testcontainers";
 import type { Label } from "./cleanup.js";
+import { ReadyLineWait } from "./ready-line.js";
 
 const CLIENT_PORT = 4222;
 const ROUTE_PORT = 6222;
 const MONITOR_PORT = 8222;
-/** The image has no shell and nats-server no health endpoint by default: its log says when. */
-const READY_LINE = /Server is ready/;
+/** The image has no shell for a health check: nats-server's log says when it is ready. */
+const READY_LINE = "Server is ready";
 
 /** One nats-server to start in a container. */
 export interface NatsNodeSpec {
@@ -73,7 +69,7 @@ export class NatsNode {
         MONITOR_PORT,
       )
       .withLabels({ [spec.label.key]: spec.label.value })
-      .withWaitStrategy(Wait.forLogMessage(READY_LINE))
+      .withWaitStrategy(new ReadyLineWait(READY_LINE))
       .withStartupTimeout(20_000)
       .start();
     return new NatsNode(spec.name, container);
@@ -115,8 +111,9 @@ export class NatsNode {
 
   private async monitor(path: string): Promise<Record<string, unknown>> {
     const res = await fetch(`${this.monitorUrl}${path}`);
+    if (!res.ok) throw new Error(`${this.name} ${path}: HTTP ${res.status}`);
     const body: unknown = await res.json();
-    if (!res.ok || !isRecord(body)) throw new Error(`${this.name} ${path}: HTTP ${res.status}`);
+    if (!isRecord(body)) throw new Error(`${this.name} ${path}: not a JSON object`);
     return body;
   }
 }

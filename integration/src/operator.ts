@@ -68,12 +68,15 @@ export async function operatorInbox(root: string): Promise<StoredMessage[]> {
   return InboxListResponse.parse(JSON.parse(r.stdout)).messages;
 }
 
-/** Waits (polling `hive inbox --json`) for a message from `from` with exactly `body`. */
+/**
+ * Waits (polling `hive inbox --json`) for a message from `from` with exactly `body`; by default
+ * 45 s, an agent's turn or two with room to spare, and less than a test's 60 s.
+ */
 export function waitForOperatorMail(
   root: string,
   from: string,
   body: string,
-  timeoutMs: number,
+  timeoutMs = 45_000,
 ): Promise<StoredMessage> {
   return waitUntil(
     async () => (await operatorInbox(root)).find((m) => m.from === from && m.body === body),

@@ -21,11 +21,25 @@ describe("a hive on a 3-node NATS cluster in containers", () => {
   /** Operator messages the broker acknowledged, by body. */
   const pings = new Map<string, number>();
 
+  /** Whether the manager's harness acked every message sent to the manager. */
+  const allAcked = (): boolean => {
+    assert.ok(hive);
+    return readMessages(hive.brokerDb).every(
+      (m) => m.recipient !== "manager" || m.acked_at !== null,
+    );
+  };
+
+  /**
+   * Sends `body` to the manager as the operator and waits for the pong; then for the turn's end,
+   * when the harness acks the message, so the next step begins with the manager idle.
+   */
   const ping = async (body: string): Promise<number> => {
     const t = performance.now();
     pings.set(body, await operatorSend(root.path, "manager", body));
-    await waitForOperatorMail(root.path, "manager", `pong: ${body}`, 60_000);
-    return Math.round(performance.now() - t);
+    await waitForOperatorMail(root.path, "manager", `pong: ${body}`);
+    const ms = Math.round(performance.now() - t);
+    await waitUntil(allAcked, { what: `${body} acked by the harness` });
+    return ms;
   };
 
   beforeAll(async () => {
@@ -100,11 +114,7 @@ describe("a hive on a 3-node NATS cluster in containers", () => {
   it("nothing acknowledged is lost: every operator message is stored, answered and acked", async () => {
     assert.ok(hive);
     const db = hive.brokerDb;
-    // A turn acks its message after claude has sent the pong: wait for those acks, then stop.
-    await waitUntil(
-      () => readMessages(db).every((m) => m.recipient !== "manager" || m.acked_at !== null),
-      { timeoutMs: 20_000, what: "every message to the manager acked" },
-    );
+    assert.ok(allAcked(), "every message to the manager acked");
     const exits = await hive.stop();
     for (const [name, exit] of Object.entries(exits)) {
       assert.deepEqual(exit, { code: 0, signal: null }, `${name} stopped cleanly`);

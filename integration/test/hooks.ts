@@ -5,7 +5,7 @@ import { runAll } from "../src/teardown.js";
 /** What a test file hands {@link fileHooks}. */
 export interface FileHooks {
   /** What to print when a test fails: the services' output. */
-  output(): string;
+  output(): string | Promise<string>;
   /** Cleanup steps of the file, run in order after its tests, each even if one before failed. */
   cleanup: (() => unknown)[];
 }
@@ -17,7 +17,7 @@ export interface FileHooks {
  */
 export function fileHooks(o: FileHooks): void {
   beforeEach(({ onTestFailed }) => {
-    onTestFailed(() => console.error(o.output()));
+    onTestFailed(async () => console.error(await o.output()));
   });
   afterAll(() => runAll([...o.cleanup, async () => removeLabelled(await sessionLabel())]));
 }
