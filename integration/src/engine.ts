@@ -166,7 +166,7 @@ async function startPrivateEngine(dockerd: string): Promise<DockerEngine> {
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      // Its networks are gone with it, but their bridges are named by the networks' ids.
+      // dockerd leaves its networks' bridges when it stops; ask it for them while it answers.
       const bridges = await engineBridges(host);
       await proc.stop(20_000);
       const left = deleteBridges(bridges);

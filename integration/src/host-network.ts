@@ -48,8 +48,10 @@ export function hostNetworkChanges(before: HostNetworkState): string[] {
  * test run) may have their own bridges on the host at the same time.
  */
 export function deleteBridges(bridges: readonly string[]): string[] {
-  const links = (): string[] => readdirSync("/sys/class/net");
-  const enslaved = links().filter((l) => bridges.some((b) => masterOf(l) === b));
+  const enslaved = readdirSync("/sys/class/net").filter((l) => {
+    const master = masterOf(l);
+    return master !== undefined && bridges.includes(master);
+  });
   for (const link of [...enslaved, ...bridges]) {
     if (!existsSync(`/sys/class/net/${link}`)) continue;
     try {
