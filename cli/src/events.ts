@@ -1,4 +1,11 @@
-import { type NatsConnection, publishEvent, ServiceEvent, subjects } from "@hyperhive/shared";
+import {
+  type Cancel,
+  type Clock,
+  type NatsConnection,
+  publishEvent,
+  ServiceEvent,
+  subjects,
+} from "@hyperhive/shared";
 import type { SupervisorEvent } from "./supervisor.js";
 
 /**
@@ -44,48 +51,72 @@ export function serviceEvent(e: SupervisorEvent, at: number): ServiceEvent {
   }
 }
 
-/** Events kept while there is no connection yet (before nats-server's first start). */
-const MAX_QUEUED = 100;
+/** Events held while NATS is down (or not there yet); beyond this the oldest are dropped. */
+const MAX_HELD = 100;
+/**
+ * Held events go out this long after NATS is back: the other clients (the dashboard) retry every
+ * 250 ms, so by then they have resubscribed and hear them.
+ */
+export const SETTLE_MS = 1000;
 
 /**
- * Publishes ServiceEvents on `hive up`'s own connection. Before the connection exists (nats-server
- * is the first service) events are queued and sent when it is attached. During a NATS outage the
- * connection keeps reconnecting and the NATS client buffers what is published, sending it once
- * the server is back; subscribers that reconnect later than `hive up` miss those, as with any core
- * NATS event. An event that cannot be handed to the client at all (the connection is closed) is
- * dropped, with a line on the terminal.
+ * Publishes ServiceEvents on `hive up`'s own connection. Events are held, not lost, while there
+ * is no NATS to hear them: before the connection exists (nats-server is the first service), while
+ * the connection is down (its status says disconnect), and from the moment nats-server exits
+ * (`hold`) until it is back (`release`). Held events go out {@link SETTLE_MS} after NATS is back,
+ * in order. More than {@link MAX_HELD} held: the oldest are dropped, each with a terminal line;
+ * an event the client refuses (closed connection) is dropped with a line too.
  */
 export class ServiceEventPublisher {
   #nc: NatsConnection | undefined;
   #closed = false;
+  #held = false;
+  #flush: Cancel | undefined;
   readonly #queue: ServiceEvent[] = [];
+  readonly #clock: Clock;
   readonly #warn: (line: string) => void;
 
-  constructor(warn: (line: string) => void) {
-    this.#warn = warn;
+  constructor(o: { clock: Clock; warn: (line: string) => void }) {
+    this.#clock = o.clock;
+    this.#warn = o.warn;
   }
 
+  /** The connection to publish on; held events go out once it is settled. */
   attach(nc: NatsConnection): void {
     if (this.#closed) {
       void nc.close();
       return;
     }
     this.#nc = nc;
-    for (const e of this.#queue.splice(0)) this.#send(nc, e);
+    void this.#watch(nc);
+    if (!this.#held) this.#send();
+  }
+
+  /** NATS is gone (nats-server exited): hold events from now on. */
+  hold(): void {
+    this.#held = true;
+    this.#flush?.();
+    this.#flush = undefined;
+  }
+
+  /** NATS is back: send what was held after {@link SETTLE_MS}. */
+  release(): void {
+    this.#flush?.();
+    this.#flush = this.#clock.schedule(SETTLE_MS, () => {
+      this.#flush = undefined;
+      this.#held = false;
+      this.#send();
+    });
   }
 
   publish(e: ServiceEvent): void {
     if (this.#closed) return;
-    const nc = this.#nc;
-    if (nc) {
-      this.#send(nc, e);
-      return;
-    }
-    if (this.#queue.length >= MAX_QUEUED) {
+    if (this.#queue.length >= MAX_HELD) {
       const old = this.#queue.shift();
-      if (old) this.#warn(`hive: no NATS yet; dropped the ${old.event} event of ${old.service}`);
+      if (old) this.#warn(`hive: NATS is away; dropped the ${old.event} event of ${old.service}`);
     }
     this.#queue.push(e);
+    if (!this.#held) this.#send();
   }
 
   /** Closes the connection; later events are dropped silently (the hive is stopping). */
@@ -93,16 +124,30 @@ export class ServiceEventPublisher {
     const nc = this.#nc;
     this.#closed = true;
     this.#nc = undefined;
+    this.#flush?.();
     this.#queue.length = 0;
     if (nc && !nc.isClosed()) await nc.close();
   }
 
-  #send(nc: NatsConnection, e: ServiceEvent): void {
-    try {
-      publishEvent(nc, subjects.events.service(e.service), ServiceEvent, e);
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      this.#warn(`hive: could not publish the ${e.event} event of ${e.service} (${why}); dropped`);
+  async #watch(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") this.hold();
+      else if (s.type === "reconnect") this.release();
+    }
+  }
+
+  #send(): void {
+    const nc = this.#nc;
+    if (!nc) return;
+    for (const e of this.#queue.splice(0)) {
+      try {
+        publishEvent(nc, subjects.events.service(e.service), ServiceEvent, e);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        this.#warn(
+          `hive: could not publish the ${e.event} event of ${e.service} (${why}); dropped`,
+        );
+      }
     }
   }
 }

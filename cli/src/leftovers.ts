@@ -123,8 +123,9 @@ async function waitGone(list: RecordedProcess[], root: string, ms: number): Prom
 }
 
 /**
- * Stops what a dead `hive up` left behind at `root`: SIGTERM to each recorded process that is
- * still the same process of this root, SIGKILL to those still there after `graceMs`. Resolves
+ * Stops what a dead `hive up` left behind at `root`: SIGTERM (and SIGCONT) to each recorded
+ * process that is still the same process of this root, SIGKILL to those still there after
+ * `graceMs`. Resolves
  * with the processes it stopped (none if the record is of another root). The caller must hold
  * the root's lock and have checked that the record's owner is gone.
  */
@@ -135,7 +136,11 @@ export async function stopLeftovers(
 ): Promise<RecordedProcess[]> {
   if (record.root !== root) return [];
   const left = record.processes.filter((p) => isLeftover(p, root));
-  for (const p of left) signal(p, "SIGTERM");
+  // SIGCONT after SIGTERM, as systemd does: a stopped process could not act on the SIGTERM.
+  for (const p of left) {
+    signal(p, "SIGTERM");
+    signal(p, "SIGCONT");
+  }
   if (!(await waitGone(left, root, graceMs))) {
     for (const p of left) if (isLeftover(p, root)) signal(p, "SIGKILL");
     await waitGone(left, root, 2000);

@@ -47,6 +47,7 @@ const RESTART_POLICY = retryPolicy({ initialMs: 250, factor: 2, maxMs: 8000, max
 const HEALTHY_AFTER_MS = 10_000;
 /** `hive up`'s own NATS connection (for service events) is retried this way until it is made. */
 const CONNECT_POLICY = retryPolicy({ initialMs: 250, factor: 2, maxMs: 5000 });
+const NATS_SERVER = "nats-server";
 /** Signals that stop the hive: a closed terminal (SIGHUP) too. */
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
@@ -125,15 +126,18 @@ async function runHive(o: UpOptions, paths: RootPaths, out: Output): Promise<num
   };
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
 
-  const events = new ServiceEventPublisher((line) => out.say(line));
+  const events = new ServiceEventPublisher({ clock: systemClock, warn: (line) => out.say(line) });
   let book: ProcessBook | undefined;
   const onEvent = (e: SupervisorEvent) => {
     if (e.kind === "started") book?.set(e.service, e.pids);
+    // Nobody hears events while our NATS is away: hold them until it is back.
+    if (e.service === NATS_SERVER && e.kind === "exited") events.hold();
     const line = terminalLine(e);
     if (line) out.say(line);
     const ev = serviceEvent(e, Date.now());
     out.json({ service: ev });
     events.publish(ev);
+    if (e.service === NATS_SERVER && e.kind === "started") events.release();
   };
   const supervisor = new Supervisor({
     clock: systemClock,

@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { tempDir } from "@hyperhive/shared/testing";
+import { describe, it } from "vitest";
+import {
+  closestCommand,
+  commands,
+  intOption,
+  parseCommand,
+  splitCommand,
+  UsageError,
+} from "../src/args.js";
+import { cleanEnv, hive } from "./helpers.js";
+
+describe("parsing a command line", () => {
+  it("finds the command past options that come before it", () => {
+    assert.deepEqual(splitCommand(["--root", "/r", "agents", "--json"]), {
+      name: "agents",
+      rest: ["--root", "/r", "--json"],
+    });
+    assert.deepEqual(splitCommand(["--json"]), { name: undefined, rest: ["--json"] });
+  });
+
+  it("gives typed values and positionals", () => {
+    const r = parseCommand(commands.send, ["manager", "hi there", "--json", "--root=/r"]);
+    assert.deepEqual(r.positionals, ["manager", "hi there"]);
+    assert.equal(r.values.json, true);
+    assert.equal(r.values.root, "/r");
+    const body = parseCommand(commands.send, ["manager", "--", "-x"]);
+    assert.deepEqual(body.positionals, ["manager", "-x"], "after -- a dash is a body");
+  });
+
+  const wrong: [keyof typeof commands, string[], string][] = [
+    ["send", [], "send: missing <agent>"],
+    ["send", ["manager"], "send: missing <body>"],
+    ["send", ["manager", "a", "b"], 'send: unexpected argument "b"'],
+    [
+      "send",
+      ["manager", "hi", "--to", "x"],
+      "send: unknown option --to (an argument starting with - goes after --)",
+    ],
+    ["up", ["--prot", "1"], "up: unknown option --prot"],
+    ["up", ["--port"], "up: --port needs a value"],
+    ["up", ["--port", "--offline"], "up: --port needs a value"],
+    ["up", ["--offline=yes"], "up: --offline takes no value"],
+    ["agents", ["extra"], 'agents: unexpected argument "extra"'],
+    ["token", ["-r"], "token: unknown option -r"],
+  ];
+  it.each(wrong)("%s %j: %s", (name, args, message) => {
+    const def = commands[name];
+    assert.throws(
+      () => parseCommand(def, args),
+      (e: unknown) => e instanceof UsageError && e.message === message && e.command === def,
+    );
+  });
+
+  it("checks integer options and their range", () => {
+    const def = commands.up;
+    assert.equal(intOption(def, "port", undefined, 7777, { min: 0, max: 65535 }), 7777);
+    assert.equal(intOption(def, "port", "0", 7777, { min: 0, max: 65535 }), 0);
+    for (const bad of ["-1", "65536", "7e3", "1.5", "", "x"]) {
+      assert.throws(
+        () => intOption(def, "port", bad, 7777, { min: 0, max: 65535 }),
+        /^UsageError: up: --port must be a whole number from 0 to 65535, not /,
+      );
+    }
+  });
+
+  it("suggests the command a typo was meant to be", () => {
+    assert.equal(closestCommand("sned"), "send");
+    assert.equal(closestCommand("agent"), "agents");
+    assert.equal(closestCommand("frobnicate"), undefined);
+  });
+});
+
+describe("hive on the command line (exit codes and output)", () => {
+  it("names each mistake with the command's usage, exit 2; --json gives it as a wire error", async () => {
+    const tmp = tempDir("hive-args-");
+    try {
+      const env = cleanEnv(tmp.path);
+      const missing = await hive(["send", "manager", "--root", tmp.path], env);
+      assert.equal(missing.code, 2);
+      assert.equal(
+        missing.stderr,
+        "hive: send: missing <body>\nusage: hive send <agent> <body> [--root DIR] [--json]\n",
+      );
+      const typo = await hive(["sned", "manager", "hi"], env);
+      assert.equal(typo.code, 2);
+      assert.match(
+        typo.stderr,
+        /^hive: unknown command: sned \(did you mean send\?\)\ncommands: up, send/,
+      );
+      const none = await hive([], env);
+      assert.equal(none.code, 2);
+      assert.match(none.stderr, /^hive: missing <command>\n/);
+      const json = await hive(["up", "--port", "x", "--json"], env);
+      assert.equal(json.code, 2);
+      assert.deepEqual(JSON.parse(json.stdout), {
+        error: {
+          code: "bad_request",
+          message: 'up: --port must be a whole number from 0 to 65535, not "x"',
+          retryable: false,
+        },
+      });
+      const url = await hive(["up", "--model-url", "localhost:8080", "--root", tmp.path], env);
+      assert.equal(url.code, 2);
+      assert.match(url.stderr, /^hive: up: --model-url must be an http\(s\) URL/);
+      const both = await hive(["up", "--offline", "--model-url", "http://127.0.0.1:9"], env);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--offline and --model-url exclude each other/);
+      const help = await hive(["send", "--help"], env);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /^usage: hive send <agent> <body>/);
+      const all = await hive(["--help"], env);
+      assert.equal(all.code, 0);
+      for (const c of Object.keys(commands)) assert.match(all.stdout, new RegExp(`hive ${c}`));
+    } finally {
+      tmp.remove();
+    }
+  });
+});
