@@ -11,7 +11,7 @@ import {
   systemClock,
 } from "@hyperhive/shared";
 import { NatsBridge } from "./bridge.js";
-import { loadHarnessConfig } from "./config.js";
+import { type HarnessConfig, loadHarnessConfig } from "./config.js";
 import { writeBootFiles } from "./files.js";
 import { runClaude } from "./run-claude.js";
 import { SocketServer } from "./socket.js";
@@ -49,11 +49,11 @@ export async function drainOrClose(
   }
 }
 
-/** `main.js serve`: the composition root of the turn loop. */
-export async function serveMain(harnessMain: string): Promise<void> {
-  const cfg = loadHarnessConfig();
-  const log = createLogger(`harness:${cfg.agent}`, { level: cfg.logLevel });
-  const clock = systemClock;
+/**
+ * Boot: the run and state dirs, and the files claude is pointed at (its MCP server is
+ * `harnessMain mcp`). Throws if the prompt template is missing.
+ */
+export function bootHarness(cfg: HarnessConfig, harnessMain: string): void {
   mkdirSync(cfg.runDir, { recursive: true });
   mkdirSync(join(cfg.stateDir, ".claude"), { recursive: true });
   writeBootFiles({
@@ -66,6 +66,14 @@ export async function serveMain(harnessMain: string): Promise<void> {
     socketPath: cfg.socketPath,
     agent: cfg.agent,
   });
+}
+
+/** `main.js serve`: the composition root of the turn loop. */
+export async function serveMain(harnessMain: string): Promise<void> {
+  const cfg = loadHarnessConfig();
+  const log = createLogger(`harness:${cfg.agent}`, { level: cfg.logLevel });
+  const clock = systemClock;
+  bootHarness(cfg, harnessMain);
 
   await runService({
     name: "harness",
@@ -83,15 +91,7 @@ export async function serveMain(harnessMain: string): Promise<void> {
         log,
         runClaude,
         clock,
-        settings: {
-          stateDir: cfg.stateDir,
-          runDir: cfg.runDir,
-          claudeBin: cfg.claudeBin,
-          claudeHome: cfg.claudeHome,
-          defaultModel: cfg.defaultModel,
-          leaseSeconds: cfg.leaseSeconds,
-          retry: cfg.retry,
-        },
+        settings: cfg,
       });
       const socket = new SocketServer({
         path: cfg.socketPath,

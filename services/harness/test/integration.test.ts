@@ -3,19 +3,12 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import {
-  AgentStateEvent,
-  decodeJson,
-  LiveEvent,
-  request,
-  rpcs,
-  serve,
-  subjects,
-  TurnStats,
-} from "@hyperhive/shared";
+import { request, rpcs, SocketWakeResult, serve, subjects, WireError } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { z } from "zod";
+import { Observer } from "./observer.js";
 import {
   BROKER_MAIN,
   CLAUDE_BIN,
@@ -30,61 +23,12 @@ import {
 
 const run = promisify(execFile);
 
-/** Everything the harnesses publish, and the ack/extend requests they make, as seen on NATS. */
-class Observer {
-  live: LiveEvent[] = [];
-  states: AgentStateEvent[] = [];
-  stats: TurnStats[] = [];
-  acks: { agent: string; id: number }[] = [];
-  extends: { agent: string; ids: number[] }[] = [];
-  recvs: { agent: string; wait_seconds?: number }[] = [];
-  /** Ids of the messages in every reply seen on `_INBOX.>` (e.g. what a recv handed out). */
-  repliedIds: number[] = [];
-
-  constructor(nc: NatsConnection) {
-    const on = (subject: string, f: (subject: string, data: unknown) => void) => {
-      const sub = nc.subscribe(subject);
-      (async () => {
-        for await (const m of sub) f(m.subject, decodeJson(m.data));
-      })().catch(() => {});
-    };
-    on(subjects.liveAll, (_, d) => this.live.push(LiveEvent.parse(d)));
-    on(subjects.events.agentStateAll, (_, d) => this.states.push(AgentStateEvent.parse(d)));
-    on(subjects.turnStats, (_, d) => this.stats.push(TurnStats.parse(d)));
-    on(subjects.agentWildcard.ack, (s, d) =>
-      this.acks.push({ agent: s.split(".")[2]!, id: (d as { id: number }).id }),
-    );
-    on(subjects.agentWildcard.extend, (s, d) =>
-      this.extends.push({ agent: s.split(".")[2]!, ids: (d as { ids: number[] }).ids }),
-    );
-    on(subjects.agentWildcard.recv, (s, d) =>
-      this.recvs.push({ agent: s.split(".")[2]!, ...(d as { wait_seconds?: number }) }),
-    );
-    on("_INBOX.>", (_, d) => {
-      const id = (d as { message?: { id?: unknown } } | null)?.message?.id;
-      if (typeof id === "number") this.repliedIds.push(id);
-    });
-  }
-
-  liveOf(agent: string): LiveEvent[] {
-    return this.live.filter((e) => e.agent === agent);
-  }
-  statesOf(agent: string): string[] {
-    return this.states.filter((e) => e.agent === agent).map((e) => e.state);
-  }
-  turnEnds(agent: string) {
-    return this.liveOf(agent).filter((e) => e.kind === "turn_end");
-  }
-  turnStarts(agent: string) {
-    return this.liveOf(agent).flatMap((e) => (e.kind === "turn_start" ? [e] : []));
-  }
-  ackedIds(agent: string): number[] {
-    return this.acks.filter((a) => a.agent === agent).map((a) => a.id);
-  }
-}
+/** What `main.js wake` prints: one JSON line, the result or the error. */
+const WakeOk = z.strictObject({ ok: z.literal(true), result: SocketWakeResult });
+const WakeFailed = z.strictObject({ ok: z.literal(false), error: WireError });
 
 /** Every agent a case below runs. */
-const AGENTS = ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank"];
+const AGENTS = ["alice", "bob", "dave", "erin", "frank", "hank", "wendy"];
 
 describe("harness with real nats, broker, model server and claude", () => {
   const t = tempDir("hive-harness-it-");
@@ -113,7 +57,7 @@ describe("harness with real nats, broker, model server and claude", () => {
       startNode(MODEL_MAIN, ["--port", "0"]),
     ]);
     ctl = new ModelControl(String(model.ready.url));
-    obs = new Observer(nc);
+    obs = new Observer(nc, { recv: true });
     await nc.flush();
   });
 
@@ -277,104 +221,6 @@ describe("harness with real nats, broker, model server and claude", () => {
     );
   });
 
-  it("c) not logged in -> needs-login, message kept, no crash loop; a wake after login retries it", async () => {
-    const agent = "carol";
-    await ctl.setScript([rules.notLoggedIn]);
-    await ctl.clearRequests();
-    const h = await startHarness(agent, { HIVE_LOGIN_RETRY_SECONDS: "3600" });
-    await waitUntil(() => obs.statesOf(agent).includes("idle"), { what: "idle" });
-    const id = await opSend(agent, "are you there?");
-    await waitUntil(() => obs.statesOf(agent).includes("needs-login"), {
-      timeoutMs: 60_000,
-      what: "needs-login",
-    });
-    const end = obs.turnEnds(agent)[0]!;
-    assert.equal(end.kind === "turn_end" && end.result, "needs_login");
-    const note = obs.states.find((s) => s.agent === agent && s.state === "needs-login")?.note;
-    assert.match(note ?? "", /api key|log/i);
-
-    // While it waits for a login the message stays leased to it (extended, never acked) ...
-    const extendsBefore = obs.extends.filter((e) => e.agent === agent && e.ids.includes(id)).length;
-    await waitUntil(
-      () =>
-        obs.extends.filter((e) => e.agent === agent && e.ids.includes(id)).length >=
-        extendsBefore + 3,
-      { what: "lease extensions during needs-login" },
-    );
-    // ... and nothing is retried in a loop: one claude turn, one API call, no ack, still alive.
-    assert.equal(obs.turnStarts(agent).length, 1);
-    const calls = (await ctl.requests()).filter((r) => r.path.startsWith("/v1/messages"));
-    assert.equal(calls.length, 1, JSON.stringify(calls));
-    assert.deepEqual(obs.ackedIds(agent), []);
-    assert.equal(h.child.exitCode, null);
-    assert.equal(obs.statesOf(agent).at(-1), "needs-login");
-
-    // The operator logs in (here: the API accepts again) and something wakes the agent.
-    await ctl.setScript([{ match: "", reply: [{ text: "Back online." }] }]);
-    const woke = await run(
-      process.execPath,
-      [HARNESS_MAIN, "wake", "--from", "login", "--body", "credentials are in place"],
-      { env: { ...process.env, HIVE_RUN_DIR: join(t.path, agent, "run") } },
-    );
-    assert.equal(JSON.parse(woke.stdout).ok, true, woke.stdout);
-    await waitUntil(() => obs.ackedIds(agent).includes(id), {
-      timeoutMs: 60_000,
-      what: "ack of the held message after login",
-    });
-    const retried = obs.turnStarts(agent).filter((s) => s.message.id === id);
-    assert.equal(retried.length, 2, "the same message was retried once");
-    // Then the wake itself gets a turn, shown with its label.
-    const wakeTurn = await waitUntil(
-      () => obs.turnStarts(agent).find((s) => s.message.from === "login"),
-      { timeoutMs: 60_000, what: "the wake's turn" },
-    );
-    assert.equal(wakeTurn.message.body, "credentials are in place");
-    await waitUntil(() => obs.ackedIds(agent).includes(wakeTurn.message.id), { timeoutMs: 60_000 });
-    await waitUntil(() => obs.statesOf(agent).at(-1) === "idle", { what: "idle again" });
-  });
-
-  it("g) a failed turn is retried on the same message; after the last try it is acked and the operator told", async () => {
-    const agent = "gina";
-    await ctl.setScript([
-      { match: "", times: 1, error: { status: 500, type: "api_error", message: "overloaded" } },
-      { match: "", reply: [{ text: "Done on the second try." }] },
-    ]);
-    await startHarness(agent, { HIVE_TURN_RETRY_SECONDS: "0.2", HIVE_TURN_ATTEMPTS: "2" });
-    await waitUntil(() => obs.statesOf(agent).includes("idle"), { what: "idle" });
-    const id = await opSend(agent, "do the thing");
-    await waitUntil(() => obs.ackedIds(agent).includes(id), {
-      timeoutMs: 60_000,
-      what: "ack after the retried turn",
-    });
-    const tries = obs.turnEnds(agent);
-    assert.deepEqual(
-      tries.map((e) => e.kind === "turn_end" && e.ok),
-      [false, true],
-      "one failed turn, then one that worked",
-    );
-    assert.equal(obs.turnStarts(agent).filter((s) => s.message.id === id).length, 2);
-    // The retry's wake prompt says why it is a retry.
-    const retryPrompt = (await ctl.requests()).find((r) =>
-      /retry 2: the previous turn/.test(r.text),
-    );
-    assert.ok(retryPrompt, "the second try's prompt names the failure");
-
-    // Every try fails: after HIVE_TURN_ATTEMPTS the message is acked and the operator told.
-    await ctl.setScript([
-      { match: "", error: { status: 500, type: "api_error", message: "still overloaded" } },
-    ]);
-    const doomed = await opSend(agent, "this will not work");
-    await waitUntil(() => obs.ackedIds(agent).includes(doomed), {
-      timeoutMs: 60_000,
-      what: "ack after the last failed try",
-    });
-    assert.equal(obs.turnStarts(agent).filter((s) => s.message.id === doomed).length, 2);
-    const inbox = await request(nc, subjects.op.inbox, rpcs.opInbox, {});
-    const notice = inbox.messages.find((m) => m.from === agent && m.body.includes(`#${doomed}`));
-    assert.ok(notice, "the operator was told which message was dropped");
-    assert.match(notice.body, /gave up .* after 2 failed turns/);
-  });
-
   it("d) a body over 4 KiB is refused by the broker and claude sees the tool error", async () => {
     const agent = "dave";
     const big = "x".repeat(5000);
@@ -527,6 +373,31 @@ describe("harness with real nats, broker, model server and claude", () => {
     assert.equal(obs.acks.filter((a) => a.agent === agent && a.id === late).length, 1);
   });
 
+  it("wake CLI: a wake from inside the container becomes a turn shown from its label", async () => {
+    const agent = "wendy";
+    await ctl.setScript([{ match: "", reply: [{ text: "Noted." }] }]);
+    await startHarness(agent);
+    await waitUntil(() => obs.statesOf(agent).includes("idle"), { what: "idle" });
+    const woke = await run(
+      process.execPath,
+      [HARNESS_MAIN, "wake", "--from", "webhook: deploy ok", "--body", "build 42 is live"],
+      { env: { ...process.env, HIVE_RUN_DIR: join(t.path, agent, "run") } },
+    );
+    const { id } = WakeOk.parse(JSON.parse(woke.stdout)).result;
+    const start = await waitUntil(() => obs.turnsOn(agent, id)[0], {
+      timeoutMs: 60_000,
+      what: "the wake's turn",
+    });
+    assert.deepEqual(start.message, {
+      id,
+      from: "webhook: deploy ok",
+      body: "build 42 is live",
+      redelivered: false,
+    });
+    await waitUntil(() => obs.ackedIds(agent).includes(id), { timeoutMs: 60_000, what: "ack" });
+    assert.equal(obs.stats.find((s) => s.message_id === id)?.wake_from, "webhook: deploy ok");
+  });
+
   it("wake CLI fails with exit 1 when no harness listens", async () => {
     await assert.rejects(
       run(process.execPath, [HARNESS_MAIN, "wake", "--from", "x", "--body", "y"], {
@@ -534,7 +405,7 @@ describe("harness with real nats, broker, model server and claude", () => {
       }),
       (e: { code?: number; stdout?: string }) => {
         assert.equal(e.code, 1);
-        assert.equal(JSON.parse(e.stdout ?? "{}").error.code, "unavailable");
+        assert.equal(WakeFailed.parse(JSON.parse(e.stdout ?? "")).error.code, "unavailable");
         return true;
       },
     );

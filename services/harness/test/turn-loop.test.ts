@@ -1,0 +1,311 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  connectNats,
+  createLogger,
+  type NatsConnection,
+  request,
+  rpcs,
+  serve,
+  subjects,
+} from "@hyperhive/shared";
+import {
+  type NatsServerHandle,
+  natsForTests,
+  TestClock,
+  tempDir,
+  waitUntil,
+} from "@hyperhive/shared/testing";
+import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
+import { NatsBridge } from "../src/bridge.js";
+import { loadHarnessConfig } from "../src/config.js";
+import { runClaude } from "../src/run-claude.js";
+import { bootHarness } from "../src/serve.js";
+import { SocketServer } from "../src/socket.js";
+import { TurnLoop } from "../src/turn-loop.js";
+import { sendWake } from "../src/wake.js";
+import { Observer } from "./observer.js";
+import {
+  BROKER_MAIN,
+  CLAUDE_BIN,
+  HARNESS_MAIN,
+  MODEL_MAIN,
+  ModelControl,
+  type Proc,
+  rules,
+  startNode,
+  writeTestPrompts,
+} from "./procs.js";
+
+/** A case that runs several real claude turns in a row gets this long. */
+const TURNS_TIMEOUT_MS = 120_000;
+
+/** Every agent a case below runs. */
+const AGENTS = ["carol", "gina", "rita"];
+
+/** A turn loop in this process, on a test clock, with the harness's real parts around it. */
+interface LoopUnderTest {
+  loop: TurnLoop;
+  clock: TestClock;
+  socketPath: string;
+}
+
+/**
+ * The turn loop in-process on a {@link TestClock}: its back-offs are the defaults the environment
+ * gives (30 s for a login, 5 s for a failed turn, 0.5 s for recv), and the test moves the clock
+ * instead of waiting them out. Everything else is real: NATS, the broker process, the claude
+ * CLI against the model server, and claude's MCP server talking to the loop over its socket.
+ */
+describe("turn loop back-offs, on a test clock", () => {
+  const t = tempDir("hive-turn-loop-");
+  const prompts = writeTestPrompts(join(t.path, "prompts"));
+  const log = createLogger("turn-loop-test", {
+    level: process.env.HIVE_TEST_VERBOSE ? "debug" : "silent",
+  });
+  let nats: NatsServerHandle;
+  let nc: NatsConnection;
+  let broker: Proc;
+  let model: Proc;
+  let ctl: ModelControl;
+  let obs: Observer;
+  let cleanups: (() => Promise<unknown>)[] = [];
+
+  const startBroker = () =>
+    startNode(BROKER_MAIN, [], {
+      env: { NATS_URL: nats.url, BROKER_DB: join(t.path, "broker.sqlite") },
+    });
+
+  beforeAll(async () => {
+    for (const p of [BROKER_MAIN, MODEL_MAIN, HARNESS_MAIN, CLAUDE_BIN]) {
+      assert.ok(existsSync(p), `${p} is missing: build the services first`);
+    }
+    nats = await natsForTests();
+    nc = await connectNats({ url: nats.url, name: "turn-loop-test" });
+    // Stands in for c0re: the broker asks it who may be mailed when it starts.
+    serve(nc, subjects.c0re.roster, rpcs.roster, () => ({ agents: AGENTS, at: 1 }));
+    // Not watching recv: the recv case needs nobody at all to serve it while the broker is away.
+    obs = new Observer(nc);
+    await nc.flush();
+    [broker, model] = await Promise.all([startBroker(), startNode(MODEL_MAIN, ["--port", "0"])]);
+    ctl = new ModelControl(String(model.ready.url));
+  });
+
+  afterEach(async () => {
+    for (const f of cleanups.reverse()) await f();
+    cleanups = [];
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await ctl?.release().catch(() => 0);
+    await Promise.all([model?.stop(), broker?.stop()]);
+    await nats?.stop();
+    t.remove();
+  });
+
+  /** Boots a harness for `agent` the way `serve` does, with the loop on a test clock. */
+  async function startLoop(agent: string): Promise<LoopUnderTest> {
+    const env = {
+      NATS_URL: nats.url,
+      HIVE_AGENT: agent,
+      HIVE_STATE_DIR: join(t.path, agent, "state"),
+      HIVE_RUN_DIR: join(t.path, agent, "run"),
+      HIVE_PROMPTS_DIR: prompts,
+      HIVE_CLAUDE_BIN: CLAUDE_BIN,
+      ANTHROPIC_BASE_URL: String(model.ready.url),
+      ANTHROPIC_API_KEY: "test-key",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      PATH: process.env.PATH,
+    };
+    const cfg = loadHarnessConfig(env);
+    bootHarness(cfg, HARNESS_MAIN);
+    const clock = new TestClock();
+    const hiveNc = await connectNats({ url: nats.url, name: `harness:${agent}` });
+    const loop = new TurnLoop({
+      hive: new NatsBridge({ nc: hiveNc, agent: cfg.agent }),
+      log,
+      runClaude,
+      clock,
+      env,
+      settings: cfg,
+    });
+    const socket = new SocketServer({ path: cfg.socketPath, handlers: loop.socketHandlers(), log });
+    await socket.start();
+    await loop.start();
+    cleanups.push(
+      () => hiveNc.drain(),
+      () => socket.stop(),
+      () => loop.stop(),
+    );
+    await waitUntil(() => loop.currentState === "idle", { what: "idle" });
+    return { loop, clock, socketPath: cfg.socketPath };
+  }
+
+  async function opSend(to: string, body: string): Promise<number> {
+    return (await request(nc, subjects.op.send, rpcs.send, { to, body })).id;
+  }
+
+  /** Model API calls since the last `clearRequests`. */
+  async function apiCalls(): Promise<number> {
+    return (await ctl.requests()).filter((r) => r.path.startsWith("/v1/messages")).length;
+  }
+
+  it(
+    "not logged in: the message stays leased; tried again after 30 s, then 60 s; a wake cuts the wait short",
+    async () => {
+      const agent = "carol";
+      await ctl.setScript([rules.notLoggedIn]);
+      await ctl.clearRequests();
+      const { loop, clock, socketPath } = await startLoop(agent);
+      const id = await opSend(agent, "are you there?");
+      await waitUntil(() => obs.turnEnds(agent).length === 1, {
+        timeoutMs: 30_000,
+        what: "the first turn",
+      });
+      assert.equal(obs.turnEnds(agent)[0]?.result, "needs_login");
+      assert.equal(loop.currentState, "needs-login");
+      const note = obs.states.find((s) => s.agent === agent && s.state === "needs-login")?.note;
+      assert.match(note ?? "", /api key|log/i);
+
+      // The first try again is 30 s away (HIVE_LOGIN_RETRY_SECONDS' default), not sooner.
+      await waitUntil(() => clock.nextIn === 30_000, { what: "the login back-off" });
+      await clock.advance(29_999);
+      assert.equal(loop.currentState, "needs-login", "not tried again yet");
+      assert.equal(obs.turnsOn(agent, id).length, 1);
+      await clock.advance(1);
+      await waitUntil(() => obs.turnEnds(agent).length === 2, {
+        timeoutMs: 30_000,
+        what: "the second try",
+      });
+      assert.equal(obs.turnsOn(agent, id).length, 2);
+
+      // Doubled: nothing for 60 s. Meanwhile the lease is extended every 40 s (a third of the
+      // 120 s lease), on the same clock, and nothing is acked.
+      const extended = obs.extendsOf(agent, id);
+      await clock.advance(59_999);
+      assert.equal(loop.currentState, "needs-login", "not tried again yet");
+      assert.equal(obs.turnsOn(agent, id).length, 2);
+      await waitUntil(() => obs.extendsOf(agent, id) >= extended + 2, {
+        what: "lease extensions at 40 s and 80 s",
+      });
+      assert.equal(await apiCalls(), 2, "one API call per try, no crash loop");
+      assert.deepEqual(obs.ackedIds(agent), []);
+      assert.equal(loop.currentState, "needs-login");
+
+      // The operator logs in (here: the API accepts again) and something wakes the agent: the
+      // held message is tried at once, without the clock moving.
+      await ctl.setScript([{ match: "", reply: [{ text: "Back online." }] }]);
+      const woke = await sendWake(socketPath, { from: "login", body: "credentials are in place" });
+      await waitUntil(() => obs.ackedIds(agent).includes(id), {
+        timeoutMs: 30_000,
+        what: "ack of the held message after login",
+      });
+      assert.equal(obs.turnsOn(agent, id).length, 3);
+      // Then the wake itself gets a turn, shown with its label.
+      const wakeTurn = await waitUntil(() => obs.turnsOn(agent, woke.id)[0], {
+        timeoutMs: 30_000,
+        what: "the wake's turn",
+      });
+      assert.equal(wakeTurn.message.from, "login");
+      assert.equal(wakeTurn.message.body, "credentials are in place");
+      await waitUntil(() => obs.ackedIds(agent).includes(woke.id), { timeoutMs: 30_000 });
+      await waitUntil(() => loop.currentState === "idle", { what: "idle again" });
+    },
+    TURNS_TIMEOUT_MS,
+  );
+
+  it(
+    "a failed turn is tried again after 5 s, then 10 s; after the third it is acked and the operator told",
+    async () => {
+      const agent = "gina";
+      const overloaded = { status: 500, type: "api_error", message: "overloaded" };
+      await ctl.setScript([
+        { match: "", times: 1, error: overloaded },
+        { match: "", reply: [{ text: "Done on the second try." }] },
+      ]);
+      await ctl.clearRequests();
+      const { clock } = await startLoop(agent);
+
+      // Fails once, works on the second try: acked then, and no notice.
+      const id = await opSend(agent, "do the thing");
+      await waitUntil(() => obs.turnEnds(agent).length === 1, { timeoutMs: 30_000 });
+      await waitUntil(() => clock.nextIn === 5_000, { what: "the failed-turn back-off" });
+      await clock.advance(4_999);
+      assert.equal(clock.nextIn, 1, "the retry is still 1 ms away");
+      assert.equal(obs.turnsOn(agent, id).length, 1);
+      await clock.advance(1);
+      await waitUntil(() => obs.ackedIds(agent).includes(id), {
+        timeoutMs: 30_000,
+        what: "ack after the retried turn",
+      });
+      assert.deepEqual(
+        obs.turnEnds(agent).map((e) => e.ok),
+        [false, true],
+      );
+      const prompts = (await ctl.requests()).map((r) => r.text);
+      assert.ok(prompts.some((x) => /retry 2: the previous turn on this message failed/.test(x)));
+
+      // Every try fails: 5 s, then 10 s, then the third failure is the last (HIVE_TURN_ATTEMPTS).
+      await ctl.setScript([{ match: "", error: { ...overloaded, message: "still overloaded" } }]);
+      const doomed = await opSend(agent, "this will not work");
+      const failed = (n: number) =>
+        waitUntil(() => obs.turnEnds(agent).filter((e) => !e.ok).length === n, {
+          timeoutMs: 30_000,
+          what: `failed turn ${n}`,
+        });
+      await failed(2);
+      await waitUntil(() => clock.nextIn === 5_000, { what: "the first back-off" });
+      await clock.advance(5_000);
+      await failed(3);
+      await waitUntil(() => clock.nextIn === 10_000, { what: "the back-off, doubled" });
+      await clock.advance(9_999);
+      assert.equal(clock.nextIn, 1, "the retry is still 1 ms away");
+      assert.equal(obs.turnsOn(agent, doomed).length, 2);
+      assert.equal(obs.ackedIds(agent).includes(doomed), false);
+      await clock.advance(1);
+      await waitUntil(() => obs.ackedIds(agent).includes(doomed), {
+        timeoutMs: 30_000,
+        what: "ack after the last failed try",
+      });
+      assert.equal(obs.turnsOn(agent, doomed).length, 3);
+      const inbox = await request(nc, subjects.op.inbox, rpcs.opInbox, {});
+      const notices = inbox.messages.filter((m) => m.from === agent);
+      assert.equal(notices.length, 1, "one notice, for the dropped message only");
+      assert.match(
+        notices[0]!.body,
+        new RegExp(
+          `gave up on message #${doomed} from operator after 3 failed turns. Last error: .*still overloaded`,
+        ),
+      );
+    },
+    TURNS_TIMEOUT_MS,
+  );
+
+  it("recv fails while the broker is away: tried again after 0.5 s, 1 s, 2 s; back to work when it returns", async () => {
+    const agent = "rita";
+    await ctl.setScript([{ match: "", reply: [{ text: "Back." }] }]);
+    const { loop, clock } = await startLoop(agent);
+    // The broker stops: it answers the parked long-poll empty, and then nobody serves recv.
+    await broker.stop();
+    await waitUntil(() => clock.nextIn === 500, { what: "the first recv back-off" });
+    await clock.advance(500);
+    await waitUntil(() => clock.nextIn === 1_000, { what: "doubled" });
+    await clock.advance(1_000);
+    await waitUntil(() => clock.nextIn === 2_000, { what: "doubled again" });
+    assert.equal(loop.currentState, "idle");
+
+    broker = await startBroker();
+    await clock.advance(2_000);
+    const id = await opSend(agent, "are you back?");
+    await waitUntil(() => obs.ackedIds(agent).includes(id), {
+      timeoutMs: 30_000,
+      what: "a turn after the broker came back",
+    });
+
+    // A recv that worked starts the back-off over: the next outage waits 0.5 s again.
+    await broker.stop();
+    await waitUntil(() => clock.nextIn === 500, { what: "the back-off, from the start" });
+    broker = await startBroker();
+  });
+});
