@@ -9,12 +9,13 @@ import { startNatsServer, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { connect } from "@nats-io/transport-node";
 import {
   BROKER_MAIN,
-  CLAUDE_BIN,
   HARNESS_MAIN,
+  harnessEnv,
   MODEL_MAIN,
   ModelControl,
   REPO,
   rules,
+  serveRoster,
   startNode,
   writeTestPrompts,
 } from "./procs.js";
@@ -22,30 +23,30 @@ import {
 async function capture(): Promise<void> {
   const t = tempDir("hive-capture-");
   const nats = await startNatsServer();
+  const nc = await connect({ servers: nats.url });
+  serveRoster(nc, ["alice"]);
+  await nc.flush();
   const broker = await startNode(BROKER_MAIN, [], {
     env: { NATS_URL: nats.url, BROKER_DB: join(t.path, "b.sqlite") },
   });
   const model = await startNode(MODEL_MAIN, ["--port", "0"]);
   const ctl = new ModelControl(String(model.ready.url));
-  const nc = await connect({ servers: nats.url });
   const events: LiveEvent[] = [];
   const sub = nc.subscribe("hive.live.alice");
   (async () => {
     for await (const m of sub) events.push(LiveEvent.parse(decodeJson(m.data)));
   })().catch(() => {});
   const harness = await startNode(HARNESS_MAIN, ["serve"], {
-    env: {
-      NATS_URL: nats.url,
-      HIVE_AGENT: "alice",
-      HIVE_STATE_DIR: join(t.path, "state"),
-      HIVE_RUN_DIR: join(t.path, "run"),
-      HIVE_PROMPTS_DIR: writeTestPrompts(join(t.path, "prompts")),
-      HIVE_CLAUDE_BIN: CLAUDE_BIN,
-      ANTHROPIC_BASE_URL: String(model.ready.url),
-      ANTHROPIC_API_KEY: "test",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      HIVE_LOGIN_RETRY_SECONDS: "3600",
-    },
+    env: harnessEnv(
+      {
+        natsUrl: nats.url,
+        root: t.path,
+        agent: "alice",
+        prompts: writeTestPrompts(join(t.path, "prompts")),
+        modelUrl: String(model.ready.url),
+      },
+      { HIVE_LOGIN_RETRY_SECONDS: "3600" },
+    ),
   });
 
   async function turn(name: string, body: string): Promise<void> {

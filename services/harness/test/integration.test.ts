@@ -3,20 +3,22 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { request, rpcs, SocketWakeResult, serve, subjects, WireError } from "@hyperhive/shared";
+import { request, rpcs, SocketWakeResult, subjects, WireError } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
 import { Observer } from "./observer.js";
 import {
+  assertBuilt,
   BROKER_MAIN,
-  CLAUDE_BIN,
   HARNESS_MAIN,
+  harnessEnv,
   MODEL_MAIN,
   ModelControl,
   type Proc,
   rules,
+  serveRoster,
   startNode,
   writeTestPrompts,
 } from "./procs.js";
@@ -42,13 +44,10 @@ describe("harness with real nats, broker, model server and claude", () => {
   const harnesses: Proc[] = [];
 
   beforeAll(async () => {
-    for (const p of [BROKER_MAIN, MODEL_MAIN, HARNESS_MAIN, CLAUDE_BIN]) {
-      assert.ok(existsSync(p), `${p} is missing: build the services first`);
-    }
+    assertBuilt();
     nats = await natsForTests();
     nc = await connect({ servers: nats.url });
-    // Stands in for c0re: the broker asks it who may be mailed when it starts.
-    serve(nc, subjects.c0re.roster, rpcs.roster, () => ({ agents: AGENTS, at: 1 }));
+    serveRoster(nc, AGENTS);
     await nc.flush();
     [broker, model] = await Promise.all([
       startNode(BROKER_MAIN, [], {
@@ -74,29 +73,16 @@ describe("harness with real nats, broker, model server and claude", () => {
     t.remove();
   });
 
-  function harnessEnv(agent: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return {
-      NATS_URL: nats.url,
-      HIVE_AGENT: agent,
-      HIVE_STATE_DIR: join(t.path, agent, "state"),
-      HIVE_RUN_DIR: join(t.path, agent, "run"),
-      HIVE_PROMPTS_DIR: prompts,
-      HIVE_CLAUDE_BIN: CLAUDE_BIN,
-      HIVE_LEASE_SECONDS: "2",
-      ANTHROPIC_BASE_URL: String(model.ready.url),
-      ANTHROPIC_API_KEY: "test-key",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      ...extra,
-    };
-  }
-
   async function startHarness(
     agent: string,
     extra: Record<string, string> = {},
     detached = false,
   ): Promise<Proc> {
     const h = await startNode(HARNESS_MAIN, ["serve"], {
-      env: harnessEnv(agent, extra),
+      env: harnessEnv(
+        { natsUrl: nats.url, root: t.path, agent, prompts, modelUrl: String(model.ready.url) },
+        { HIVE_LEASE_SECONDS: "2", ...extra },
+      ),
       detached,
     });
     harnesses.push(h);

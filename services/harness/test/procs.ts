@@ -1,7 +1,16 @@
+import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ExitInfo, startService } from "@hyperhive/shared";
+import {
+  type ExitInfo,
+  type NatsConnection,
+  rpcs,
+  type Service,
+  serve,
+  startService,
+  subjects,
+} from "@hyperhive/shared";
 import { repoRoot } from "@hyperhive/shared/testing";
 
 export const REPO = repoRoot(import.meta.url);
@@ -9,6 +18,44 @@ export const HARNESS_MAIN = join(REPO, "services/harness/dist/src/main.js");
 export const BROKER_MAIN = join(REPO, "services/broker/dist/src/main.js");
 export const MODEL_MAIN = join(REPO, "services/model-server/dist/src/main.js");
 export const CLAUDE_BIN = join(REPO, "node_modules/.bin/claude");
+
+/** Fails with a clear message when a service the tests spawn has not been built. */
+export function assertBuilt(): void {
+  for (const p of [BROKER_MAIN, MODEL_MAIN, HARNESS_MAIN, CLAUDE_BIN]) {
+    assert.ok(existsSync(p), `${p} is missing: build the services first`);
+  }
+}
+
+/** Stands in for c0re: the broker asks it, when it starts, who may be mailed. */
+export function serveRoster(nc: NatsConnection, agents: string[]): Service {
+  return serve(nc, subjects.c0re.roster, rpcs.roster, () => ({ agents, at: 1 }));
+}
+
+export interface HarnessEnvOptions {
+  natsUrl: string;
+  /** The agent's dirs go under `<root>/<agent>/`. */
+  root: string;
+  agent: string;
+  prompts: string;
+  /** The model server claude talks to. */
+  modelUrl: string;
+}
+
+/** The environment of `serve` for one agent, its claude pointed at the model server. */
+export function harnessEnv(o: HarnessEnvOptions, extra: Record<string, string> = {}) {
+  return {
+    NATS_URL: o.natsUrl,
+    HIVE_AGENT: o.agent,
+    HIVE_STATE_DIR: join(o.root, o.agent, "state"),
+    HIVE_RUN_DIR: join(o.root, o.agent, "run"),
+    HIVE_PROMPTS_DIR: o.prompts,
+    HIVE_CLAUDE_BIN: CLAUDE_BIN,
+    ANTHROPIC_BASE_URL: o.modelUrl,
+    ANTHROPIC_API_KEY: "test-key",
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    ...extra,
+  };
+}
 
 /** A child process that printed its ready line. */
 export interface Proc {
@@ -69,7 +116,6 @@ export function writeTestPrompts(dir: string): string {
   return dir;
 }
 
-/** The model server's control API. */
 /** Model-server rules the tests and the fixture capture share. */
 export const rules = {
   /** The API refuses the key: claude reports "Invalid API key", the harness goes needs-login. */
@@ -92,6 +138,7 @@ export const rules = {
   ],
 } as const;
 
+/** The model server's control API. */
 export class ModelControl {
   constructor(readonly url: string) {}
 

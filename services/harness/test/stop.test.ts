@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import {
@@ -9,7 +8,6 @@ import {
   parseEvent,
   request,
   rpcs,
-  serve,
   subjects,
 } from "@hyperhive/shared";
 import {
@@ -20,12 +18,14 @@ import {
 } from "@hyperhive/shared/testing";
 import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
 import {
+  assertBuilt,
   BROKER_MAIN,
-  CLAUDE_BIN,
   HARNESS_MAIN,
+  harnessEnv,
   MODEL_MAIN,
   ModelControl,
   type Proc,
+  serveRoster,
   startNode,
   writeTestPrompts,
 } from "./procs.js";
@@ -56,9 +56,7 @@ describe("a harness whose NATS went away still stops on SIGTERM in time", () => 
   let cleanups: (() => Promise<unknown>)[] = [];
 
   beforeAll(async () => {
-    for (const p of [BROKER_MAIN, MODEL_MAIN, HARNESS_MAIN, CLAUDE_BIN]) {
-      assert.ok(existsSync(p), `${p} is missing: build the services first`);
-    }
+    assertBuilt();
     model = await startNode(MODEL_MAIN, ["--port", "0"]);
     ctl = new ModelControl(String(model.ready.url));
   });
@@ -80,7 +78,7 @@ describe("a harness whose NATS went away still stops on SIGTERM in time", () => 
     // The test's own connection comes back when the server does (reconnects forever).
     const nc = await connectNats({ url: nats.url, name: "stop-test" });
     cleanups.push(() => nc.close());
-    serve(nc, subjects.c0re.roster, rpcs.roster, () => ({ agents: [agent], at: 1 }));
+    serveRoster(nc, [agent]);
     const states: string[] = [];
     const sub = nc.subscribe(subjects.events.agentState(agent));
     (async () => {
@@ -99,18 +97,10 @@ describe("a harness whose NATS went away still stops on SIGTERM in time", () => 
 
   async function startHarness(agent: string, natsUrl: string): Promise<Proc> {
     const h = await startNode(HARNESS_MAIN, ["serve"], {
-      env: {
-        NATS_URL: natsUrl,
-        HIVE_AGENT: agent,
-        HIVE_STATE_DIR: join(t.path, agent, "state"),
-        HIVE_RUN_DIR: join(t.path, agent, "run"),
-        HIVE_PROMPTS_DIR: prompts,
-        HIVE_CLAUDE_BIN: CLAUDE_BIN,
-        HIVE_LOG_LEVEL: "debug",
-        ANTHROPIC_BASE_URL: String(model.ready.url),
-        ANTHROPIC_API_KEY: "test-key",
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      },
+      env: harnessEnv(
+        { natsUrl, root: t.path, agent, prompts, modelUrl: String(model.ready.url) },
+        { HIVE_LOG_LEVEL: "debug" },
+      ),
     });
     cleanups.push(() => h.stop());
     return h;

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   connectNats,
@@ -7,7 +6,6 @@ import {
   type NatsConnection,
   request,
   rpcs,
-  serve,
   subjects,
 } from "@hyperhive/shared";
 import {
@@ -27,13 +25,15 @@ import { TurnLoop } from "../src/turn-loop.js";
 import { sendWake } from "../src/wake.js";
 import { Observer } from "./observer.js";
 import {
+  assertBuilt,
   BROKER_MAIN,
-  CLAUDE_BIN,
   HARNESS_MAIN,
+  harnessEnv,
   MODEL_MAIN,
   ModelControl,
   type Proc,
   rules,
+  serveRoster,
   startNode,
   writeTestPrompts,
 } from "./procs.js";
@@ -77,13 +77,10 @@ describe("turn loop back-offs, on a test clock", () => {
     });
 
   beforeAll(async () => {
-    for (const p of [BROKER_MAIN, MODEL_MAIN, HARNESS_MAIN, CLAUDE_BIN]) {
-      assert.ok(existsSync(p), `${p} is missing: build the services first`);
-    }
+    assertBuilt();
     nats = await natsForTests();
     nc = await connectNats({ url: nats.url, name: "turn-loop-test" });
-    // Stands in for c0re: the broker asks it who may be mailed when it starts.
-    serve(nc, subjects.c0re.roster, rpcs.roster, () => ({ agents: AGENTS, at: 1 }));
+    serveRoster(nc, AGENTS);
     // Not watching recv: the recv case needs nobody at all to serve it while the broker is away.
     obs = new Observer(nc);
     await nc.flush();
@@ -107,15 +104,13 @@ describe("turn loop back-offs, on a test clock", () => {
   /** Boots a harness for `agent` the way `serve` does, with the loop on a test clock. */
   async function startLoop(agent: string): Promise<LoopUnderTest> {
     const env = {
-      NATS_URL: nats.url,
-      HIVE_AGENT: agent,
-      HIVE_STATE_DIR: join(t.path, agent, "state"),
-      HIVE_RUN_DIR: join(t.path, agent, "run"),
-      HIVE_PROMPTS_DIR: prompts,
-      HIVE_CLAUDE_BIN: CLAUDE_BIN,
-      ANTHROPIC_BASE_URL: String(model.ready.url),
-      ANTHROPIC_API_KEY: "test-key",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      ...harnessEnv({
+        natsUrl: nats.url,
+        root: t.path,
+        agent,
+        prompts,
+        modelUrl: String(model.ready.url),
+      }),
       PATH: process.env.PATH,
     };
     const cfg = loadHarnessConfig(env);
