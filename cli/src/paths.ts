@@ -3,8 +3,18 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hivePaths } from "@hyperhive/shared";
 
-/** The repository root, found from this file's own place (cli/dist/src). */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+/**
+ * The repository root: the nearest directory above this file holding the workspace's
+ * `turbo.json` (this file runs from cli/dist/src, and from cli/src in tests).
+ */
+export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "turbo.json"))) return dir;
+    if (dirname(dir) === dir) return resolve(from, "../../..");
+  }
+}
 
 /** Built entry points of what `hive up` starts, by path (the CLI never imports a service). */
 export const entryPoints = {

@@ -42,7 +42,7 @@ export interface UpOptions {
 }
 
 /** Restarts: 250 ms, 0.5 s, 1 s, 2 s; the 5th fast failure in a row gives up. */
-const RESTART_POLICY = retryPolicy({ initialMs: 250, factor: 2, maxMs: 8000, maxAttempts: 5 });
+const RESTART_POLICY = retryPolicy({ initialMs: 250, factor: 2, maxMs: 2000, maxAttempts: 5 });
 /** A run this long was healthy: its exit starts a new count (systemd's StartLimitIntervalSec). */
 const HEALTHY_AFTER_MS = 10_000;
 /** `hive up`'s own NATS connection (for service events) is retried this way until it is made. */

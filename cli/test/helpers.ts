@@ -14,6 +14,7 @@ import {
   subjects,
 } from "@hyperhive/shared";
 import { repoRoot, waitUntil } from "@hyperhive/shared/testing";
+import { z } from "zod";
 import { readProcessRecord } from "../src/leftovers.js";
 import { rootPaths } from "../src/paths.js";
 
@@ -136,18 +137,38 @@ export function startUp(args: string[], env: NodeJS.ProcessEnv): Up {
   return { child, pid: child.pid, exited, stdout: () => out, stderr: () => err };
 }
 
-/** Waits for `hive up`'s dashboard line; fails at once if it exits first. */
+const UpLine = z.object({ up: z.object({ dashboard: z.string() }) });
+
+/** The dashboard URL `hive up` printed: its text line, or with --json its `{"up":…}` line. */
+function printedDashboard(stdout: string): string | undefined {
+  const text = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m.exec(stdout);
+  if (text) return text[1];
+  for (const line of jsonLines(stdout)) {
+    const up = UpLine.safeParse(line);
+    if (up.success) return up.data.up.dashboard;
+  }
+  return undefined;
+}
+
+/** The JSON values of `--json` output, one per line. */
+export function jsonLines(stdout: string): unknown[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l): unknown => JSON.parse(l));
+}
+
+/** Waits for `hive up`'s dashboard URL; fails at once if it exits first. */
 export async function dashboardOf(up: Up, timeoutMs = 120_000): Promise<string> {
-  const m = await waitUntil(
+  return waitUntil(
     () => {
       if (up.child.exitCode !== null) {
         throw new Error(`hive up exited ${up.child.exitCode}:\n${up.stderr()}`);
       }
-      return /dashboard: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(up.stdout());
+      return printedDashboard(up.stdout());
     },
-    { timeoutMs, what: "the dashboard URL line" },
+    { timeoutMs, what: "the dashboard URL" },
   );
-  return m[1]!;
 }
 
 /** `<root>/hive.json`, parsed. */

@@ -6,10 +6,11 @@ import {
   InboxListResponse,
   type NatsConnection,
   processAlive,
-  type ServiceEvent,
+  ServiceEvent,
 } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { z } from "zod";
 import { rootPaths } from "../src/paths.js";
 import {
   allGone,
@@ -17,6 +18,7 @@ import {
   dashboardOf,
   descendants,
   hive,
+  jsonLines,
   recordedPid,
   runtimeOf,
   startUp,
@@ -43,7 +45,7 @@ describe("hive up supervises its services (kill -9 of broker, web, nats-server)"
   beforeAll(async () => {
     tmp = tempDir("hive-sup-");
     env = cleanEnv(join(tmp.path, "home"));
-    up = startUp(["--offline", "--root", tmp.path, "--port", "0"], env);
+    up = startUp(["--offline", "--root", tmp.path, "--port", "0", "--json"], env);
     await dashboardOf(up);
     const w = await watchServiceEvents(runtimeOf(tmp.path).nats_url);
     sub = w.nc;
@@ -122,6 +124,12 @@ describe("hive up supervises its services (kill -9 of broker, web, nats-server)"
     ]);
     const again = recordedPid(tmp.path, "broker");
     assert.ok(again && again !== pid && processAlive(again));
+    // --json: the same events, one JSON line each on hive up's stdout.
+    const printed = jsonLines(up.stdout()).flatMap((l) => {
+      const r = z.object({ service: ServiceEvent }).safeParse(l);
+      return r.success && r.data.service.service === "broker" ? [r.data.service.event] : [];
+    });
+    assert.deepEqual(printed, ["started", "exited", "restarting", "started"]);
     await pingAnswered("after-broker");
   }, 150_000);
 
@@ -170,6 +178,7 @@ describe("hive up supervises its services (kill -9 of broker, web, nats-server)"
     const pids = new Set(descendants(up.pid));
     let last: number | undefined;
     let kills = 0;
+    let lastKill = 0;
     while (up.child.exitCode === null) {
       const pid = await waitUntil(
         () => {
@@ -182,10 +191,14 @@ describe("hive up supervises its services (kill -9 of broker, web, nats-server)"
       if (pid === "exited") break;
       for (const d of descendants(up.pid)) pids.add(d);
       process.kill(pid, "SIGKILL");
+      lastKill = Date.now();
       kills++;
       last = pid;
     }
     assert.equal(await up.exited, 1, up.stderr());
+    figures.push(
+      `hive up exited ${Date.now() - lastKill} ms after the last kill (its stop runs without NATS)`,
+    );
     // 5 fast failures in a row: the kill of the previous test counts too if that run was short.
     assert.ok(kills === 4 || kills === 5, `kills: ${kills}`);
     assert.match(
