@@ -61,6 +61,7 @@ export interface HarnessConfig {
   logLevel: string;
 }
 
+/** Reads and validates the environment of `serve`; throws ConfigError naming what is wrong. */
 export function loadHarnessConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig {
   const e = loadConfig(HarnessEnv, env);
   return {

@@ -1,6 +1,7 @@
 import { type Cancel, type Clock, every, type Logger, toWireError } from "@hyperhive/shared";
 import type { Hive } from "./bridge.js";
 
+/** What a lease set needs: the broker, the lease length, the clock it extends on. */
 export interface LeaseSetOptions {
   hive: Pick<Hive, "ack" | "extend">;
   /** Each extension asks for this much more time; extensions come every third of it. */

@@ -14,7 +14,7 @@ import { NatsBridge } from "./bridge.js";
 import { type HarnessConfig, loadHarnessConfig } from "./config.js";
 import { writeBootFiles } from "./files.js";
 import { runClaude } from "./run-claude.js";
-import { SocketServer } from "./socket.js";
+import { SocketServer } from "./socket-server.js";
 import { TurnLoop } from "./turn-loop.js";
 
 /**

@@ -2,12 +2,9 @@ import {
   type AgentState,
   type Clock,
   DEFAULT_RECV_WAIT_SECONDS,
-  type InboxMessage,
   Lifecycle,
   type LifecycleState,
   type Logger,
-  MAX_BODY_BYTES,
-  mayRetry,
   OPERATOR,
   type RecvResponse,
   type RetryPolicy,
@@ -17,27 +14,24 @@ import {
   toWireError,
 } from "@hyperhive/shared";
 import type { Hive } from "./bridge.js";
-import { displaySender } from "./claude.js";
 import { type RunningTurn, socketHandlers } from "./commands/mod.js";
 import { CostLedger } from "./files.js";
+import { HeldMessage, type HeldRetry } from "./held.js";
 import { ClaudeInvoker } from "./invocation.js";
 import { LeaseSet } from "./leases.js";
 import { LiveStream } from "./live.js";
 import type { RunClaude } from "./run-claude.js";
 import type { SocketHandlers } from "./socket.js";
 import { AgentStateReporter } from "./state.js";
-import { type TurnEnd, TurnRunner } from "./turn-runner.js";
+import { TurnRunner } from "./turn-runner.js";
 
 /** The loop's three back-offs, as data (`config.ts` builds them from the environment). */
-export interface TurnLoopRetry {
-  /** A turn ended "Not logged in": the message stays leased; tried again after each pause. */
-  login: RetryPolicy;
-  /** A turn failed otherwise: after `maxAttempts` failed turns it is acked and the operator told. */
-  turn: RetryPolicy;
+export interface TurnLoopRetry extends HeldRetry {
   /** The idle recv failed (broker or NATS away). */
   recv: RetryPolicy;
 }
 
+/** What the loop is configured with (a `HarnessConfig` is one). */
 export interface TurnLoopSettings {
   stateDir: string;
   runDir: string;
@@ -51,6 +45,7 @@ export interface TurnLoopSettings {
   recvWaitSeconds?: number;
 }
 
+/** The loop's dependencies, one options object. */
 export interface TurnLoopOptions {
   hive: Hive;
   log: Logger;
@@ -60,21 +55,6 @@ export interface TurnLoopOptions {
   env?: NodeJS.ProcessEnv;
   /** Every pause, lease extension and timestamp of the loop; default the system clock. */
   clock?: Clock;
-}
-
-/** The message the loop is on, held until a turn on it ends for good (across retries). */
-interface Held {
-  msg: InboxMessage;
-  pending: number;
-  leases: LeaseSet;
-  /** Turns on it that ended "Not logged in". */
-  loginFailures: number;
-  /** Turns on it that ended in another error (or crashed). */
-  turnFailures: number;
-  /** Why the last failed turn on it failed, for the retry's wake prompt. */
-  lastError?: string;
-  /** Pause before the next try. */
-  retryInMs: number;
 }
 
 /**
@@ -89,7 +69,7 @@ export class TurnLoop {
   readonly #life = new Lifecycle("turn loop");
   readonly #state: AgentStateReporter;
   readonly #runner: TurnRunner;
-  #held: Held | null = null;
+  #held: HeldMessage | null = null;
   #turn: RunningTurn | undefined;
   #recvFailures = 0;
   #nudge: (() => void) | undefined;
@@ -180,21 +160,12 @@ export class TurnLoop {
       }
       if (signal.aborted) break;
 
-      const turn: RunningTurn = { leases: held.leases };
-      this.#turn = turn;
-      const end = await this.#runner
-        .run({
-          msg: held.msg,
-          pending: held.pending,
-          ...(held.lastError === undefined
-            ? {}
-            : { retry: { attempt: held.turnFailures + 1, lastError: held.lastError } }),
-        })
-        .finally(() => {
-          this.#turn = undefined;
-        });
+      this.#turn = { leases: held.leases };
+      const end = await this.#runner.run(held.turnInput()).finally(() => {
+        this.#turn = undefined;
+      });
       if (end.kind === "aborted") break;
-      if (this.#tryAgain(held, end)) continue;
+      if (held.tryAgain(end)) continue;
 
       this.#held = null;
       // The notice is durable before the message is let go of: a crash in between means one
@@ -218,7 +189,7 @@ export class TurnLoop {
   }
 
   /** Idle: long-polls for the next message; null when none came (or recv failed). */
-  async #receive(): Promise<Held | null> {
+  async #receive(): Promise<HeldMessage | null> {
     const { hive, log, settings: s } = this.#o;
     const signal = this.#life.signal;
     this.#state.set("idle");
@@ -244,29 +215,7 @@ export class TurnLoop {
     });
     leases.add(r.message.id);
     leases.startExtending();
-    return {
-      msg: r.message,
-      pending: r.pending,
-      leases,
-      loginFailures: 0,
-      turnFailures: 0,
-      retryInMs: 0,
-    };
-  }
-
-  /** Whether the held message gets another turn (after `held.retryInMs`) instead of its ack. */
-  #tryAgain(held: Held, end: TurnEnd): boolean {
-    const { retry } = this.#o.settings;
-    if (end.kind === "needs_login") {
-      // Not logged in has no last try: the message waits, leased, until claude can run again.
-      held.retryInMs = retryDelay(retry.login, ++held.loginFailures);
-      return true;
-    }
-    if (end.kind !== "error") return false;
-    held.lastError = end.note;
-    if (!mayRetry(retry.turn, ++held.turnFailures)) return false;
-    held.retryInMs = retryDelay(retry.turn, held.turnFailures);
-    return true;
+    return new HeldMessage(r.message, r.pending, leases, s.retry);
   }
 
   /** Waits before another try on the held message; a wake (maybe after a login) cuts it short. */
@@ -286,31 +235,19 @@ export class TurnLoop {
   }
 
   /**
-   * Every try on a message failed: it is about to be acked (retrying forever would block the
-   * inbox), so tell the operator which message is dropped and why rather than losing it silently.
+   * Every try on a message failed and it is about to be acked: the operator hears which one and
+   * why, rather than it being lost silently.
    */
-  async #giveUp(held: Held, note: string): Promise<void> {
+  async #giveUp(held: HeldMessage, note: string): Promise<void> {
     const { hive, log } = this.#o;
-    const shown = displaySender(hive.agent, held.msg);
-    const body =
-      `[hyperhive] ${hive.agent} gave up on message #${held.msg.id} from ${shown.from} ` +
-      `after ${held.turnFailures} failed turns. Last error: ${note}`;
-    log.error({ id: held.msg.id, attempts: held.turnFailures, note }, "gave up on message");
+    log.error({ id: held.msg.id, note }, "gave up on message");
     try {
       await hive.send(
-        { to: OPERATOR, body: truncateBytes(body, MAX_BODY_BYTES) },
+        { to: OPERATOR, body: held.giveUpNotice(hive.agent, note) },
         this.#life.signal,
       );
     } catch (e) {
       log.error({ err: toWireError(e) }, "could not tell the operator about a dropped message");
     }
   }
-}
-
-/** Cuts text to at most `max` UTF-8 bytes (on a character boundary). */
-function truncateBytes(text: string, max: number): string {
-  if (Buffer.byteLength(text, "utf8") <= max) return text;
-  let out = text.slice(0, max);
-  while (Buffer.byteLength(`${out}…`, "utf8") > max) out = out.slice(0, -1);
-  return `${out}…`;
 }

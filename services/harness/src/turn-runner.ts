@@ -9,6 +9,7 @@ import type { AgentStateReporter } from "./state.js";
 import { resultKind } from "./stream.js";
 import { turnStats } from "./turn-stats.js";
 
+/** What a turn needs: claude, the live stream and state it reports to, the stop signal. */
 export interface TurnRunnerOptions {
   hive: Pick<Hive, "agent" | "publishStats">;
   claude: ClaudeInvoker;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { SocketResult } from "@hyperhive/shared";
-import { socketRequest } from "./socket.js";
+import { socketRequest } from "./socket-client.js";
 
 export interface WakeArgs {
   from: string;

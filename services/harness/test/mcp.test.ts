@@ -7,7 +7,9 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, it } from "vitest";
 import { createMcpServer } from "../src/mcp.js";
-import { type SocketHandlers, SocketServer, socketRequest } from "../src/socket.js";
+import type { SocketHandlers } from "../src/socket.js";
+import { socketRequest } from "../src/socket-client.js";
+import { SocketServer } from "../src/socket-server.js";
 
 /** A harness socket whose handlers the test writes; every command it saw, with its params. */
 interface Harness {

@@ -11,14 +11,9 @@ import {
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
-import {
-  answerLine,
-  MAX_CONNECTIONS,
-  MAX_LINE_BYTES,
-  type SocketHandlers,
-  SocketServer,
-  socketRequest,
-} from "../src/socket.js";
+import { answerLine, type SocketHandlers } from "../src/socket.js";
+import { socketRequest } from "../src/socket-client.js";
+import { MAX_CONNECTIONS, MAX_LINE_BYTES, SocketServer } from "../src/socket-server.js";
 
 /** A raw line client: write lines, read reply lines in order. */
 class LineClient {

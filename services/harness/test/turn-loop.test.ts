@@ -20,7 +20,7 @@ import { NatsBridge } from "../src/bridge.js";
 import { loadHarnessConfig } from "../src/config.js";
 import { runClaude } from "../src/run-claude.js";
 import { bootHarness } from "../src/serve.js";
-import { SocketServer } from "../src/socket.js";
+import { SocketServer } from "../src/socket-server.js";
 import { TurnLoop } from "../src/turn-loop.js";
 import { sendWake } from "../src/wake.js";
 import { Observer } from "./observer.js";

@@ -1,0 +1,81 @@
+import {
+  type InboxMessage,
+  MAX_BODY_BYTES,
+  mayRetry,
+  type RetryPolicy,
+  retryDelay,
+} from "@hyperhive/shared";
+import { displaySender } from "./claude.js";
+import type { LeaseSet } from "./leases.js";
+import type { TurnEnd, TurnInput } from "./turn-runner.js";
+
+/** How a held message is tried again. */
+export interface HeldRetry {
+  /** A turn ended "Not logged in": no last try; the message waits, leased, for a login. */
+  login: RetryPolicy;
+  /** A turn failed otherwise: after `maxAttempts` failed turns it is let go of. */
+  turn: RetryPolicy;
+}
+
+/**
+ * The message the loop is on, held (leased, extended) until a turn on it ends for good: its
+ * failed turns so far, and whether and when it gets another.
+ */
+export class HeldMessage {
+  #loginFailures = 0;
+  #turnFailures = 0;
+  /** Why the last failed turn on it failed, for the retry's wake prompt. */
+  #lastError: string | undefined;
+  /** Pause before the next try; set when a turn on it failed. */
+  retryInMs = 0;
+
+  constructor(
+    readonly msg: InboxMessage,
+    /** Messages waiting after it when it was received. */
+    readonly pending: number,
+    readonly leases: LeaseSet,
+    private readonly retry: HeldRetry,
+  ) {}
+
+  /** The next turn on it; a retry after a failed turn says which try it is, and why. */
+  turnInput(): TurnInput {
+    const t: TurnInput = { msg: this.msg, pending: this.pending };
+    if (this.#lastError !== undefined) {
+      t.retry = { attempt: this.#turnFailures + 1, lastError: this.#lastError };
+    }
+    return t;
+  }
+
+  /** After a turn on it: whether it gets another (after {@link retryInMs}) instead of its ack. */
+  tryAgain(end: TurnEnd): boolean {
+    if (end.kind === "needs_login") {
+      this.retryInMs = retryDelay(this.retry.login, ++this.#loginFailures);
+      return true;
+    }
+    if (end.kind !== "error") return false;
+    this.#lastError = end.note;
+    if (!mayRetry(this.retry.turn, ++this.#turnFailures)) return false;
+    this.retryInMs = retryDelay(this.retry.turn, this.#turnFailures);
+    return true;
+  }
+
+  /**
+   * What the operator is told when every try failed and the message is let go of (retrying
+   * forever would block the inbox): which message, from whom, and the last error.
+   */
+  giveUpNotice(agent: string, note: string): string {
+    const from = displaySender(agent, this.msg).from;
+    const body =
+      `[hyperhive] ${agent} gave up on message #${this.msg.id} from ${from} ` +
+      `after ${this.#turnFailures} failed turns. Last error: ${note}`;
+    return truncateBytes(body, MAX_BODY_BYTES);
+  }
+}
+
+/** Cuts text to at most `max` UTF-8 bytes (on a character boundary). */
+function truncateBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text, "utf8") <= max) return text;
+  let out = text.slice(0, max);
+  while (Buffer.byteLength(`${out}…`, "utf8") > max) out = out.slice(0, -1);
+  return `${out}…`;
+}
