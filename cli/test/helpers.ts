@@ -9,6 +9,7 @@ import {
   listPids,
   parseEvent,
   processAlive,
+  readProcCmdline,
   readProcStat,
   ServiceEvent,
   subjects,
@@ -90,11 +91,7 @@ export function descendants(root: number): number[] {
 }
 
 export function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
-  } catch {
-    return "";
-  }
+  return (readProcCmdline(pid) ?? []).join(" ");
 }
 
 /** Waits until none of `pids` is alive; fails naming the ones left. */
