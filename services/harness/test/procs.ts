@@ -12,6 +12,7 @@ import {
   subjects,
 } from "@hyperhive/shared";
 import { repoRoot } from "@hyperhive/shared/testing";
+import { z } from "zod";
 
 export const REPO = repoRoot(import.meta.url);
 export const HARNESS_MAIN = join(REPO, "services/harness/dist/src/main.js");
@@ -138,7 +139,19 @@ export const rules = {
   ],
 } as const;
 
-/** The model server's control API. */
+/** One request the model server logged (`GET /_requests`); it may say more than this. */
+const LoggedRequest = z.looseObject({
+  path: z.string(),
+  /** How the server answered: "reply", "continue", "error", "fallback", "other". */
+  kind: z.string(),
+  /** Index of the script rule that matched, if any. */
+  rule: z.number().nullable(),
+  /** Newest user text (tool results included). */
+  text: z.string(),
+});
+export type LoggedRequest = z.infer<typeof LoggedRequest>;
+
+/** The model server's control API, its answers parsed. */
 export class ModelControl {
   constructor(readonly url: string) {}
 
@@ -147,9 +160,9 @@ export class ModelControl {
     if (!r.ok) throw new Error(`PUT /_script: ${r.status} ${await r.text()}`);
   }
 
-  async requests(): Promise<{ path: string; kind: string; rule: number | null; text: string }[]> {
+  async requests(): Promise<LoggedRequest[]> {
     const r = await fetch(`${this.url}/_requests`);
-    return (await r.json()) as { path: string; kind: string; rule: number | null; text: string }[];
+    return z.array(LoggedRequest).parse(await r.json());
   }
 
   async clearRequests(): Promise<void> {
@@ -158,6 +171,6 @@ export class ModelControl {
 
   async release(): Promise<number> {
     const r = await fetch(`${this.url}/_release`, { method: "POST" });
-    return ((await r.json()) as { released: number }).released;
+    return z.looseObject({ released: z.number().int() }).parse(await r.json()).released;
   }
 }

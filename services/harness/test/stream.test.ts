@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClaudeStreamEvent } from "@hyperhive/shared";
 import { describe, it } from "vitest";
+import { z } from "zod";
 import { parseStreamLine, resultKind, StatsAccumulator } from "../src/stream.js";
 import { REPO } from "./procs.js";
 
@@ -40,7 +41,7 @@ describe("StatsAccumulator on real claude output", () => {
     const events = fixture("send-to-operator");
     assert.ok(events.length >= 4);
     const result = events.find((e) => e.type === "result")!;
-    const usage = result.usage as Record<string, number>;
+    const usage = z.record(z.string(), z.unknown()).parse(result.usage);
     const acc = fold(events);
     assert.equal(acc.outcome(0), "ok");
     assert.equal(acc.toolCalls, 1);
