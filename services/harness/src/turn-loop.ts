@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import {
   type AgentState,
   type Clock,
@@ -77,6 +78,9 @@ export class TurnLoop {
 
   constructor(opts: TurnLoopOptions) {
     this.#o = opts;
+    // Every waiting broker request listens on the stop signal: the loop's own, and one per socket
+    // command in flight (up to the socket's 64 connections), more than the default warning's 10.
+    setMaxListeners(128, this.#life.signal);
     const { hive, log, settings: s } = opts;
     const clock = opts.clock ?? systemClock;
     this.#clock = clock;
