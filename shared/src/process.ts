@@ -106,7 +106,9 @@ export function spawnService(o: SpawnServiceOptions): ServiceProcess {
   };
 
   const stdin: StdioPipe | StdioNull = o.lifeline ? "pipe" : "ignore";
-  const env = o.lifeline ? { ...(o.env ?? process.env), [LIFELINE_ENV]: LIFELINE_STDIN } : o.env;
+  // Never pass our own lifeline on: a child without one would see EOF at once and stop.
+  const { [LIFELINE_ENV]: _inherited, ...base } = o.env ?? process.env;
+  const env = o.lifeline ? { ...base, [LIFELINE_ENV]: LIFELINE_STDIN } : base;
   let child: ChildProcess;
   if (o.logFile !== undefined) {
     const fd = openSync(o.logFile, "a");

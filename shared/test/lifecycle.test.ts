@@ -89,6 +89,14 @@ describe("runService (a real child process)", () => {
     }
   });
 
+  it("a child started without a lifeline does not inherit its parent's", async () => {
+    const p = await start({ HIVE_LIFELINE: "stdin" });
+    assert.deepEqual(await p.ready, { ready: "fixture", pid: p.pid });
+    assert.equal(processAlive(p.pid!), true);
+    assert.equal(stopped(p).length, 0);
+    await p.stop(5000);
+  });
+
   it("keeps a SIGTERM listener during the stop; a second signal neither kills nor restarts it", async () => {
     const p = await start({ FIXTURE_STOP: "slow" });
     p.child.kill("SIGTERM");
