@@ -95,7 +95,7 @@ export function publishEvent<T extends z.ZodType>(
 export interface RequestOptions {
   /** Milliseconds to wait for the reply; default 5000. */
   timeoutMs?: number;
-  /** Gives up on the reply at once when aborted, rejecting with the signal's reason. */
+  /** Gives up on the reply at once when aborted (a typed `unavailable`, the reason as its cause). */
   signal?: AbortSignal;
 }
 
@@ -135,7 +135,8 @@ export function natsRequestError(e: unknown, subject: string): HiveError {
 
 /**
  * Sends a request after validating it, and validates the reply. Throws {@link HiveError} for an
- * error reply, a timeout, no responder or a lost connection; the signal's reason when aborted.
+ * error reply, a timeout, no responder or a lost connection, and `unavailable` ("request
+ * abandoned") as soon as `signal` aborts.
  */
 export async function request<Req extends z.ZodType, Res extends z.ZodType>(
   nc: NatsConnection,
@@ -146,7 +147,15 @@ export async function request<Req extends z.ZodType, Res extends z.ZodType>(
 ): Promise<z.infer<Res>> {
   const body = spec.request.parse(payload);
   const signal = opts.signal;
-  signal?.throwIfAborted();
+  if (signal?.aborted) {
+    throw new HiveError(
+      ErrorCode.Unavailable,
+      `${subject}: request abandoned (the caller stopped)`,
+      {
+        cause: signal.reason,
+      },
+    );
+  }
   const asked = nc
     .request(subject, encodeJson(body), { timeout: opts.timeoutMs ?? 5000 })
     .catch((e: unknown) => {
@@ -157,7 +166,16 @@ export async function request<Req extends z.ZodType, Res extends z.ZodType>(
   else {
     let onAbort = (): void => {};
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal.reason);
+      onAbort = () =>
+        reject(
+          new HiveError(
+            ErrorCode.Unavailable,
+            `${subject}: request abandoned (the caller stopped)`,
+            {
+              cause: signal.reason,
+            },
+          ),
+        );
       signal.addEventListener("abort", onAbort, { once: true });
     });
     asked.catch(() => {});

@@ -82,7 +82,12 @@ describe("serve/request over a real nats-server", () => {
       { timeoutMs: 10_000, signal: ac.signal },
     );
     ac.abort(new Error("caller gave up"));
-    await assert.rejects(pending, /caller gave up/);
+    await assert.rejects(pending, (e: unknown) => {
+      assert.ok(HiveError.is(e, ErrorCode.Unavailable));
+      assert.match(e.message, /request abandoned/);
+      assert.ok(e.cause instanceof Error && e.cause.message === "caller gave up");
+      return true;
+    });
     silent.unsubscribe();
 
     const guarded = await startNatsServer({

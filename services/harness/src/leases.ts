@@ -1,5 +1,21 @@
-import { type Cancel, type Clock, every, type Logger, toWireError } from "@hyperhive/shared";
+import {
+  type Cancel,
+  type Clock,
+  every,
+  HiveError,
+  type Logger,
+  retry,
+  retryPolicy,
+  toWireError,
+} from "@hyperhive/shared";
 import type { Hive } from "./bridge.js";
+
+/**
+ * Retrying an ack whose reply was lost (NATS failing over or restarting just as a turn ends):
+ * acks are idempotent, and a message left unacked would be answered a second time once its lease
+ * runs out. About 10 s in all, well within the lease.
+ */
+export const ACK_RETRY = retryPolicy({ initialMs: 250, factor: 2, maxMs: 5000, maxAttempts: 6 });
 
 /** What a lease set needs: the broker, the lease length, the clock it extends on. */
 export interface LeaseSetOptions {
@@ -44,14 +60,24 @@ export class LeaseSet {
     this.#stopExtending = undefined;
   }
 
-  /** Acks every message; goes on past failures (an unacked one is merely delivered again). */
+  /**
+   * Acks every message, retrying a lost reply ({@link ACK_RETRY}); goes on past failures (an
+   * unacked one is merely delivered again).
+   */
   async ackAll(): Promise<void> {
     this.stopExtending();
     const ids = this.ids;
     this.o.log.debug({ ids }, "acking");
     for (const id of ids) {
       try {
-        await this.o.hive.ack(id, this.o.signal);
+        await retry(() => this.o.hive.ack(id, this.o.signal), {
+          policy: ACK_RETRY,
+          clock: this.o.clock,
+          signal: this.o.signal,
+          retryable: (e) => HiveError.is(e) && e.retryable,
+          onRetry: (e, attempt) =>
+            this.o.log.warn({ id, attempt, err: toWireError(e) }, "ack failed; retrying"),
+        });
       } catch (e) {
         this.o.log.error({ id, err: toWireError(e) }, "ack failed; the message may come again");
       }

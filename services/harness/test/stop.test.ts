@@ -5,6 +5,7 @@ import {
   AgentStateEvent,
   connectNats,
   type NatsConnection,
+  openDatabase,
   parseEvent,
   request,
   rpcs,
@@ -173,6 +174,50 @@ describe("a harness whose NATS went away still stops on SIGTERM in time", () => 
         assert.equal(ack.first_ack, true, "the harness never acked it");
       }
     });
+
+    if (how === "killed") {
+      it("mid-ack, NATS killed and back on its port: the ack lands, the message never comes again", async () => {
+        const agent = "max";
+        const hive = await ownHive(agent);
+        await ctl.setScript([
+          { match: "hold me", hold: true, times: 1, reply: [{ text: "done" }] },
+        ]);
+        await ctl.clearRequests();
+        const h = await startHarness(agent, hive.nats.url);
+        await waitUntil(() => hive.states.includes("idle"), { what: "idle" });
+        const { id } = await request(hive.nc, subjects.op.send, rpcs.send, {
+          to: agent,
+          body: "hold me",
+        });
+        await waitUntil(
+          async () =>
+            (await ctl.requests()).some((r) => r.kind === "reply" && /hold me/.test(r.text)),
+          { timeoutMs: 30_000, what: "the held model request" },
+        );
+        await takeAway(hive, "killed");
+        assert.equal(await ctl.release(), 1);
+        await waitUntil(() => /"msg":"acking"/.test(h.stderr()), {
+          timeoutMs: 30_000,
+          what: "the harness acking",
+        });
+        const again = await startNatsServer({ port: hive.nats.port });
+        cleanups.push(() => again.stop(0));
+        // The harness's own ack (retried if its reply was lost) lands once NATS is back: the
+        // broker's row says so (read beside the running broker; WAL allows it).
+        const db = openDatabase(join(t.path, `${agent}-broker.sqlite`), []);
+        cleanups.push(async () => db.close());
+        const acked = db.prepare<[number], { acked_at: number | null }>(
+          "SELECT acked_at FROM messages WHERE id = ?",
+        );
+        await waitUntil(() => (acked.get(id)?.acked_at ?? null) !== null, {
+          timeoutMs: 20_000,
+          what: "the harness's ack to land",
+        });
+        assert.doesNotMatch(h.stderr(), /ack failed; the message may come again/);
+        const stopped = await sigterm(h);
+        assert.equal(stopped.code, 0, h.stderr().slice(-2000));
+      });
+    }
 
     it(`idle, NATS ${how} under the long-poll: SIGTERM exits 0 in time`, async () => {
       const agent = how === "killed" ? "jack" : "lou";

@@ -51,7 +51,11 @@ export const SocketWakeResult = z.strictObject({
   id: MessageId,
 });
 
-/** The catalog: every socket command with its params and result schemas. */
+/**
+ * The catalog: every socket command with its params and result schemas. A request line is
+ * `{id, cmd, ...params}` (the params checked strictly against `socketCommands[cmd].params`); a
+ * new command is one entry here and one handler in the harness.
+ */
 export const socketCommands = {
   send: { params: SocketSendParams, result: SendResponse },
   recv: { params: SocketRecvParams, result: SocketRecvResult },
@@ -61,14 +65,6 @@ export type SocketCommands = typeof socketCommands;
 export type SocketCommandName = keyof SocketCommands;
 export type SocketParams<C extends SocketCommandName> = z.infer<SocketCommands[C]["params"]>;
 export type SocketResult<C extends SocketCommandName> = z.infer<SocketCommands[C]["result"]>;
-
-/** One request line: `{id, cmd, ...params}`. */
-export const SocketRequest = z.discriminatedUnion("cmd", [
-  SocketSendParams.extend({ id: SocketRequestId, cmd: z.literal("send") }),
-  SocketRecvParams.extend({ id: SocketRequestId, cmd: z.literal("recv") }),
-  SocketWakeParams.extend({ id: SocketRequestId, cmd: z.literal("wake") }),
-]);
-export type SocketRequest = z.infer<typeof SocketRequest>;
 
 /** One reply line: the result (checked against the command's result schema) or a wire error. */
 export const SocketResponse = z.union([
