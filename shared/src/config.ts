@@ -20,7 +20,7 @@ export function loadConfig<T extends z.ZodType>(
   if (!parsed.success) {
     throw new ConfigError(`invalid configuration: ${describeZodError(parsed.error)}`);
   }
-  return parsed.data as z.infer<T>;
+  return parsed.data;
 }
 
 /** Default hive root: `$HIVE_ROOT`, else `~/.hyperhive`. */

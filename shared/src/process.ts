@@ -1,15 +1,14 @@
 import { type ChildProcess, type StdioNull, type StdioPipe, spawn } from "node:child_process";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
+import * as z from "zod";
 import { LIFELINE_ENV, LIFELINE_STDIN } from "./lifeline.js";
 import { LineBuffer } from "./lines.js";
 import { groupAlive, signalGroup } from "./proc.js";
 
 /** A service's `{"ready":"<service>", ...details}` stdout line. */
-export interface ReadyLine {
-  ready: string;
-  [detail: string]: unknown;
-}
+const ReadyLineSchema = z.looseObject({ ready: z.string() });
+export type ReadyLine = z.infer<typeof ReadyLineSchema>;
 
 /** How a child process ended. `error` only when it could not be spawned at all. */
 export interface ExitInfo {
@@ -283,11 +282,13 @@ export async function startService(
 export function parseReadyLine(line: string, name?: string): ReadyLine | undefined {
   const t = line.trim();
   if (!t.startsWith("{")) return undefined;
+  let raw: unknown;
   try {
-    const v = JSON.parse(t) as { ready?: unknown };
-    if (typeof v.ready !== "string" || (name !== undefined && v.ready !== name)) return undefined;
-    return v as ReadyLine;
+    raw = JSON.parse(t);
   } catch {
     return undefined;
   }
+  const v = ReadyLineSchema.safeParse(raw);
+  if (!v.success || (name !== undefined && v.data.ready !== name)) return undefined;
+  return v.data;
 }

@@ -75,7 +75,7 @@ export function parseEvent<T extends z.ZodType>(
   log?: Logger,
 ): z.infer<T> | null {
   try {
-    return schema.parse(decodeJson(msg.data)) as z.infer<T>;
+    return schema.parse(decodeJson(msg.data));
   } catch (e) {
     log?.warn({ subject: msg.subject, err: toWireError(e) }, "dropped malformed event");
     return null;
@@ -203,7 +203,7 @@ export function parseReply<Res extends z.ZodType>(
       cause: ok.error,
     });
   }
-  return ok.data as z.infer<Res>;
+  return ok.data;
 }
 
 export interface ServeOptions {

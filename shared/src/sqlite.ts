@@ -1,6 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import * as z from "zod";
+
+const UserVersion = z.number().int().nonnegative();
 
 export type Db = Database.Database;
 
@@ -33,7 +36,7 @@ export function openDatabase(path: string, migrations: Migration[], opts: OpenOp
 
 /** Applies the migrations newer than the file's `user_version`. */
 export function migrate(db: Db, migrations: Migration[]): void {
-  const current = db.pragma("user_version", { simple: true }) as number;
+  const current = UserVersion.parse(db.pragma("user_version", { simple: true }));
   const todo = [...migrations]
     .sort((a, b) => a.version - b.version)
     .filter((m) => m.version > current);
