@@ -10,7 +10,7 @@
 //     some registries (mirrors) lack other platforms' optional binaries (biome, turbo), which
 //     `npm ci` refuses as an out-of-sync lock file while `npm install` simply skips them.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -59,14 +59,33 @@ if (missing.length > 0) {
   }
   say(`installing ${missing.join(", ")} from Debian's packages (apt-get)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  // Installed, not started: a system dockerd started with its defaults rewrites the host's
+  // firewall and turns on IP forwarding (the tests start a private engine without either), and a
+  // system nats-server would only hold port 4222. policy-rc.d tells the packages' scripts so.
+  const policy = "/usr/sbin/policy-rc.d";
+  const ownPolicy = !existsSync(policy);
+  if (ownPolicy) {
+    writeFileSync(
+      policy,
+      "#!/bin/sh\n# hyperhive: install services, do not start them\nexit 101\n",
+      {
+        mode: 0o755,
+      },
+    );
+  }
+  let failed;
   for (const args of [
     ["update", "-q"],
     ["install", "-y", "-q", "--no-install-recommends", ...missing],
   ]) {
     const r = spawnSync("apt-get", args, { stdio: ["ignore", "inherit", "inherit"], env });
-    if (r.status !== 0)
-      fail(`apt-get ${args[0]} failed (exit ${r.status}); install ${missing.join(" ")} by hand`);
+    if (r.status !== 0) {
+      failed = `apt-get ${args[0]} failed (exit ${r.status}); install ${missing.join(" ")} by hand`;
+      break;
+    }
   }
+  if (ownPolicy) rmSync(policy, { force: true });
+  if (failed) fail(failed);
   const still = needs.filter((n) => !n.present()).map((n) => n.pkg);
   if (still.length > 0) fail(`apt-get ran but ${still.join(", ")} is still missing`);
 }
