@@ -9,7 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "@fastify/type-provider-zod";
-import { ErrorCode, HiveError, type Logger } from "@hyperhive/shared";
+import { type Clock, ErrorCode, HiveError, type Logger, systemClock } from "@hyperhive/shared";
 import type { NatsConnection } from "@nats-io/transport-node";
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import { isApiPath, makeAuthHook } from "./auth.js";
@@ -34,6 +34,8 @@ export interface WebAppOptions {
   requestTimeoutMs?: number;
   /** Milliseconds between SSE heartbeat comments; default 15000. */
   heartbeatMs?: number;
+  /** Time for heartbeats and event stamps; default the system clock (tests pass a TestClock). */
+  clock?: Clock;
   /** The built UI (`app.js`, `style.css`); default the package's `dist/ui`. */
   uiDir?: string;
 }
@@ -76,7 +78,11 @@ export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
   if (!existsSync(script)) {
     throw new Error(`the dashboard UI is not built (no ${script}): run npm run build`);
   }
-  const hub = new SseHub(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs });
+  const clock = opts.clock ?? systemClock;
+  const hub = new SseHub({
+    clock,
+    ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
+  });
 
   const root = Fastify({
     loggerInstance: log,
@@ -139,6 +145,7 @@ export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
     log,
     timeoutMs: opts.requestTimeoutMs ?? 5000,
     hub,
+    clock,
   };
   pageRoutes(app, deps);
   apiRoutes(app, deps);

@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { type Clock, every, systemClock } from "@hyperhive/shared";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import type { EventCatalog } from "./wire.js";
@@ -22,6 +23,8 @@ export interface SseStream<C extends EventCatalog> {
 export interface SseHubOptions {
   /** Milliseconds between heartbeat comments; default 15000. */
   heartbeatMs?: number;
+  /** The heartbeats' clock; default the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -31,9 +34,11 @@ export interface SseHubOptions {
 export class SseHub {
   readonly #streams = new Set<{ end(): void }>();
   readonly #heartbeatMs: number;
+  readonly #clock: Clock;
 
   constructor(opts: SseHubOptions = {}) {
     this.#heartbeatMs = opts.heartbeatMs ?? 15_000;
+    this.#clock = opts.clock ?? systemClock;
   }
 
   /** Number of open streams (tests use it to see a client's stream go away). */
@@ -58,8 +63,7 @@ export class SseHub {
 
     const cleanups: Array<() => void> = [];
     let ended = false;
-    const heartbeat = setInterval(() => stream.comment("hb"), this.#heartbeatMs);
-    heartbeat.unref();
+    const stopHeartbeat = every(this.#clock, this.#heartbeatMs, () => stream.comment("hb"));
 
     const stream: SseStream<C> = {
       get ended() {
@@ -86,7 +90,7 @@ export class SseHub {
       end: () => {
         if (ended) return;
         ended = true;
-        clearInterval(heartbeat);
+        stopHeartbeat();
         this.#streams.delete(stream);
         for (const fn of cleanups.splice(0)) {
           try {

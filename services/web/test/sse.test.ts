@@ -10,8 +10,8 @@ import {
   serve,
   subjects,
 } from "@hyperhive/shared";
-import { startNatsServer, waitUntil } from "@hyperhive/shared/testing";
-import { connect } from "@nats-io/transport-node";
+import { startNatsServer, TestClock, waitUntil } from "@hyperhive/shared/testing";
+import { connect, errors } from "@nats-io/transport-node";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import * as z from "zod";
@@ -37,15 +37,16 @@ async function noInterest(h: Harness, subject: string): Promise<boolean> {
     await h.nc.request(subject, "{}", { timeout: 200 });
     return false;
   } catch (e) {
-    return /no responders/i.test(String(e));
+    return e instanceof errors.RequestError && e.isNoResponders();
   }
 }
 
 describe("SSE streams", () => {
+  const clock = new TestClock();
   let h: Harness;
   let url: string;
   beforeAll(async () => {
-    h = await startHarness({ heartbeatMs: 100 });
+    h = await startHarness({ heartbeatMs: 15_000, clock });
     url = await h.listen();
   });
   afterAll(async () => {
@@ -110,9 +111,12 @@ describe("SSE streams", () => {
     });
     assert.equal(sse.events.length, 4, "nothing else was forwarded");
 
-    // Heartbeat comments keep the stream alive.
+    // Heartbeat comments keep the stream alive: one per 15 s on the app's clock.
     const before = sse.comments;
-    await waitUntil(() => sse.comments > before, { what: "a heartbeat comment" });
+    await clock.advance(14_999);
+    assert.equal(sse.comments, before, "a heartbeat came early");
+    await clock.advance(1);
+    await waitUntil(() => sse.comments === before + 1, { what: "a heartbeat comment" });
 
     // The client goes away: its stream ends and the NATS subscription is gone.
     assert.equal(h.app.sseHub.size, 1);

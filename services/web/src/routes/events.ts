@@ -53,7 +53,7 @@ function pump<T extends z.ZodType>(
 const agentMatches = (ev: { agent: string }, m: Msg) => subjectToken(m.subject, 3) === ev.agent;
 
 /** The live streams (SSE); their event names and payloads are the wire's `streams` catalogs. */
-export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub }: RouteDeps): void {
+export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: RouteDeps): void {
   app.get(streams.events.path, async (req, reply) => {
     const stream = hub.open(req, reply, streams.events.events);
     // Subscribe first, then cold-load: events that race the load are held back, not lost.
@@ -99,7 +99,7 @@ export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub }: RouteDeps)
         agents: agents.status === "rejected" ? publicError(agents.reason) : null,
         inbox: messages.status === "rejected" ? publicError(messages.reason) : null,
       },
-      at: Date.now(),
+      at: clock.now(),
     });
     const pending = held;
     held = null;
@@ -126,7 +126,7 @@ export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub }: RouteDeps)
       log.warn({ err: e }, "nats flush failed");
     }
     // Subscribed on the server: from here on nothing published is missed.
-    stream.send("ready", { agent: name, at: Date.now() });
+    stream.send("ready", { agent: name, at: clock.now() });
     return reply;
   });
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ZodTypeProvider } from "@fastify/type-provider-zod";
-import type { Logger } from "@hyperhive/shared";
+import type { Clock, Logger } from "@hyperhive/shared";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { FastifyInstance, RawServerDefault } from "fastify";
 import type { SseHub } from "../sse.js";
@@ -26,4 +26,6 @@ export interface RouteDeps {
   timeoutMs: number;
   /** The app's open SSE streams. */
   hub: SseHub;
+  /** Stamps the events the web makes itself. */
+  clock: Clock;
 }
