@@ -131,30 +131,41 @@ describe("a harness whose NATS went away still stops on SIGTERM in time", () => 
     }
   }
 
+  /**
+   * A harness of `agent` on a hive of its own, caught acking with NATS gone: its turn is held at
+   * the model server, NATS is taken away, the turn is let finish, and the harness starts acking.
+   */
+  async function midAck(
+    agent: string,
+    how: NatsLoss,
+  ): Promise<{ hive: OwnHive; h: Proc; id: number }> {
+    const hive = await ownHive(agent);
+    await ctl.setScript([{ match: "hold me", hold: true, times: 1, reply: [{ text: "done" }] }]);
+    await ctl.clearRequests();
+    const h = await startHarness(agent, hive.nats.url);
+    await waitUntil(() => hive.states.includes("idle"), { what: "idle" });
+    const { id } = await request(hive.nc, subjects.op.send, rpcs.send, {
+      to: agent,
+      body: "hold me",
+    });
+    await waitUntil(
+      async () => (await ctl.requests()).some((r) => r.kind === "reply" && /hold me/.test(r.text)),
+      { timeoutMs: 30_000, what: "the held model request" },
+    );
+    await takeAway(hive, how);
+    // claude finishes its turn with NATS gone: the harness goes on to ack, and no answer comes.
+    assert.equal(await ctl.release(), 1);
+    await waitUntil(() => /"msg":"acking"/.test(h.stderr()), {
+      timeoutMs: 30_000,
+      what: "the harness acking",
+    });
+    return { hive, h, id };
+  }
+
   for (const how of ["killed", "frozen"] as const) {
     it(`mid-ack, NATS ${how}: SIGTERM exits 0 in time, without taking the ack for done`, async () => {
       const agent = how === "killed" ? "ivy" : "kim";
-      const hive = await ownHive(agent);
-      await ctl.setScript([{ match: "hold me", hold: true, times: 1, reply: [{ text: "done" }] }]);
-      await ctl.clearRequests();
-      const h = await startHarness(agent, hive.nats.url);
-      await waitUntil(() => hive.states.includes("idle"), { what: "idle" });
-      const { id } = await request(hive.nc, subjects.op.send, rpcs.send, {
-        to: agent,
-        body: "hold me",
-      });
-      await waitUntil(
-        async () =>
-          (await ctl.requests()).some((r) => r.kind === "reply" && /hold me/.test(r.text)),
-        { timeoutMs: 30_000, what: "the held model request" },
-      );
-      await takeAway(hive, how);
-      // claude finishes its turn with NATS gone: the harness goes on to ack, and no answer comes.
-      assert.equal(await ctl.release(), 1);
-      await waitUntil(() => /"msg":"acking"/.test(h.stderr()), {
-        timeoutMs: 30_000,
-        what: "the harness acking",
-      });
+      const { hive, h, id } = await midAck(agent, how);
 
       const stopped = await sigterm(h);
       assert.equal(stopped.code, 0, h.stderr().slice(-2000));
@@ -178,28 +189,7 @@ describe("a harness whose NATS went away still stops on SIGTERM in time", () => 
     if (how === "killed") {
       it("mid-ack, NATS killed and back on its port: the ack lands, the message never comes again", async () => {
         const agent = "max";
-        const hive = await ownHive(agent);
-        await ctl.setScript([
-          { match: "hold me", hold: true, times: 1, reply: [{ text: "done" }] },
-        ]);
-        await ctl.clearRequests();
-        const h = await startHarness(agent, hive.nats.url);
-        await waitUntil(() => hive.states.includes("idle"), { what: "idle" });
-        const { id } = await request(hive.nc, subjects.op.send, rpcs.send, {
-          to: agent,
-          body: "hold me",
-        });
-        await waitUntil(
-          async () =>
-            (await ctl.requests()).some((r) => r.kind === "reply" && /hold me/.test(r.text)),
-          { timeoutMs: 30_000, what: "the held model request" },
-        );
-        await takeAway(hive, "killed");
-        assert.equal(await ctl.release(), 1);
-        await waitUntil(() => /"msg":"acking"/.test(h.stderr()), {
-          timeoutMs: 30_000,
-          what: "the harness acking",
-        });
+        const { hive, h, id } = await midAck(agent, "killed");
         const again = await startNatsServer({ port: hive.nats.port });
         cleanups.push(() => again.stop(0));
         // The harness's own ack (retried if its reply was lost) lands once NATS is back: the

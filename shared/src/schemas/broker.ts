@@ -146,13 +146,14 @@ export const InboxListResponse = z.strictObject({ messages: z.array(StoredMessag
 export type InboxListResponse = z.infer<typeof InboxListResponse>;
 
 /** `hive.inbox.<agent>` event: new mail for one agent was committed. */
-export const InboxAnnouncement = z.strictObject({
-  id: MessageId,
-  from: Sender,
-  to: Recipient,
+export const InboxAnnouncement = MessageFields.pick({
+  id: true,
+  from: true,
+  to: true,
+  sent_at: true,
+}).extend({
   /** First 120 characters of the body. */
   preview: z.string(),
-  sent_at: z.number().int(),
 });
 export type InboxAnnouncement = z.infer<typeof InboxAnnouncement>;
 
