@@ -16,6 +16,7 @@ import {
   LiveEvent,
   MessageId,
   SendResponse,
+  ServiceEvent,
   StoredMessage,
   WireError,
 } from "@hyperhive/shared/contract";
@@ -104,14 +105,16 @@ export type EventCatalog = Readonly<Record<string, z.ZodType>>;
 export type EventPayloads<C extends EventCatalog> = { [K in keyof C]: z.infer<C[K]> };
 
 /**
- * `GET /api/events`: one `snapshot` (agents and inbox), then agent `state` and `lifecycle` changes
- * and `inbox` announcements of mail to the operator (the page reloads the inbox for the bodies).
+ * `GET /api/events`: one `snapshot` (agents and inbox), then agent `state` and `lifecycle` changes,
+ * `inbox` announcements of mail to the operator (the page reloads the inbox for the bodies), and
+ * `service` events of `hive up` supervising the hive's services (exits, restarts, give-ups).
  */
 export const DashboardEvents = {
   snapshot: Snapshot,
   state: AgentStateEvent,
   lifecycle: AgentLifecycleEvent,
   inbox: InboxAnnouncement,
+  service: ServiceEvent,
 } as const satisfies EventCatalog;
 
 /** `GET /api/agents/:name/live`: `ready` once, then one `live` per event of the agent's turns. */

@@ -13,6 +13,7 @@ import {
   rpcs,
   type SendRequest,
   type Service,
+  ServiceEvent,
   type StoredMessage,
   serve,
   subjects,
@@ -183,6 +184,32 @@ describe("dashboard in a real headless Chromium", () => {
     assert.equal(await page.locator("#inbox img, #inbox b").count(), 0);
     assert.notEqual(await page.title(), "pwned");
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it("shows what hive up says about its services, live: an exit, the restart, back up", async () => {
+    assert.equal(await page.locator("#services-panel").count(), 0, "nothing happened yet");
+    const at = Date.now();
+    const say = (event: ServiceEvent["event"], starts: number, detail?: string) =>
+      publishEvent(h.nc, subjects.events.service("broker"), ServiceEvent, {
+        service: "broker",
+        event,
+        at,
+        starts,
+        ...(detail === undefined ? {} : { detail }),
+      });
+    say("exited", 1, "signal SIGKILL");
+    say("restarting", 1, "in 250 ms");
+    say("started", 2);
+    const items = page.locator("#services li");
+    await page.locator('#services li[data-event="started"]').waitFor();
+    assert.deepEqual(
+      await items.evaluateAll((els) => els.map((e) => e.textContent?.trim() ?? "")),
+      [
+        "broker back up (start 2) 0s",
+        "broker restarting in 250 ms 0s",
+        "broker exited (signal SIGKILL) 0s",
+      ],
+    );
   });
 
   it("streams a live turn on /agents/<name>", async () => {

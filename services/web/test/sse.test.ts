@@ -7,6 +7,7 @@ import {
   publishEvent,
   rpcs,
   type Service,
+  ServiceEvent,
   serve,
   subjects,
 } from "@hyperhive/shared";
@@ -127,7 +128,7 @@ describe("SSE streams", () => {
     });
   });
 
-  it("cold-loads agents and inbox, then forwards state, lifecycle and inbox events", async () => {
+  it("cold-loads agents and inbox, then forwards state, lifecycle, inbox and service events", async () => {
     const services: Service[] = [
       serve(h.nc, subjects.op.agents, rpcs.opAgents, () => ({
         agents: [agentInfo("alice")],
@@ -187,6 +188,19 @@ describe("SSE streams", () => {
       sent_at: now,
     });
 
+    // hive up's service events; one naming another service than its subject is dropped.
+    h.nc.publish(
+      subjects.events.service("web"),
+      JSON.stringify({ service: "broker", event: "exited", at: now, starts: 1 }),
+    );
+    publishEvent(h.nc, subjects.events.service("broker"), ServiceEvent, {
+      service: "broker",
+      event: "restarting",
+      at: now,
+      detail: "in 250 ms",
+      starts: 1,
+    });
+
     assert.deepEqual(await sse.take(DashboardEvents, "state"), {
       agent: "alice",
       state: "thinking",
@@ -194,7 +208,14 @@ describe("SSE streams", () => {
     });
     assert.equal((await sse.take(DashboardEvents, "lifecycle")).event, "exited");
     assert.equal((await sse.take(DashboardEvents, "inbox")).preview, "done!");
-    assert.equal(sse.events.length, 4);
+    assert.deepEqual(await sse.take(DashboardEvents, "service"), {
+      service: "broker",
+      event: "restarting",
+      at: now,
+      detail: "in 250 ms",
+      starts: 1,
+    });
+    assert.equal(sse.events.length, 5);
     await sse.close();
     await Promise.all(services.map((x) => x.stop()));
   });

@@ -8,6 +8,7 @@ import {
   parseEvent,
   request,
   rpcs,
+  ServiceEvent,
   subjects,
   subjectToken,
 } from "@hyperhive/shared";
@@ -65,8 +66,9 @@ export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: Rou
     const state = nc.subscribe(subjects.events.agentStateAll);
     const lifecycle = nc.subscribe(subjects.events.agentLifecycleAll);
     const inbox = nc.subscribe(subjects.inbox(OPERATOR));
+    const service = nc.subscribe(subjects.events.serviceAll);
     stream.onEnd(() => {
-      for (const s of [state, lifecycle, inbox]) s.unsubscribe();
+      for (const s of [state, lifecycle, inbox, service]) s.unsubscribe();
     });
     pump(log, stream, state, AgentStateEvent, agentMatches, (ev) =>
       later(() => stream.send("state", ev)),
@@ -81,6 +83,14 @@ export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: Rou
       InboxAnnouncement,
       (ev) => ev.to === OPERATOR,
       (ev) => later(() => stream.send("inbox", ev)),
+    );
+    pump(
+      log,
+      stream,
+      service,
+      ServiceEvent,
+      (ev, m) => subjectToken(m.subject, 3) === ev.service,
+      (ev) => later(() => stream.send("service", ev)),
     );
 
     try {

@@ -2,6 +2,7 @@ import type {
   AgentInfo,
   AgentLifecycleEvent,
   AgentStateEvent,
+  ServiceEvent,
   StoredMessage,
 } from "@hyperhive/shared/contract";
 import { batch, computed, type ReadonlySignal, signal } from "@preact/signals";
@@ -24,9 +25,17 @@ export interface Hive {
   /** The operator's inbox, newest first; null until the first load. */
   readonly inbox: ReadonlySignal<readonly StoredMessage[] | null>;
   readonly inboxProblem: ReadonlySignal<Problem | null>;
+  /**
+   * What `hive up` said about its services since the page opened, newest first (at most
+   * {@link SERVICE_EVENTS_KEPT}): exits, restarts, give-ups.
+   */
+  readonly serviceEvents: ReadonlySignal<readonly ServiceEvent[]>;
   /** The event stream (its status shows in the header). */
   readonly stream: EventStream<typeof DashboardEvents>;
 }
+
+/** Service events the dashboard keeps: enough to see a restart loop, not a log. */
+export const SERVICE_EVENTS_KEPT = 20;
 
 function byRoleThenName(a: AgentView, b: AgentView): number {
   const ra = a.role === "manager" ? 0 : 1;
@@ -57,6 +66,7 @@ export function connectHive(): Hive {
   const agentsProblem = signal<Problem | null>(null);
   const inbox = signal<readonly StoredMessage[] | null>(null);
   const inboxProblem = signal<Problem | null>(null);
+  const serviceEvents = signal<readonly ServiceEvent[]>([]);
 
   const setAgents = (list: readonly AgentInfo[]) => {
     byName.value = new Map(list.map((a) => [a.name, a]));
@@ -115,7 +125,10 @@ export function connectHive(): Hive {
     .on("state", onState)
     .on("lifecycle", onLifecycle)
     // An announcement carries only a preview: fetch the inbox for the whole message.
-    .on("inbox", () => void reloadInbox());
+    .on("inbox", () => void reloadInbox())
+    .on("service", (e) => {
+      serviceEvents.value = [e, ...serviceEvents.value].slice(0, SERVICE_EVENTS_KEPT);
+    });
 
   return {
     agents: computed(() => {
@@ -125,6 +138,7 @@ export function connectHive(): Hive {
     agentsProblem,
     inbox,
     inboxProblem,
+    serviceEvents,
     stream,
   };
 }
