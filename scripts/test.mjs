@@ -47,5 +47,7 @@ try {
   failed = 1;
 }
 rmSync(dir, { recursive: true, force: true });
+// vitest failed without a failing test or file to show for it (its setup threw): still a failure.
+if (r.status !== 0 && failed === 0) failed = 1;
 console.log(`\ntests: ${passed} passed, ${failed} failed`);
 process.exit(r.status === 0 && failed === 0 && passed > 0 ? 0 : 1);

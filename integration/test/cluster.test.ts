@@ -7,10 +7,10 @@ import { Hive } from "../src/hive.js";
 import { NatsCluster } from "../src/nats.js";
 import { startNetwork } from "../src/network.js";
 import { hiveCli, operatorSend, waitForOperatorMail, writeHiveRuntime } from "../src/operator.js";
-import "./context.js";
+import { integrationContext } from "./context.js";
 import { fileHooks } from "./hooks.js";
 
-const { natsImage, runLabel } = inject("integration");
+const { natsImage, runLabel } = integrationContext(inject("integration"));
 /** The connection names the services give NATS. */
 const HARNESS = "harness:manager";
 

@@ -8,26 +8,32 @@ import { runAll } from "../src/teardown.js";
 import { testcontainersEnv } from "../src/testcontainers-env.js";
 import type { IntegrationContext } from "./context.js";
 
-/** An error vitest shows as the one line it is, without a stack trace. */
-function oneLine(message: string): Error {
-  const e = new Error(message);
-  e.stack = message;
-  return e;
-}
-
 /**
  * Once per run: the services must be built; a Docker engine (found, or a private one started);
  * the nats-server image (built when missing). Teardown removes whatever the test files left and
  * stops a private engine.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // A problem that stops the integration tests only: each of their files fails with it (see
+  // setup.ts); throwing here would end the whole run, every other project's tests with it.
+  const unavailable = (problem: string) => {
+    const context: IntegrationContext = { ok: false, problem };
+    project.provide("integration", context);
+    return async () => {};
+  };
   const missing = missingBuilds();
-  if (missing.length > 0) throw oneLine(`not built (run npm run build): ${missing.join(", ")}`);
+  if (missing.length > 0) {
+    return unavailable(`not built (run npm run build): ${missing.join(", ")}`);
+  }
 
   const started = performance.now();
-  const engine = await dockerEngine().catch((e: unknown) => {
-    throw e instanceof DockerUnavailableError ? oneLine(e.message) : e;
-  });
+  let engine: Awaited<ReturnType<typeof dockerEngine>>;
+  try {
+    engine = await dockerEngine();
+  } catch (e) {
+    if (e instanceof DockerUnavailableError) return unavailable(e.message);
+    throw e;
+  }
   const env = testcontainersEnv(engine);
   Object.assign(process.env, env);
   const runLabel = { key: "hyperhive.integration.run", value: randomUUID() };
@@ -49,7 +55,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       `integration: docker ${engine.origin} at ${engine.host}; image ${image.tag}` +
         `${image.built ? " (built)" : ""}; ready in ${Math.round(performance.now() - started)} ms`,
     );
-    const context: IntegrationContext = { env, natsImage: image.tag, runLabel };
+    const context: IntegrationContext = { ok: true, env, natsImage: image.tag, runLabel };
     project.provide("integration", context);
   } catch (e) {
     await teardown();

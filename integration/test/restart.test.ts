@@ -9,10 +9,10 @@ import { NatsNode, uniqueHost } from "../src/nats.js";
 import { startNetwork } from "../src/network.js";
 import { operatorSend, waitForOperatorMail, writeHiveRuntime } from "../src/operator.js";
 import { freePort } from "../src/ports.js";
-import "./context.js";
+import { integrationContext } from "./context.js";
 import { fileHooks } from "./hooks.js";
 
-const { natsImage, runLabel } = inject("integration");
+const { natsImage, runLabel } = integrationContext(inject("integration"));
 const SENDS = 2000;
 const IN_FLIGHT = 32;
 /** How long one try of a send waits for its reply. */
