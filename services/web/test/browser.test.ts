@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   AgentStateEvent,
@@ -17,6 +17,7 @@ import {
   type StoredMessage,
   serve,
   subjects,
+  writeFileAtomic,
 } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -334,8 +335,7 @@ describe("dashboard in a real headless Chromium", () => {
     await page.locator("#conn", { hasText: "live" }).waitFor();
 
     const rotated = "rotated-operator-token-0123456789";
-    writeFileSync(`${tokenFile}.new`, rotated, { mode: 0o600 });
-    renameSync(`${tokenFile}.new`, tokenFile);
+    writeFileAtomic(tokenFile, rotated, { mode: 0o600 });
     // The stream is ended; EventSource reconnects with the old cookie and is refused for good.
     const conn = page.locator("#conn");
     await conn.and(page.locator('[data-status="closed"]')).waitFor();

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { renameSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ServiceProcess, spawnService } from "@hyperhive/shared";
+import { type ServiceProcess, spawnService, writeFileAtomic } from "@hyperhive/shared";
 import {
   type NatsServerHandle,
   natsForTests,
@@ -82,8 +82,7 @@ describe("main (the built entry point)", () => {
     assert.equal(await status(`${url}/api/nope`, inherited), 401, "the file wins");
 
     const rotated = "rotated-operator-token-0123456789";
-    writeFileSync(`${file}.new`, `${rotated}\n`, { mode: 0o600 });
-    renameSync(`${file}.new`, file);
+    writeFileAtomic(file, `${rotated}\n`, { mode: 0o600 });
     assert.equal(await status(`${url}/api/nope`, TOKEN), 401, "the old token is out");
     assert.equal(await status(`${url}/api/nope`, rotated), 404, "the new one is in");
     assert.equal(p.exit, undefined, "no restart");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { rpcs, type Service, serve, subjects } from "@hyperhive/shared";
+import { rpcs, type Service, serve, subjects, writeFileAtomic } from "@hyperhive/shared";
 import { tempDir } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { FileToken, TokenFileError } from "../src/token.js";
@@ -12,8 +12,7 @@ const NEW = "new-operator-token-9876543210";
 
 /** What `hive token --rotate` does: write a new file beside it, then rename it over the old one. */
 function rotate(path: string, token: string): void {
-  writeFileSync(`${path}.tmp`, `${token}\n`, { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(path, `${token}\n`, { mode: 0o600 });
 }
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
