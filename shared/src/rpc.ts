@@ -3,6 +3,13 @@ import type { z } from "zod";
 import { ErrorCode, ErrorReply, HiveError, toWireError } from "./errors.js";
 import type { Logger } from "./log.js";
 import {
+  ApprovalResponse,
+  ApprovalsListRequest,
+  ApprovalsListResponse,
+  ApproveRequest,
+  DenyRequest,
+} from "./schemas/approvals.js";
+import {
   AckRequest,
   AckResponse,
   ExtendRequest,
@@ -21,9 +28,25 @@ import {
   AgentLifecycleResponse,
   AgentsListRequest,
   AgentsListResponse,
+  ApplyCommitRequest,
+  PurgeRequest,
+  PurgeResponse,
+  RestartAllRequest,
+  RestartAllResponse,
   Roster,
   RosterRequest,
+  SpawnRequest,
 } from "./schemas/c0re.js";
+import {
+  CancelRequest,
+  CancelResponse,
+  CompactRequest,
+  CompactResponse,
+  NewSessionRequest,
+  NewSessionResponse,
+  SetModelRequest,
+  SetModelResponse,
+} from "./schemas/control.js";
 
 /** A request/reply pair: the schema of the question and of the answer. */
 export interface RpcSpec<Req extends z.ZodType, Res extends z.ZodType> {
@@ -48,7 +71,21 @@ export const rpcs = {
   opInbox: rpc(InboxListRequest, InboxListResponse),
   opAgents: rpc(AgentsListRequest, AgentsListResponse),
   opAgentLifecycle: rpc(AgentLifecycleRequest, AgentLifecycleResponse),
+  opPurge: rpc(PurgeRequest, PurgeResponse),
+  opRestartAll: rpc(RestartAllRequest, RestartAllResponse),
+  opApprovals: rpc(ApprovalsListRequest, ApprovalsListResponse),
+  opApprove: rpc(ApproveRequest, ApprovalResponse),
+  opDeny: rpc(DenyRequest, ApprovalResponse),
   roster: rpc(RosterRequest, Roster),
+  /** The manager's verbs (`hive.agent.manager.*`; c0re refuses them from any other agent). */
+  spawn: rpc(SpawnRequest, ApprovalResponse),
+  agentLifecycle: rpc(AgentLifecycleRequest, AgentLifecycleResponse),
+  applyCommit: rpc(ApplyCommitRequest, ApprovalResponse),
+  /** The operator's controls of one agent (`hive.op.ctl.<agent>.*`; its harness answers). */
+  ctlModel: rpc(SetModelRequest, SetModelResponse),
+  ctlCompact: rpc(CompactRequest, CompactResponse),
+  ctlNewSession: rpc(NewSessionRequest, NewSessionResponse),
+  ctlCancel: rpc(CancelRequest, CancelResponse),
 } as const;
 
 const encoder = new TextEncoder();

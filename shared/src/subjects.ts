@@ -14,21 +14,36 @@ export const subjects = {
   live: (agent: AgentName) => `hive.live.${agent}`,
   liveAll: "hive.live.*",
 
-  /** Requests an agent makes as itself; answered by the broker. */
+  /**
+   * Requests an agent makes as itself: the mail verbs (broker), and the manager's verbs (c0re,
+   * which refuses them from any other agent).
+   */
   agent: {
     send: (agent: AgentName) => `hive.agent.${agent}.send`,
     recv: (agent: AgentName) => `hive.agent.${agent}.recv`,
     ack: (agent: AgentName) => `hive.agent.${agent}.ack`,
     extend: (agent: AgentName) => `hive.agent.${agent}.extend`,
     release: (agent: AgentName) => `hive.agent.${agent}.release`,
+    spawn: (agent: AgentName) => `hive.agent.${agent}.spawn`,
+    kill: (agent: AgentName) => `hive.agent.${agent}.kill`,
+    start: (agent: AgentName) => `hive.agent.${agent}.start`,
+    restart: (agent: AgentName) => `hive.agent.${agent}.restart`,
+    update: (agent: AgentName) => `hive.agent.${agent}.update`,
+    applyCommit: (agent: AgentName) => `hive.agent.${agent}.apply_commit`,
   },
-  /** Wildcards the broker subscribes to; the second token is the caller. */
+  /** Wildcards the broker and c0re subscribe to; the second token is the caller. */
   agentWildcard: {
     send: "hive.agent.*.send",
     recv: "hive.agent.*.recv",
     ack: "hive.agent.*.ack",
     extend: "hive.agent.*.extend",
     release: "hive.agent.*.release",
+    spawn: "hive.agent.*.spawn",
+    kill: "hive.agent.*.kill",
+    start: "hive.agent.*.start",
+    restart: "hive.agent.*.restart",
+    update: "hive.agent.*.update",
+    applyCommit: "hive.agent.*.apply_commit",
   },
 
   /** Operator actions: only the web and CLI users may publish here. */
@@ -42,6 +57,23 @@ export const subjects = {
     agentStart: "hive.op.agent.start",
     agentStop: "hive.op.agent.stop",
     agentRestart: "hive.op.agent.restart",
+    /** Stop an agent for good, leaving a tombstone (c0re). */
+    agentDestroy: "hive.op.agent.destroy",
+    /** Delete a tombstone's state dir and free the name (c0re). */
+    agentPurge: "hive.op.agent.purge",
+    /** Restart every agent, the manager first (c0re). */
+    restartAll: "hive.op.restart_all",
+    /** The approvals queue (c0re). */
+    approvals: "hive.op.approvals",
+    approve: "hive.op.approve",
+    deny: "hive.op.deny",
+    /** The operator's controls of one agent's turn loop, answered by its harness. */
+    ctl: {
+      model: (agent: AgentName) => `hive.op.ctl.${agent}.model`,
+      compact: (agent: AgentName) => `hive.op.ctl.${agent}.compact`,
+      newSession: (agent: AgentName) => `hive.op.ctl.${agent}.new_session`,
+      cancel: (agent: AgentName) => `hive.op.ctl.${agent}.cancel`,
+    },
   },
 
   /** Questions c0re answers for other services. */
@@ -61,6 +93,8 @@ export const subjects = {
     agentStateAll: "hive.events.agent.*.state",
     agentLifecycle: (agent: AgentName) => `hive.events.agent.${agent}.lifecycle`,
     agentLifecycleAll: "hive.events.agent.*.lifecycle",
+    /** An approval was created or changed (c0re). */
+    approvals: "hive.events.approvals",
     /** The roster changed (c0re). */
     roster: "hive.events.roster",
     /** A service of the hive started, exited, is restarting or was given up on (`hive up`). */

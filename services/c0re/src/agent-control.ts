@@ -123,6 +123,8 @@ export class AgentControl {
       state_dir: hivePaths(this.#o.root).agentStateDir(row.name),
       started_at: row.started_at,
       starts: row.starts,
+      model: null,
+      tombstoned_at: null,
     };
   }
 }

@@ -238,6 +238,8 @@ export function agentInfo(name: string, over: Partial<AgentInfo> = {}): AgentInf
     running: true,
     state_dir: `/hive/agents/${name}/state`,
     started_at: Date.now() - 120_000,
+    model: "haiku",
+    tombstoned_at: null,
     starts: 1,
     ...over,
   };

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { AgentName, Sender } from "../names.js";
 import { MessageId } from "./broker.js";
+import { ModelName } from "./config.js";
 
 /** Where an agent's turn loop is. `offline` is set by c0re when its process is not running. */
 export const AgentState = z.enum(["idle", "thinking", "compacting", "needs-login", "offline"]);
@@ -14,11 +15,21 @@ export const AgentStateEvent = z.strictObject({
   since: z.number().int(),
   /** Why, when it is worth saying (e.g. "Not logged in"). */
   note: z.string().optional(),
+  /** The model the agent's next turn uses (said by its harness; c0re's `offline` has none). */
+  model: ModelName.optional(),
 });
 export type AgentStateEvent = z.infer<typeof AgentStateEvent>;
 
 /** What a turn's claude run came to. */
-export const TurnResultKind = z.enum(["ok", "error", "needs_login", "crashed", "compacted_retry"]);
+export const TurnResultKind = z.enum([
+  "ok",
+  "error",
+  "needs_login",
+  "crashed",
+  "compacted_retry",
+  /** The operator cancelled it (`/cancel`): a failed turn, retried as failed turns are. */
+  "cancelled",
+]);
 export type TurnResultKind = z.infer<typeof TurnResultKind>;
 
 const LiveBase = {
