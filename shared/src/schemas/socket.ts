@@ -1,7 +1,16 @@
 import * as z from "zod";
 import { WireError } from "../errors.js";
-import { Recipient, Sender } from "../names.js";
+import { AgentName, Recipient, Sender } from "../names.js";
+import { ApprovalResponse } from "./approvals.js";
 import { Body, MessageFields, MessageId, SendResponse } from "./broker.js";
+import {
+  AgentLifecycleRequest,
+  AgentLifecycleResponse,
+  AgentRole,
+  ApplyCommitRequest,
+  SpawnRequest,
+} from "./c0re.js";
+import { ModelName } from "./config.js";
 
 /**
  * The per-agent unix socket between the harness and processes in its container (the MCP server
@@ -51,6 +60,25 @@ export const SocketWakeResult = z.strictObject({
   id: MessageId,
 });
 
+/** `whoami`: who this agent is, as its harness knows it (not as its prompt says). */
+export const WhoAmIParams = z.strictObject({});
+
+export const WhoAmI = z.strictObject({
+  name: AgentName,
+  role: AgentRole,
+  /** The model the agent's next turn uses. */
+  model: ModelName,
+  /** The harness's package version. */
+  version: z.string(),
+  /** The hyperhive source revision (a git commit) the hive runs, when known. */
+  rev: z.string().nullable(),
+  /** Unix ms when this harness started. */
+  started_at: z.number().int(),
+  /** The agent's durable state dir (its cwd; the same path outside its container). */
+  state_dir: z.string(),
+});
+export type WhoAmI = z.infer<typeof WhoAmI>;
+
 /**
  * The catalog: every socket command with its params and result schemas. A request line is
  * `{id, cmd, ...params}` (the params checked strictly against `socketCommands[cmd].params`); a
@@ -60,6 +88,14 @@ export const socketCommands = {
   send: { params: SocketSendParams, result: SendResponse },
   recv: { params: SocketRecvParams, result: SocketRecvResult },
   wake: { params: SocketWakeParams, result: SocketWakeResult },
+  whoami: { params: WhoAmIParams, result: WhoAmI },
+  /** The manager's verbs, bridged to c0re on `hive.agent.<me>.<verb>` (refused to sub-agents). */
+  request_spawn: { params: SpawnRequest, result: ApprovalResponse },
+  kill: { params: AgentLifecycleRequest, result: AgentLifecycleResponse },
+  start: { params: AgentLifecycleRequest, result: AgentLifecycleResponse },
+  restart: { params: AgentLifecycleRequest, result: AgentLifecycleResponse },
+  update: { params: AgentLifecycleRequest, result: AgentLifecycleResponse },
+  request_apply_commit: { params: ApplyCommitRequest, result: ApprovalResponse },
 } as const;
 export type SocketCommands = typeof socketCommands;
 export type SocketCommandName = keyof SocketCommands;
