@@ -1,15 +1,15 @@
+import { join } from "node:path";
 import {
-  AgentLifecycleEvent,
   type Clock,
   type Db,
+  DEFAULT_MODEL,
   hivePaths,
   Lifecycle,
   type Logger,
   MANAGER,
+  type ModelName,
   type NatsConnection,
-  publishEvent,
   type RetryPolicy,
-  Roster,
   rpcs,
   type Service,
   serve,
@@ -17,73 +17,150 @@ import {
   systemClock,
 } from "@hyperhive/shared";
 import { AgentControl } from "./agent-control.js";
+import { ApprovalQueue } from "./approval-queue.js";
+import { ApprovalsStore } from "./approvals-store.js";
 import type { ContainerDriver, DriverEvent } from "./driver.js";
+import { Events } from "./events.js";
 import { Greeter, startNotice } from "./greeter.js";
+import { ManagerClone, managerCloneDir } from "./manager-clone.js";
+import { serveManagerVerbs } from "./manager-verbs.js";
+import { MetaRepo } from "./meta-repo.js";
 import { Registry } from "./registry.js";
+import { RestartAll } from "./restart-all.js";
+import { RosterKeeper } from "./roster.js";
+import { writeRunConfig } from "./run-config.js";
 import { AgentStates } from "./states.js";
+import { Team } from "./team.js";
 
 /** Dependencies and settings of the c0re service. */
 export interface C0reOptions {
   nc: NatsConnection;
-  /** An open database with the registry's migrations applied. */
+  /** An open database with c0re's migrations (`schema.ts`) applied. */
   db: Db;
   driver: ContainerDriver;
   log: Logger;
-  /** The hive root (for the agents' state dir paths). */
+  /** The hive root (agents' dirs; the meta repo is `<root>/meta`). */
   root: string;
-  /** Timestamps and the start notices' retry pauses; default the system clock. */
+  /** Timestamps, start-notice retries and the restart-all deadline; default the system clock. */
   clock?: Clock;
   /** How start notices are retried while the broker cannot take them; default the greeter's. */
   greetPolicy?: RetryPolicy;
+  /** The model meta's `defaults/agent.json` names when meta is created; default `haiku`. */
+  defaultModel?: ModelName;
+  /** How long restart-all waits for the manager to be idle again, ms; default 120000. */
+  restartAllIdleMs?: number;
 }
 
 /**
- * The agent registry and lifecycle service, composed of its parts: the registry (sqlite), the
- * driver that runs agents, {@link AgentControl} behind the operator's requests,
- * {@link AgentStates} following the agents' states, and the {@link Greeter} that tells each
- * (re)started agent so. This class serves the subjects, turns driver facts into events, and keeps
- * the broker's roster current.
+ * The control plane, composed of its parts: the registry and approvals (sqlite), the meta repo
+ * and the manager's clone of it, the driver that runs agents, {@link AgentControl} and
+ * {@link Team} behind the requests, the {@link ApprovalQueue}, {@link RestartAll},
+ * {@link AgentStates} following the agents' states, and the {@link Greeter} for system messages.
+ * This class serves the subjects, turns driver facts into events and notices, and boots the hive.
  */
 export class C0re {
   readonly #o: C0reOptions;
   readonly #clock: Clock;
   readonly #life = new Lifecycle("c0re");
   readonly #registry: Registry;
+  readonly #events: Events;
+  readonly #roster: RosterKeeper;
+  readonly #meta: MetaRepo;
+  readonly #clone: ManagerClone;
   readonly #agents: AgentControl;
   readonly #states: AgentStates;
   readonly #greeter: Greeter;
+  readonly #team: Team;
+  readonly #queue: ApprovalQueue;
+  readonly #restartAll: RestartAll;
   #services: Service[] = [];
   #unlisten: (() => void) | undefined;
-  /** Unix ms of the last registry change, the roster's `at`. */
-  #rosterAt = 0;
 
   constructor(opts: C0reOptions) {
     this.#o = opts;
-    const { nc, log, driver } = opts;
-    this.#clock = opts.clock ?? systemClock;
-    this.#registry = new Registry(opts.db);
-    this.#agents = new AgentControl({ registry: this.#registry, driver, log, root: opts.root });
-    this.#states = new AgentStates({
-      nc,
+    const { nc, log, driver, root } = opts;
+    const clock = opts.clock ?? systemClock;
+    const signal = this.#life.signal;
+    this.#clock = clock;
+    const registry = new Registry(opts.db);
+    const approvals = new ApprovalsStore(opts.db);
+    const events = new Events(nc, log);
+    const roster = new RosterKeeper({ registry, approvals, events });
+    const meta = new MetaRepo({
+      dir: join(root, "meta"),
       log,
-      registry: this.#registry,
-      isRunning: (name) => driver.status(name).running,
+      defaultModel: opts.defaultModel ?? DEFAULT_MODEL,
     });
-    this.#greeter = new Greeter({
-      nc,
+    const clone = new ManagerClone({ metaDir: meta.dir, dir: managerCloneDir(root), log });
+    const agents = new AgentControl({
+      registry,
+      driver,
       log,
-      clock: this.#clock,
-      signal: this.#life.signal,
-      ...(opts.greetPolicy ? { policy: opts.greetPolicy } : {}),
+      clock,
+      events,
+      root,
+      prepare: (name) => writeRunConfig(meta, root, name),
     });
+    const isRunning = (name: string) => driver.status(name).running;
+    const states = new AgentStates({ nc, log, registry, isRunning });
+    const greetPolicy = opts.greetPolicy ? { policy: opts.greetPolicy } : {};
+    const greeter = new Greeter({ nc, log, clock, signal, ...greetPolicy });
+    const team = new Team({
+      registry,
+      agents,
+      driver,
+      meta,
+      clone,
+      events,
+      roster,
+      clock,
+      log,
+      root,
+      signal,
+    });
+    const queue = new ApprovalQueue({
+      store: approvals,
+      registry,
+      meta,
+      cloneDir: clone.dir,
+      executors: team,
+      events,
+      roster,
+      greeter,
+      clock,
+      log,
+    });
+    const idleMs =
+      opts.restartAllIdleMs === undefined ? {} : { idleTimeoutMs: opts.restartAllIdleMs };
+    const restartAll = new RestartAll({
+      registry,
+      agents,
+      states,
+      greeter,
+      clock,
+      log,
+      signal,
+      ...idleMs,
+    });
+    this.#registry = registry;
+    this.#events = events;
+    this.#roster = roster;
+    this.#meta = meta;
+    this.#clone = clone;
+    this.#agents = agents;
+    this.#states = states;
+    this.#greeter = greeter;
+    this.#team = team;
+    this.#queue = queue;
+    this.#restartAll = restartAll;
     // The first starts wait for ready lines (up to the driver's deadline), and a stop waits for
     // the start: stopping the agents as soon as the stop is asked ends those waits at once.
     const stopAgents = () =>
       driver.stopAll().catch((err: unknown) => log.error({ err }, "stopping the agents failed"));
-    this.#life.signal.addEventListener("abort", () => void stopAgents(), { once: true });
+    signal.addEventListener("abort", () => void stopAgents(), { once: true });
   }
 
-  /** Serves the subjects, then registers the manager and starts every agent meant to run. */
+  /** Serves the subjects, then prepares meta, registers the manager and starts every agent meant to run. */
   start(): Promise<void> {
     return this.#life.start(async () => {
       const { nc, log, driver } = this.#o;
@@ -91,13 +168,35 @@ export class C0re {
       this.#states.start();
       const opts = { queue: "c0re", log };
       const agents = this.#agents;
+      const team = this.#team;
+      const queue = this.#queue;
+      const op = subjects.op;
       const lifecycle = rpcs.opAgentLifecycle;
       this.#services = [
-        serve(nc, subjects.c0re.roster, rpcs.roster, () => this.#roster(), opts),
-        serve(nc, subjects.op.agents, rpcs.opAgents, () => ({ agents: agents.list() }), opts),
-        serve(nc, subjects.op.agentStart, lifecycle, (r) => agents.start(r.name), opts),
-        serve(nc, subjects.op.agentStop, lifecycle, (r) => agents.stop(r.name), opts),
-        serve(nc, subjects.op.agentRestart, lifecycle, (r) => agents.restart(r.name), opts),
+        serve(nc, subjects.c0re.roster, rpcs.roster, () => this.#roster.current(), opts),
+        serve(nc, op.agents, rpcs.opAgents, (r) => ({ agents: agents.list(r.all ?? false) }), opts),
+        serve(nc, op.agentStart, lifecycle, (r) => agents.start(r.name), opts),
+        serve(nc, op.agentStop, lifecycle, (r) => agents.stop(r.name), opts),
+        serve(nc, op.agentRestart, lifecycle, (r) => agents.restart(r.name), opts),
+        serve(nc, op.agentDestroy, lifecycle, (r) => team.destroy(r.name), opts),
+        serve(nc, op.agentPurge, rpcs.opPurge, (r) => team.purge(r.name, r.confirm), opts),
+        serve(nc, op.restartAll, rpcs.opRestartAll, () => this.#restartAll.run(), opts),
+        serve(
+          nc,
+          op.approvals,
+          rpcs.opApprovals,
+          (r) => ({ approvals: queue.list(r.all ?? false) }),
+          opts,
+        ),
+        serve(
+          nc,
+          op.approve,
+          rpcs.opApprove,
+          async (r) => ({ approval: await queue.approve(r.id) }),
+          opts,
+        ),
+        serve(nc, op.deny, rpcs.opDeny, (r) => ({ approval: queue.deny(r.id, r.reason) }), opts),
+        ...serveManagerVerbs({ nc, log, registry: this.#registry, agents, queue }),
       ];
       await nc.flush();
       await this.#boot();
@@ -123,42 +222,22 @@ export class C0re {
     if (this.#registry.register(MANAGER, "manager", now)) {
       this.#o.log.info("registered the manager agent");
     }
+    // Every agent has its config in meta (tombstones keep theirs until purged), and the manager
+    // a clone to propose changes from.
+    await this.#meta.init(this.#registry.list().map((r) => r.name));
+    await this.#clone.ensure();
+    await this.#clone.sync();
     // Told at every start, changed or not: a broker that missed a change while down catches up.
-    this.#rosterChanged(now);
+    this.#roster.changed(now);
     // Nothing runs before c0re starts it: whatever state was stored is stale now.
     for (const row of this.#registry.list()) this.#states.markOffline(row.name, now);
     await this.#agents.startWanted(this.#life.signal);
   }
 
-  /** Who may be mailed: every registered agent, as of the last registry change. */
-  #roster(): Roster {
-    return { agents: this.#registry.list().map((r) => r.name), at: this.#rosterAt };
-  }
-
-  /** The registry changed (or c0re started): tell the broker whom mail may go to. */
-  #rosterChanged(at: number): void {
-    this.#rosterAt = Math.max(at, this.#rosterAt);
-    try {
-      publishEvent(this.#o.nc, subjects.events.roster, Roster, this.#roster());
-    } catch (err) {
-      this.#o.log.warn({ err }, "could not publish the roster");
-    }
-  }
-
   #onDriverEvent(e: DriverEvent): void {
-    const { nc, log } = this.#o;
     const detail =
       e.kind === "exited" ? e.detail : e.kind === "restarting" ? `in ${e.delayMs} ms` : undefined;
-    try {
-      publishEvent(nc, subjects.events.agentLifecycle(e.agent), AgentLifecycleEvent, {
-        agent: e.agent,
-        event: e.kind,
-        at: e.at,
-        ...(detail === undefined ? {} : { detail }),
-      });
-    } catch (err) {
-      log.warn({ err, agent: e.agent }, "could not publish lifecycle event");
-    }
+    this.#events.lifecycle(e.agent, e.kind, e.at, detail);
     switch (e.kind) {
       case "started": {
         const before = this.#registry.get(e.agent);

@@ -47,8 +47,9 @@ export function startNotice(kind: StartKind, at: number, stateDir: string): stri
 
 /**
  * Drops system messages into agents' inboxes (`hive.sys.send`, sender `system`), retrying with
- * backoff while the broker cannot take them, for as long as c0re runs. A newer notice for the
- * same agent replaces one still being retried: only the latest start is news.
+ * backoff while the broker cannot take them, for as long as c0re runs: start notices (a newer
+ * one for the same agent replaces one still being retried: only the latest start is news) and
+ * the other things c0re tells agents (approval outcomes, restart-all reports).
  */
 export class Greeter {
   readonly #o: GreeterOptions;
@@ -62,22 +63,38 @@ export class Greeter {
   }
 
   /**
-   * Sends `body` to `agent` in the background. `at` (the start's time) makes the client id, so a
-   * retry after a lost reply is stored once.
+   * Sends a start notice to `agent` in the background, replacing one still being retried. `at`
+   * (the start's time) makes the client id, so a retry after a lost reply is stored once.
    */
   greet(agent: AgentName, at: number, body: string): void {
-    const { nc, log, clock } = this.#o;
     this.#current.get(agent)?.abort();
     const mine = new AbortController();
     this.#current.set(agent, mine);
-    const signal = AbortSignal.any([this.#o.signal, mine.signal]);
+    void this.#deliver(agent, body, `c0re-start-${agent}-${at}`, mine.signal).finally(() => {
+      if (this.#current.get(agent) === mine) this.#current.delete(agent);
+    });
+  }
+
+  /**
+   * Sends any other system message (an approval's outcome, a restart-all report) in the
+   * background; it replaces nothing. `clientId` must name this message alone: a retry with it is
+   * stored once.
+   */
+  tell(agent: AgentName, body: string, clientId: string): void {
+    void this.#deliver(agent, body, clientId);
+  }
+
+  /** Sends until it lands, c0re stops or `cancel` aborts; never rejects. */
+  #deliver(agent: AgentName, body: string, clientId: string, cancel?: AbortSignal): Promise<void> {
+    const { nc, log, clock } = this.#o;
+    const signal = cancel ? AbortSignal.any([this.#o.signal, cancel]) : this.#o.signal;
     let loggedAt: number | undefined;
     const send = () =>
       request(
         nc,
         subjects.sys.send,
         rpcs.send,
-        { to: agent, body, client_id: `c0re-start-${agent}-${at}` },
+        { to: agent, body, client_id: clientId },
         { signal },
       );
     const p = retry(send, {
@@ -89,22 +106,20 @@ export class Greeter {
         const now = clock.now();
         if (loggedAt !== undefined && now - loggedAt < FAILURE_LOG_EVERY_MS) return;
         loggedAt = now;
-        log.warn({ agent, attempt, retryInMs, err }, "start notice not delivered yet; retrying");
+        log.warn({ agent, attempt, retryInMs, err }, "system message not delivered yet; retrying");
       },
     })
       .then(
         () => {
-          if (loggedAt !== undefined) log.info({ agent }, "start notice delivered after retries");
+          if (loggedAt !== undefined) log.info({ agent }, "system message delivered after retries");
         },
         (err: unknown) => {
-          if (!signal.aborted) log.error({ agent, err }, "could not send the start notice");
+          if (!signal.aborted) log.error({ agent, err }, "could not send a system message");
         },
       )
-      .finally(() => {
-        this.#pending.delete(p);
-        if (this.#current.get(agent) === mine) this.#current.delete(agent);
-      });
+      .finally(() => this.#pending.delete(p));
     this.#pending.add(p);
+    return p;
   }
 
   /** Resolves once every notice in flight has ended (at once after the stop signal). */

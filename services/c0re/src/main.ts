@@ -7,13 +7,15 @@ import {
   defaultHiveRoot,
   hivePaths,
   loadConfig,
+  ModelName,
   openDatabase,
   runService,
 } from "@hyperhive/shared";
 import { z } from "zod";
 import { C0re } from "./c0re.js";
 import { ProcessDriver } from "./process-driver.js";
-import { migrations } from "./registry.js";
+import { DEFAULT_RESTART_ALL_IDLE_MS } from "./restart-all.js";
+import { migrations } from "./schema.js";
 
 /** services/c0re/dist/src → the repo root. */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -31,7 +33,8 @@ const Env = BaseEnv.extend({
   HIVE_HARNESS_BIN: z.string().min(1).default(join(repoRoot, "services/harness/dist/src/main.js")),
   HIVE_PROMPTS_DIR: z.string().min(1).default(join(repoRoot, "prompts")),
   HIVE_CLAUDE_BIN: optionalString,
-  HIVE_MODEL: optionalString,
+  /** The harnesses' fallback model, and the model of meta's defaults when meta is created. */
+  HIVE_MODEL: ModelName.optional(),
   /** An Anthropic Messages API URL; becomes the agents' ANTHROPIC_BASE_URL. */
   HIVE_MODEL_URL: optionalString,
   ANTHROPIC_API_KEY: optionalString,
@@ -44,6 +47,8 @@ const Env = BaseEnv.extend({
   C0RE_READY_TIMEOUT_MS: ms(30_000),
   /** ms between SIGTERM and SIGKILL when stopping a harness. */
   C0RE_STOP_GRACE_MS: ms(5_000),
+  /** ms restart-all waits for the restarted manager to be idle again before the others. */
+  C0RE_RESTART_ALL_IDLE_MS: ms(DEFAULT_RESTART_ALL_IDLE_MS),
 });
 
 const cfg = loadConfig(Env);
@@ -73,7 +78,15 @@ await runService({
       stopGraceMs: cfg.C0RE_STOP_GRACE_MS,
       log,
     });
-    const c0re = new C0re({ nc, db, driver, log, root });
+    const c0re = new C0re({
+      nc,
+      db,
+      driver,
+      log,
+      root,
+      restartAllIdleMs: cfg.C0RE_RESTART_ALL_IDLE_MS,
+      ...(cfg.HIVE_MODEL ? { defaultModel: cfg.HIVE_MODEL } : {}),
+    });
     // Before start: a signal while the manager is still starting stops it too.
     defer(() => c0re.stop());
     await c0re.start();

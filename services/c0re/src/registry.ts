@@ -1,25 +1,5 @@
-import { AgentName, AgentRole, AgentState, type Db, type Migration } from "@hyperhive/shared";
+import { AgentName, AgentRole, AgentState, type Db, ModelName } from "@hyperhive/shared";
 import { z } from "zod";
-
-/** Schema of c0re's control database. */
-export const migrations: Migration[] = [
-  {
-    version: 1,
-    sql: `
-      CREATE TABLE agents (
-        name        TEXT PRIMARY KEY,
-        role        TEXT NOT NULL CHECK (role IN ('manager', 'agent')),
-        created_at  INTEGER NOT NULL,
-        -- whether c0re should keep it running (also across c0re restarts)
-        desired     TEXT NOT NULL CHECK (desired IN ('running', 'stopped')),
-        started_at  INTEGER,
-        starts      INTEGER NOT NULL DEFAULT 0,
-        state       TEXT NOT NULL,
-        state_since INTEGER NOT NULL
-      ) STRICT;
-    `,
-  },
-];
 
 /** Whether c0re keeps an agent running, also across c0re restarts. */
 export const Desired = z.enum(["running", "stopped"]);
@@ -39,6 +19,10 @@ export const AgentRow = z.object({
   /** Last known state, and since when (unix ms). */
   state: AgentState,
   state_since: z.number().int(),
+  /** The model its next turn uses, as its harness last said; null before it said. */
+  model: ModelName.nullable(),
+  /** Unix ms of the operator's destroy (a tombstone); null while active. */
+  tombstoned_at: z.number().int().nullable(),
 });
 export type AgentRow = z.infer<typeof AgentRow>;
 
@@ -57,7 +41,7 @@ export class Registry {
     return row === undefined ? undefined : AgentRow.parse(row);
   }
 
-  /** Every agent: the manager first, then by age. */
+  /** Every agent, tombstones included: the manager first, then by age. */
   list(): AgentRow[] {
     return AgentRows.parse(
       this.#db
@@ -75,6 +59,11 @@ export class Registry {
       )
       .run(name, role, now, now);
     return r.changes === 1;
+  }
+
+  /** The agents that are not tombstones, manager first. */
+  active(): AgentRow[] {
+    return this.list().filter((r) => r.tombstoned_at === null);
   }
 
   setDesired(name: AgentName, desired: Desired): void {
@@ -96,5 +85,26 @@ export class Registry {
       )
       .run(state, since, name, state, since);
     return r.changes === 1;
+  }
+
+  /** Stores the model the agent's harness says its next turn uses. */
+  setModel(name: AgentName, model: ModelName): void {
+    this.#db.prepare("UPDATE agents SET model = ? WHERE name = ?").run(model, name);
+  }
+
+  /** Makes an agent a tombstone (kept stopped); returns false if it was one already. */
+  tombstone(name: AgentName, at: number): boolean {
+    const r = this.#db
+      .prepare(
+        `UPDATE agents SET tombstoned_at = ?, desired = 'stopped'
+         WHERE name = ? AND tombstoned_at IS NULL`,
+      )
+      .run(at, name);
+    return r.changes === 1;
+  }
+
+  /** Deletes an agent's row (a purge): the name is free again. */
+  remove(name: AgentName): void {
+    this.#db.prepare("DELETE FROM agents WHERE name = ?").run(name);
   }
 }

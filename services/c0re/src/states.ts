@@ -27,11 +27,12 @@ export interface AgentStatesOptions {
 
 /**
  * Each agent's last state, in the registry: what its harness says on
- * `hive.events.agent.<name>.state`, and `offline`, which c0re itself decides (and announces)
- * when the harness is down.
+ * `hive.events.agent.<name>.state` (with the model its next turn uses, when the event names
+ * one), and `offline`, which c0re itself decides (and announces) when the harness is down.
  */
 export class AgentStates {
   readonly #o: AgentStatesOptions;
+  readonly #listeners = new Set<(ev: AgentStateEvent) => void>();
   #sub: Subscription | undefined;
   #loop: Promise<void> | undefined;
 
@@ -51,6 +52,15 @@ export class AgentStates {
   async stop(): Promise<void> {
     if (this.#sub && !this.#sub.isClosed()) await this.#sub.drain();
     await this.#loop;
+  }
+
+  /**
+   * Calls `listener` with every state event of a running agent's harness that c0re took (in
+   * order, after storing it); returns the unsubscribe function.
+   */
+  onChange(listener: (ev: AgentStateEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Stores `offline` (why, in `note`) and announces it, unless it is stored already. */
@@ -91,5 +101,7 @@ export class AgentStates {
     // A late event from a harness that is already gone must not resurrect it.
     if (ev.state !== "offline" && !this.#o.isRunning(ev.agent)) return;
     registry.setState(ev.agent, ev.state, ev.since);
+    if (ev.model !== undefined) registry.setModel(ev.agent, ev.model);
+    for (const l of this.#listeners) l(ev);
   }
 }

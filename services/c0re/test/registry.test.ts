@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { openDatabase } from "@hyperhive/shared";
 import { describe, it } from "vitest";
-import { migrations, Registry } from "../src/registry.js";
+import { Registry } from "../src/registry.js";
+import { migrations } from "../src/schema.js";
 
 describe("registry", () => {
   it("lists the manager first, then by age, and stores states only when they change", () => {

@@ -1,0 +1,46 @@
+import type { Migration } from "@hyperhive/shared";
+
+/** Schema of c0re's control database: the agent registry and the approvals queue. */
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE agents (
+        name        TEXT PRIMARY KEY,
+        role        TEXT NOT NULL CHECK (role IN ('manager', 'agent')),
+        created_at  INTEGER NOT NULL,
+        -- whether c0re should keep it running (also across c0re restarts)
+        desired     TEXT NOT NULL CHECK (desired IN ('running', 'stopped')),
+        started_at  INTEGER,
+        starts      INTEGER NOT NULL DEFAULT 0,
+        state       TEXT NOT NULL,
+        state_since INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 2,
+    sql: `
+      -- the model the agent's next turn uses, as its harness last said
+      ALTER TABLE agents ADD COLUMN model TEXT;
+      -- unix ms of the operator's destroy: a tombstone (kept until purged)
+      ALTER TABLE agents ADD COLUMN tombstoned_at INTEGER;
+
+      CREATE TABLE approvals (
+        -- AUTOINCREMENT: an id is never given twice, even after the newest row is gone
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind        TEXT NOT NULL CHECK (kind IN ('spawn', 'apply_commit')),
+        submitter   TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        -- JSON, per kind (the shared Approval schema's details)
+        details     TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'failed')),
+        decided_at  INTEGER,
+        decided_by  TEXT,
+        note        TEXT
+      ) STRICT;
+      CREATE INDEX approvals_by_state ON approvals (state, id);
+    `,
+  },
+];
