@@ -15,7 +15,9 @@ import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "
 import { isApiPath, makeAuthHook } from "./auth.js";
 import { toHttpError } from "./errors.js";
 import { errorPage, UI_SCRIPT } from "./html.js";
+import { agentRoutes } from "./routes/agents.js";
 import { apiRoutes } from "./routes/api.js";
+import { approvalRoutes } from "./routes/approvals.js";
 import { eventRoutes } from "./routes/events.js";
 import { pageRoutes } from "./routes/pages.js";
 import type { RouteDeps, WebServer } from "./routes/types.js";
@@ -30,8 +32,15 @@ export interface WebAppOptions {
   /** The operator token every route requires: fixed, or a {@link TokenSource} that may rotate. */
   token: string | TokenSource;
   log: Logger;
-  /** Milliseconds to wait for a NATS reply; default 5000. */
+  /** Milliseconds to wait for the reply to a read or a send; default 5000. */
   requestTimeoutMs?: number;
+  /**
+   * Milliseconds to wait for the reply to an action (start, stop, restart, destroy, purge,
+   * approve, deny, the agent controls); default 30000.
+   */
+  actionTimeoutMs?: number;
+  /** Milliseconds to wait for restart-all; default 180000. */
+  restartAllTimeoutMs?: number;
   /** Milliseconds between SSE heartbeat comments; default 15000. */
   heartbeatMs?: number;
   /** Time for heartbeats and event stamps; default the system clock (tests pass a TestClock). */
@@ -66,9 +75,10 @@ const CSP_DIRECTIVES = {
  * validate each route's request and its 200 reply; one error handler answers the error catalog.
  *
  * Close sequence (`app.close()`): fastify stops taking requests; the `preClose` hook ends every
- * SSE stream (their NATS subscriptions go with them) and destroys sockets with no request in
- * flight; in-flight requests finish and the server closes; then the `onClose` hooks run (the
- * token-change listener comes off). The NATS connection belongs to the caller, who drains it after.
+ * SSE stream (their NATS subscriptions go with them), destroys sockets with no request in
+ * flight and gives up the actions still waiting for their reply (they answer 503: a restart-all
+ * may wait minutes); in-flight requests finish and the server closes; then the `onClose` hooks
+ * run (the token-change listener comes off). The NATS connection belongs to the caller, who drains it after.
  */
 export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
   const { nc, log } = opts;
@@ -107,9 +117,12 @@ export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
   app.addHook("onRequest", makeAuthHook(tokens));
 
   const sockets = trackQuietSockets(app.server);
+  // Actions waiting for a reply (a restart-all takes minutes) are given up, not waited out.
+  const closing = new AbortController();
   app.addHook("preClose", async () => {
     hub.endAll();
     sockets.closing();
+    closing.abort(new Error("the dashboard is closing"));
   });
   // A rotated token ends the streams opened with the old one; their reconnect then needs the new.
   const offTokenChange = tokens.onChange(() => hub.endAll());
@@ -144,11 +157,16 @@ export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
     nc,
     log,
     timeoutMs: opts.requestTimeoutMs ?? 5000,
+    actionTimeoutMs: opts.actionTimeoutMs ?? 30_000,
+    restartAllTimeoutMs: opts.restartAllTimeoutMs ?? 180_000,
+    closing: closing.signal,
     hub,
     clock,
   };
   pageRoutes(app, deps);
   apiRoutes(app, deps);
+  agentRoutes(app, deps);
+  approvalRoutes(app, deps);
   eventRoutes(app, deps);
   return root;
 }

@@ -7,16 +7,31 @@
 import {
   AgentInfo,
   AgentLifecycleEvent,
+  AgentLifecycleResponse,
   AgentName,
   AgentStateEvent,
   AgentsListResponse,
+  Approval,
+  ApprovalEvent,
+  ApprovalId,
+  ApprovalResponse,
+  ApprovalsListResponse,
   Body,
+  CancelResponse,
+  CompactResponse,
+  DenyRequest,
   InboxAnnouncement,
   InboxListResponse,
   LiveEvent,
   MessageId,
+  NewSessionResponse,
+  PurgeRequest,
+  PurgeResponse,
+  RestartAllResponse,
   SendResponse,
   ServiceEvent,
+  SetModelRequest,
+  SetModelResponse,
   StoredMessage,
   WireError,
 } from "@hyperhive/shared/contract";
@@ -72,23 +87,120 @@ export type InboxQuery = z.infer<typeof InboxQuery>;
 export const AgentParams = z.strictObject({ name: AgentName });
 export type AgentParams = z.infer<typeof AgentParams>;
 
+/** `?all=true`: tombstones too (agents), decided ones too (approvals). */
+export const AllQuery = z.strictObject({ all: z.stringbool().optional() });
+export type AllQuery = z.infer<typeof AllQuery>;
+
+/** The body of an action that takes no arguments: `{}` (anything in it is refused). */
+export const EmptyBody = z.strictObject({});
+export type EmptyBody = z.infer<typeof EmptyBody>;
+
+/** What the operator may do to an agent's process (c0re's `hive.op.agent.<action>`). */
+export const AgentAction = z.enum(["start", "stop", "restart", "destroy"]);
+export type AgentAction = z.infer<typeof AgentAction>;
+
+/** `POST /api/agents/:name/:action` parameters. */
+export const AgentActionParams = z.strictObject({ name: AgentName, action: AgentAction });
+
+/** `POST /api/agents/:name/purge` body: the name typed again (purging cannot be undone). */
+export const PurgeBody = PurgeRequest.pick({ confirm: true });
+export type PurgeBody = z.infer<typeof PurgeBody>;
+
+/** `:id` route parameter of the approval routes (digits in the URL). */
+export const ApprovalParams = z.strictObject({ id: z.coerce.number().pipe(ApprovalId) });
+
+/** `POST /api/approvals/:id/deny` body: an optional reason, told to the submitter. */
+export const DenyBody = DenyRequest.pick({ reason: true });
+export type DenyBody = z.infer<typeof DenyBody>;
+
+const agentUrl = (name: AgentName, verb: string) =>
+  `/api/agents/${encodeURIComponent(name)}/${verb}`;
+
+/** An agent route: `POST /api/agents/:name/<verb>`, its URL for one agent, and its schemas. */
+function agentRoute<B extends z.ZodType, R extends z.ZodType>(verb: string, body: B, reply: R) {
+  return {
+    method: "POST",
+    path: `/api/agents/:name/${verb}`,
+    url: (name: AgentName) => agentUrl(name, verb),
+    params: AgentParams,
+    body,
+    reply,
+  } as const;
+}
+
+/** An approval route: `POST /api/approvals/:id/<verb>`. */
+function approvalRoute<B extends z.ZodType>(verb: string, body: B) {
+  return {
+    method: "POST",
+    path: `/api/approvals/:id/${verb}`,
+    url: (id: ApprovalId) => `/api/approvals/${id}/${verb}`,
+    params: ApprovalParams,
+    body,
+    reply: ApprovalResponse,
+  } as const;
+}
+
 /** The JSON routes: path, request schemas and the reply of a 200. */
 export const api = {
-  /** The agent registry (c0re's `hive.op.agents`). */
-  agents: { method: "GET", path: "/api/agents", reply: AgentsListResponse },
+  /** The agent registry (c0re's `hive.op.agents`); `?all=true` adds the tombstones. */
+  agents: { method: "GET", path: "/api/agents", query: AllQuery, reply: AgentsListResponse },
   /** The operator's inbox, newest first (the broker's `hive.op.inbox`). */
   inbox: { method: "GET", path: "/api/inbox", query: InboxQuery, reply: InboxListResponse },
   /** Send as the operator (the broker's `hive.op.send`). */
   send: { method: "POST", path: "/api/send", body: SendBody, reply: SendResponse },
+
+  /** Start, stop, restart or destroy (leave a tombstone of) an agent: c0re's `hive.op.agent.*`. */
+  agentAction: {
+    method: "POST",
+    path: "/api/agents/:name/:action",
+    url: (name: AgentName, action: AgentAction) => agentUrl(name, action),
+    params: AgentActionParams,
+    body: EmptyBody,
+    reply: AgentLifecycleResponse,
+  },
+  /** Delete a tombstone's state dir and free its name (c0re's `hive.op.agent.purge`). */
+  purge: agentRoute("purge", PurgeBody, PurgeResponse),
+  /** Restart every agent, the manager first (c0re's `hive.op.restart_all`); takes a while. */
+  restartAll: {
+    method: "POST",
+    path: "/api/restart-all",
+    body: EmptyBody,
+    reply: RestartAllResponse,
+  },
+
+  /** The operator's controls of one agent, answered by its harness on `hive.op.ctl.<agent>.*`. */
+  model: agentRoute("model", SetModelRequest, SetModelResponse),
+  compact: agentRoute("compact", EmptyBody, CompactResponse),
+  newSession: agentRoute("new-session", EmptyBody, NewSessionResponse),
+  cancel: agentRoute("cancel", EmptyBody, CancelResponse),
+
+  /** The approvals queue, newest first (c0re's `hive.op.approvals`); `?all=true`: decided too. */
+  approvals: {
+    method: "GET",
+    path: "/api/approvals",
+    query: AllQuery,
+    reply: ApprovalsListResponse,
+  },
+  /** Approve one (c0re's `hive.op.approve`): c0re carries it out and tells the submitter. */
+  approve: approvalRoute("approve", EmptyBody),
+  /** Deny one, with an optional reason (c0re's `hive.op.deny`). */
+  deny: approvalRoute("deny", DenyBody),
 } as const;
 
 // ---- server-sent events
 
 /** `snapshot` on `/api/events`: the cold load. A part that failed is null and its error given. */
 export const Snapshot = z.strictObject({
+  /** Every agent in the registry, tombstones included (`hive.op.agents {all: true}`). */
   agents: z.array(AgentInfo).nullable(),
   inbox: z.array(StoredMessage).nullable(),
-  errors: z.strictObject({ agents: WireError.nullable(), inbox: WireError.nullable() }),
+  /** The whole approvals queue, newest first, decided ones included. */
+  approvals: z.array(Approval).nullable(),
+  errors: z.strictObject({
+    agents: WireError.nullable(),
+    inbox: WireError.nullable(),
+    approvals: WireError.nullable(),
+  }),
   /** Unix ms of the load. */
   at: z.number().int(),
 });
@@ -105,15 +217,17 @@ export type EventCatalog = Readonly<Record<string, z.ZodType>>;
 export type EventPayloads<C extends EventCatalog> = { [K in keyof C]: z.infer<C[K]> };
 
 /**
- * `GET /api/events`: one `snapshot` (agents and inbox), then agent `state` and `lifecycle` changes,
- * `inbox` announcements of mail to the operator (the page reloads the inbox for the bodies), and
- * `service` events of `hive up` supervising the hive's services (exits, restarts, give-ups).
+ * `GET /api/events`: one `snapshot` (agents, inbox, approvals), then agent `state` and
+ * `lifecycle` changes, `inbox` announcements of mail to the operator (the page reloads the inbox
+ * for the bodies), every change of an `approval`, and `service` events of `hive up` supervising
+ * the hive's services (exits, restarts, give-ups).
  */
 export const DashboardEvents = {
   snapshot: Snapshot,
   state: AgentStateEvent,
   lifecycle: AgentLifecycleEvent,
   inbox: InboxAnnouncement,
+  approval: ApprovalEvent,
   service: ServiceEvent,
 } as const satisfies EventCatalog;
 

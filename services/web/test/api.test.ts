@@ -10,9 +10,17 @@ import {
   serve,
   subjects,
 } from "@hyperhive/shared";
-import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { ApiError, api } from "../src/wire.js";
-import { agentInfo, auth, call, type Harness, startHarness, stored } from "./helpers.js";
+import {
+  agentInfo,
+  auth,
+  call,
+  type Harness,
+  harnessScope,
+  startHarness,
+  stored,
+} from "./helpers.js";
 
 /** The error body of a reply, checked against the wire's schema (strict: nothing else in it). */
 function apiError(json: unknown): ApiError["error"] {
@@ -20,33 +28,17 @@ function apiError(json: unknown): ApiError["error"] {
 }
 
 describe("JSON API through real NATS", () => {
-  let h: Harness;
-  let services: Service[] = [];
-  beforeAll(async () => {
-    h = await startHarness({ requestTimeoutMs: 300 });
-  });
-  afterEach(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    services = [];
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
-
-  const start = async (...s: Service[]) => {
-    services.push(...s);
-    await h.nc.flush();
-  };
+  const t = harnessScope({ requestTimeoutMs: 300 });
 
   it("GET /api/agents asks hive.op.agents", async () => {
     let asked = 0;
-    await start(
-      serve(h.nc, subjects.op.agents, rpcs.opAgents, () => {
+    await t.keep(
+      serve(t.h.nc, subjects.op.agents, rpcs.opAgents, () => {
         asked++;
         return { agents: [agentInfo("manager"), agentInfo("alice", { state: "thinking" })] };
       }),
     );
-    const r = await call(h.app, "GET", "/api/agents");
+    const r = await call(t.h.app, "GET", "/api/agents");
     assert.equal(r.status, 200);
     assert.match(String(r.headers["content-type"]), /application\/json/);
     const { agents } = api.agents.reply.parse(r.json());
@@ -61,7 +53,7 @@ describe("JSON API through real NATS", () => {
   });
 
   it("maps nobody answering to 503 unavailable", async () => {
-    const r = await call(h.app, "GET", "/api/agents");
+    const r = await call(t.h.app, "GET", "/api/agents");
     assert.equal(r.status, 503);
     const e = apiError(r.json());
     assert.equal(e.code, ErrorCode.Unavailable);
@@ -69,22 +61,22 @@ describe("JSON API through real NATS", () => {
   });
 
   it("maps a responder that never answers to 504 timeout", async () => {
-    const sub = h.nc.subscribe(subjects.op.agents); // takes the request, never replies
-    await h.nc.flush();
-    const r = await call(h.app, "GET", "/api/agents");
+    const sub = t.h.nc.subscribe(subjects.op.agents); // takes the request, never replies
+    await t.h.nc.flush();
+    const r = await call(t.h.app, "GET", "/api/agents");
     sub.unsubscribe();
     assert.equal(r.status, 504);
     assert.equal(apiError(r.json()).code, ErrorCode.Timeout);
   });
 
   it("maps a reply that breaks its schema to 500 without echoing it", async () => {
-    const sub = h.nc.subscribe(subjects.op.agents, {
+    const sub = t.h.nc.subscribe(subjects.op.agents, {
       callback: (_e, m) => {
         m.respond(JSON.stringify({ agents: [{ name: "BAD NAME" }] }));
       },
     });
-    await h.nc.flush();
-    const r = await call(h.app, "GET", "/api/agents");
+    await t.h.nc.flush();
+    const r = await call(t.h.app, "GET", "/api/agents");
     sub.unsubscribe();
     assert.equal(r.status, 500);
     assert.deepEqual(r.json(), {
@@ -94,13 +86,13 @@ describe("JSON API through real NATS", () => {
 
   it("GET /api/inbox passes a validated query to hive.op.inbox", async () => {
     const seen: unknown[] = [];
-    await start(
-      serve(h.nc, subjects.op.inbox, rpcs.opInbox, (req) => {
+    await t.keep(
+      serve(t.h.nc, subjects.op.inbox, rpcs.opInbox, (req) => {
         seen.push(req);
         return { messages: [stored(7, "alice", "newest"), stored(3, "bob", "older")] };
       }),
     );
-    const r = await call(h.app, "GET", "/api/inbox?limit=20&before_id=9");
+    const r = await call(t.h.app, "GET", "/api/inbox?limit=20&before_id=9");
     assert.equal(r.status, 200);
     assert.deepEqual(
       api.inbox.reply.parse(r.json()).messages.map((m) => m.id),
@@ -108,14 +100,14 @@ describe("JSON API through real NATS", () => {
     );
     assert.deepEqual(seen, [{ limit: 20, before_id: 9 }]);
 
-    const bad = await call(h.app, "GET", "/api/inbox?limit=lots");
+    const bad = await call(t.h.app, "GET", "/api/inbox?limit=lots");
     assert.equal(bad.status, 400);
     const e = apiError(bad.json());
     assert.equal(e.code, ErrorCode.BadRequest);
     assert.match(e.message, /^querystring\.limit: /);
     assert.doesNotMatch(e.message, /\n/, "one line");
 
-    const unknown = await call(h.app, "GET", "/api/inbox?limit=5&colour=blue");
+    const unknown = await call(t.h.app, "GET", "/api/inbox?limit=5&colour=blue");
     assert.equal(unknown.status, 400, "an unknown query parameter is refused");
     assert.match(apiError(unknown.json()).message, /colour/);
     assert.equal(seen.length, 1, "an invalid query never reaches NATS");
@@ -123,14 +115,14 @@ describe("JSON API through real NATS", () => {
 
   it("POST /api/send sends as the operator with a fresh client_id per submit", async () => {
     const got: SendRequest[] = [];
-    await start(
-      serve(h.nc, subjects.op.send, rpcs.send, (req) => {
+    await t.keep(
+      serve(t.h.nc, subjects.op.send, rpcs.send, (req) => {
         got.push(req);
         return { id: got.length, duplicate: false, sent_at: Date.now() };
       }),
     );
-    const a = await call(h.app, "POST", "/api/send", { body: { to: "alice", body: "hello" } });
-    const b = await call(h.app, "POST", "/api/send", { body: { to: "alice", body: "hello" } });
+    const a = await call(t.h.app, "POST", "/api/send", { body: { to: "alice", body: "hello" } });
+    const b = await call(t.h.app, "POST", "/api/send", { body: { to: "alice", body: "hello" } });
     assert.equal(a.status, 200);
     assert.equal(api.send.reply.parse(a.json()).id, 1);
     assert.equal(api.send.reply.parse(b.json()).id, 2);
@@ -140,7 +132,7 @@ describe("JSON API through real NATS", () => {
     assert.ok(got[0]!.client_id && got[1]!.client_id);
     assert.notEqual(got[0]!.client_id, got[1]!.client_id);
 
-    const c = await call(h.app, "POST", "/api/send", {
+    const c = await call(t.h.app, "POST", "/api/send", {
       body: { to: "bob", body: "x", client_id: "form-42" },
     });
     assert.equal(c.status, 200);
@@ -149,8 +141,8 @@ describe("JSON API through real NATS", () => {
 
   it("refuses invalid sends with a one-line 400 before they reach NATS", async () => {
     let calls = 0;
-    await start(
-      serve(h.nc, subjects.op.send, rpcs.send, () => {
+    await t.keep(
+      serve(t.h.nc, subjects.op.send, rpcs.send, () => {
         calls++;
         return { id: 1, duplicate: false, sent_at: Date.now() };
       }),
@@ -164,20 +156,20 @@ describe("JSON API through real NATS", () => {
       [["alice", "hi"], /^body: /],
     ];
     for (const [body, message] of cases) {
-      const r = await call(h.app, "POST", "/api/send", { body });
+      const r = await call(t.h.app, "POST", "/api/send", { body });
       assert.equal(r.status, 400, JSON.stringify(body));
       const e = apiError(r.json());
       assert.equal(e.code, ErrorCode.BadRequest);
       assert.match(e.message, message, JSON.stringify(body));
       assert.doesNotMatch(e.message, /\n/);
     }
-    const notJson = await call(h.app, "POST", "/api/send", {
+    const notJson = await call(t.h.app, "POST", "/api/send", {
       headers: { ...auth, "content-type": "application/json" },
       raw: "{nope",
     });
     assert.equal(notJson.status, 400);
     assert.equal(apiError(notJson.json()).code, "bad_request");
-    const noType = await call(h.app, "POST", "/api/send", {
+    const noType = await call(t.h.app, "POST", "/api/send", {
       headers: { ...auth, "content-type": "text/plain" },
       raw: "hi",
     });
@@ -191,8 +183,8 @@ describe("JSON API through real NATS", () => {
   });
 
   it("maps the broker's body_too_large to 413 and not_found to 404", async () => {
-    await start(
-      serve(h.nc, subjects.op.send, rpcs.send, (req) => {
+    await t.keep(
+      serve(t.h.nc, subjects.op.send, rpcs.send, (req) => {
         if (bodyBytes(req.body) > MAX_BODY_BYTES) {
           throw new HiveError(ErrorCode.BodyTooLarge, "body is over 4096 bytes: write a file");
         }
@@ -200,7 +192,7 @@ describe("JSON API through real NATS", () => {
         return { id: 1, duplicate: false, sent_at: Date.now() };
       }),
     );
-    const big = await call(h.app, "POST", "/api/send", {
+    const big = await call(t.h.app, "POST", "/api/send", {
       body: { to: "alice", body: "x".repeat(5000) },
     });
     assert.equal(big.status, 413);
@@ -211,16 +203,16 @@ describe("JSON API through real NATS", () => {
         retryable: false,
       },
     });
-    const ghost = await call(h.app, "POST", "/api/send", { body: { to: "ghost", body: "boo" } });
+    const ghost = await call(t.h.app, "POST", "/api/send", { body: { to: "ghost", body: "boo" } });
     assert.equal(ghost.status, 404);
     assert.equal(apiError(ghost.json()).code, "not_found");
   });
 
   it("answers unknown API paths with a JSON 404 and bad agent names with 400", async () => {
-    const r = await call(h.app, "GET", "/api/nope");
+    const r = await call(t.h.app, "GET", "/api/nope");
     assert.equal(r.status, 404);
     assert.equal(apiError(r.json()).code, "not_found");
-    const bad = await call(h.app, "GET", "/api/agents/NOT_OK/live");
+    const bad = await call(t.h.app, "GET", "/api/agents/NOT_OK/live");
     assert.equal(bad.status, 400);
     assert.match(apiError(bad.json()).message, /^params\.name: /);
   });

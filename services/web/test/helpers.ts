@@ -1,12 +1,21 @@
 import assert from "node:assert/strict";
 import type { Server } from "node:http";
-import { type AgentInfo, createLogger, type StoredMessage } from "@hyperhive/shared";
+import {
+  type AgentInfo,
+  type Approval,
+  createLogger,
+  type RpcSpec,
+  type Service,
+  type StoredMessage,
+  serve,
+} from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, withTimeout } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { InjectOptions } from "fastify";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import type * as z from "zod";
 import { buildApp, type WebAppOptions, type WebServer } from "../src/app.js";
-import type { EventCatalog } from "../src/wire.js";
+import { ApiError, type EventCatalog } from "../src/wire.js";
 
 /** `data` parsed with `schema` (which must be there). */
 export function parseWith<S extends z.ZodType>(schema: S | undefined, data: unknown): z.output<S> {
@@ -31,6 +40,41 @@ export interface Harness {
   /** Listens on 127.0.0.1, port 0 (once), for what `inject` cannot do: streams, browsers. */
   listen(): Promise<string>;
   stop(): Promise<void>;
+}
+
+/** A harness shared by the tests of one `describe`, and the responders each test starts. */
+export interface HarnessScope {
+  /** The harness (started by the block's `beforeAll`). */
+  readonly h: Harness;
+  /** Stops `s` after the current test; resolves with it once the NATS server knows it. */
+  keep<T extends Service | { service: Service }>(s: T): Promise<T>;
+}
+
+/** Starts a harness before the block's tests and stops it after; responders go after each test. */
+export function harnessScope(opts: Partial<WebAppOptions> = {}): HarnessScope {
+  let harness: Harness | undefined;
+  const services: Service[] = [];
+  beforeAll(async () => {
+    harness = await startHarness(opts);
+  });
+  afterEach(async () => {
+    await Promise.all(services.splice(0).map((s) => s.stop()));
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+  const scope: HarnessScope = {
+    get h() {
+      assert.ok(harness, "the harness starts in beforeAll");
+      return harness;
+    },
+    async keep(s) {
+      services.push("service" in s ? s.service : s);
+      await scope.h.nc.flush();
+      return s;
+    },
+  };
+  return scope;
 }
 
 export async function startHarness(opts: Partial<WebAppOptions> = {}): Promise<Harness> {
@@ -99,6 +143,31 @@ export async function call(
     text: res.body,
     json: () => res.json<unknown>(),
   };
+}
+
+/** A test responder standing in for c0re or a harness: what it was asked, on which subject. */
+export interface Recorder<Req> {
+  /** Every request, parsed with the subject's request schema, in order. */
+  readonly seen: Array<{ subject: string; req: Req }>;
+  readonly service: Service;
+}
+
+/**
+ * Serves `subject` with the real schemas (a wildcard is fine) and records each request; `answer`
+ * gives the reply, or throws a HiveError for a typed error reply.
+ */
+export function record<Req extends z.ZodType, Res extends z.ZodType>(
+  nc: NatsConnection,
+  subject: string,
+  spec: RpcSpec<Req, Res>,
+  answer: (req: z.infer<Req>, subject: string) => z.input<Res> | Promise<z.input<Res>>,
+): Recorder<z.infer<Req>> {
+  const seen: Array<{ subject: string; req: z.infer<Req> }> = [];
+  const service = serve(nc, subject, spec, (req, msg) => {
+    seen.push({ subject: msg.subject, req });
+    return answer(req, msg.subject);
+  });
+  return { seen, service };
 }
 
 /** One parsed server-sent event. */
@@ -255,4 +324,88 @@ export function stored(id: number, from: string, body: string): StoredMessage {
     in_reply_to: null,
     acked_at: null,
   };
+}
+
+/** What an approval's fields other than kind and details may be set to in a test. */
+type ApprovalFields = Partial<Omit<Approval, "kind" | "details">>;
+
+/** The fields of a pending approval the manager asked for `ageMs` ago. */
+function pendingFields(id: number, summary: string, ageMs: number) {
+  return {
+    id,
+    submitter: "manager",
+    summary,
+    created_at: Date.now() - ageMs,
+    state: "pending",
+    decided_at: null,
+    decided_by: null,
+    note: null,
+  } as const;
+}
+
+/** A pending spawn approval asked by the manager. */
+export function spawnApproval(id: number, name: string, over: ApprovalFields = {}): Approval {
+  return {
+    ...pendingFields(id, `spawn ${name}`, 30_000),
+    kind: "spawn",
+    details: { name },
+    ...over,
+  };
+}
+
+/** A config diff of `agents/<agent>.json` changing its model from haiku to sonnet. */
+export function modelDiff(agent: string): string {
+  return [
+    `diff --git a/agents/${agent}.json b/agents/${agent}.json`,
+    "index 1111111..2222222 100644",
+    `--- a/agents/${agent}.json`,
+    `+++ b/agents/${agent}.json`,
+    "@@ -1,3 +1,3 @@",
+    " {",
+    '-  "model": "haiku",',
+    '+  "model": "sonnet",',
+    '   "env": {}',
+    "",
+  ].join("\n");
+}
+
+/** A pending apply_commit approval: the manager asks to change `agent`'s model. */
+export function commitApproval(id: number, agent: string, over: ApprovalFields = {}): Approval {
+  return {
+    ...pendingFields(id, `config of ${agent}: model haiku -> sonnet`, 20_000),
+    kind: "apply_commit",
+    details: {
+      agent,
+      commit: "c".repeat(40),
+      base: "b".repeat(40),
+      diff: modelDiff(agent),
+    },
+    ...over,
+  };
+}
+
+/**
+ * POSTs each malformed body to `url`, and one that is not JSON at all: each must be a one-line
+ * 400 `bad_request` whose message matches its pattern. The caller checks nothing reached NATS.
+ */
+export async function expectBadBodies(
+  app: WebServer,
+  url: string,
+  cases: ReadonlyArray<readonly [body: unknown, message: RegExp]>,
+): Promise<void> {
+  const notJson = await call(app, "POST", url, {
+    headers: { ...auth, "content-type": "application/json" },
+    raw: "{nope",
+  });
+  assert.equal(notJson.status, 400, `${url}: not JSON`);
+  assert.equal(ApiError.parse(notJson.json()).error.code, "bad_request");
+  for (const [body, message] of cases) {
+    const r = await call(app, "POST", url, { body });
+    const what = `${url} ${JSON.stringify(body)}`;
+    assert.equal(r.status, 400, what);
+    const e = ApiError.parse(r.json()).error;
+    assert.equal(e.code, "bad_request", what);
+    assert.match(e.message, message, what);
+    assert.doesNotMatch(e.message, /\n/, what);
+  }
 }

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import {
   AgentLifecycleEvent,
   AgentStateEvent,
+  type Approval,
+  ApprovalEvent,
   InboxAnnouncement,
   LiveEvent,
   publishEvent,
@@ -21,6 +23,7 @@ import { SseHub } from "../src/sse.js";
 import { AgentLiveEvents, DashboardEvents } from "../src/wire.js";
 import {
   agentInfo,
+  commitApproval,
   type Harness,
   listenLocal,
   SseClient,
@@ -128,28 +131,49 @@ describe("SSE streams", () => {
     });
   });
 
-  it("cold-loads agents and inbox, then forwards state, lifecycle, inbox and service events", async () => {
+  it("cold-loads agents (tombstones too), inbox and approvals, then forwards state, lifecycle, inbox, approval and service events", async () => {
+    const asked: unknown[] = [];
+    const queued = commitApproval(4, "alice");
     const services: Service[] = [
-      serve(h.nc, subjects.op.agents, rpcs.opAgents, () => ({
-        agents: [agentInfo("alice")],
-      })),
+      serve(h.nc, subjects.op.agents, rpcs.opAgents, (req) => {
+        asked.push(["agents", req]);
+        return {
+          agents: [agentInfo("alice"), agentInfo("zed", { tombstoned_at: 1, running: false })],
+        };
+      }),
       serve(h.nc, subjects.op.inbox, rpcs.opInbox, () => ({
         messages: [stored(2, "alice", "second"), stored(1, "alice", "first")],
       })),
+      serve(h.nc, subjects.op.approvals, rpcs.opApprovals, (req) => {
+        asked.push(["approvals", req]);
+        return { approvals: [queued] };
+      }),
     ];
     await h.nc.flush();
     const sse = await SseClient.open(`${url}/api/events`);
     // Parsed as the page parses it: with the wire's schema (strict).
     const s = await sse.take(DashboardEvents, "snapshot");
     assert.deepEqual(
-      s.agents?.map((a) => a.name),
-      ["alice"],
+      s.agents?.map((a) => [a.name, a.tombstoned_at]),
+      [
+        ["alice", null],
+        ["zed", 1],
+      ],
     );
     assert.deepEqual(
       s.inbox?.map((m) => m.id),
       [2, 1],
     );
-    assert.deepEqual(s.errors, { agents: null, inbox: null });
+    assert.deepEqual(s.approvals, [queued]);
+    assert.deepEqual(s.errors, { agents: null, inbox: null, approvals: null });
+    assert.deepEqual(
+      asked.sort(),
+      [
+        ["agents", { all: true }],
+        ["approvals", { all: true }],
+      ],
+      "the dashboard shows tombstones and decided approvals",
+    );
 
     const now = Date.now();
     publishEvent(h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
@@ -188,6 +212,20 @@ describe("SSE streams", () => {
       sent_at: now,
     });
 
+    // Every change of an approval; a malformed one is dropped.
+    const approved: Approval = {
+      ...queued,
+      state: "approved",
+      decided_at: now,
+      decided_by: "operator",
+      note: "alice restarted with it",
+    };
+    h.nc.publish(
+      subjects.events.approvals,
+      JSON.stringify({ approval: { ...approved, state: "maybe" } }),
+    );
+    publishEvent(h.nc, subjects.events.approvals, ApprovalEvent, { approval: approved });
+
     // hive up's service events; one naming another service than its subject is dropped.
     h.nc.publish(
       subjects.events.service("web"),
@@ -208,6 +246,7 @@ describe("SSE streams", () => {
     });
     assert.equal((await sse.take(DashboardEvents, "lifecycle")).event, "exited");
     assert.equal((await sse.take(DashboardEvents, "inbox")).preview, "done!");
+    assert.deepEqual(await sse.take(DashboardEvents, "approval"), { approval: approved });
     assert.deepEqual(await sse.take(DashboardEvents, "service"), {
       service: "broker",
       event: "restarting",
@@ -215,7 +254,7 @@ describe("SSE streams", () => {
       detail: "in 250 ms",
       starts: 1,
     });
-    assert.equal(sse.events.length, 5);
+    assert.equal(sse.events.length, 6);
     await sse.close();
     await Promise.all(services.map((x) => x.stop()));
   });
@@ -226,6 +265,8 @@ describe("SSE streams", () => {
     assert.equal(snap.agents, null);
     assert.equal(snap.errors.agents?.code, "unavailable");
     assert.equal(snap.errors.inbox?.code, "unavailable");
+    assert.equal(snap.approvals, null);
+    assert.equal(snap.errors.approvals?.code, "unavailable");
     publishEvent(h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
       agent: "alice",
       state: "needs-login",

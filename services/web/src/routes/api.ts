@@ -12,8 +12,8 @@ export function apiRoutes(app: WebApp, { nc, timeoutMs }: RouteDeps): void {
   app.route({
     method: api.agents.method,
     url: api.agents.path,
-    schema: { response: { 200: api.agents.reply } },
-    handler: () => request(nc, subjects.op.agents, rpcs.opAgents, {}, { timeoutMs }),
+    schema: { querystring: api.agents.query, response: { 200: api.agents.reply } },
+    handler: (req) => request(nc, subjects.op.agents, rpcs.opAgents, req.query, { timeoutMs }),
   });
 
   app.route({

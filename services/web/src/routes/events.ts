@@ -1,6 +1,7 @@
 import {
   AgentLifecycleEvent,
   AgentStateEvent,
+  ApprovalEvent,
   InboxAnnouncement,
   LiveEvent,
   type Logger,
@@ -66,9 +67,10 @@ export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: Rou
     const state = nc.subscribe(subjects.events.agentStateAll);
     const lifecycle = nc.subscribe(subjects.events.agentLifecycleAll);
     const inbox = nc.subscribe(subjects.inbox(OPERATOR));
+    const approvals = nc.subscribe(subjects.events.approvals);
     const service = nc.subscribe(subjects.events.serviceAll);
     stream.onEnd(() => {
-      for (const s of [state, lifecycle, inbox, service]) s.unsubscribe();
+      for (const s of [state, lifecycle, inbox, approvals, service]) s.unsubscribe();
     });
     pump(log, stream, state, AgentStateEvent, agentMatches, (ev) =>
       later(() => stream.send("state", ev)),
@@ -87,6 +89,14 @@ export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: Rou
     pump(
       log,
       stream,
+      approvals,
+      ApprovalEvent,
+      () => true,
+      (ev) => later(() => stream.send("approval", ev)),
+    );
+    pump(
+      log,
+      stream,
       service,
       ServiceEvent,
       (ev, m) => subjectToken(m.subject, 3) === ev.service,
@@ -98,16 +108,20 @@ export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: Rou
     } catch (e) {
       log.warn({ err: e }, "nats flush failed before cold load");
     }
-    const [agents, messages] = await Promise.allSettled([
-      request(nc, subjects.op.agents, rpcs.opAgents, {}, { timeoutMs }),
+    // Tombstones and decided approvals too: the page shows both.
+    const [agents, messages, queue] = await Promise.allSettled([
+      request(nc, subjects.op.agents, rpcs.opAgents, { all: true }, { timeoutMs }),
       request(nc, subjects.op.inbox, rpcs.opInbox, {}, { timeoutMs }),
+      request(nc, subjects.op.approvals, rpcs.opApprovals, { all: true }, { timeoutMs }),
     ]);
     stream.send("snapshot", {
       agents: agents.status === "fulfilled" ? agents.value.agents : null,
       inbox: messages.status === "fulfilled" ? messages.value.messages : null,
+      approvals: queue.status === "fulfilled" ? queue.value.approvals : null,
       errors: {
         agents: agents.status === "rejected" ? publicError(agents.reason) : null,
         inbox: messages.status === "rejected" ? publicError(messages.reason) : null,
+        approvals: queue.status === "rejected" ? publicError(queue.reason) : null,
       },
       at: clock.now(),
     });

@@ -22,10 +22,27 @@ export interface RouteDeps {
   /** Every read and action goes through it. */
   nc: NatsConnection;
   log: Logger;
-  /** Milliseconds to wait for a NATS reply. */
+  /** Milliseconds to wait for the reply to a read or a message send. */
   timeoutMs: number;
+  /**
+   * Milliseconds to wait for the reply to an action that may stop or start a process (lifecycle,
+   * purge, approve, the agent's controls): a stop alone may take its 5 s grace.
+   */
+  actionTimeoutMs: number;
+  /** Milliseconds to wait for restart-all: the manager must go idle before the others restart. */
+  restartAllTimeoutMs: number;
+  /** Aborted when the app starts closing: a long wait for a reply is given up (503). */
+  closing: AbortSignal;
   /** The app's open SSE streams. */
   hub: SseHub;
   /** Stamps the events the web makes itself. */
   clock: Clock;
+}
+
+/**
+ * The fastify schema of a POST route of the wire: its params, body and the reply of a 200. The
+ * route's zod schemas type the handler through the type provider.
+ */
+export function schemaOf<P, B, R>(route: { params: P; body: B; reply: R }) {
+  return { params: route.params, body: route.body, response: { 200: route.reply } };
 }

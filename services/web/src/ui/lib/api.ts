@@ -1,5 +1,6 @@
+import type { AgentName, ApprovalId } from "@hyperhive/shared/contract";
 import type { z } from "zod";
-import { ApiError, api, type SendBody } from "../../wire.js";
+import { type AgentAction, ApiError, api, type SendBody } from "../../wire.js";
 
 /** Something that went wrong, as the pages show it: `code: message`. */
 export interface Problem {
@@ -59,9 +60,33 @@ async function call<R extends z.ZodType>(
   return ok.data;
 }
 
-/** `GET /api/agents`. */
+/**
+ * POSTs `data` as JSON after checking it against the route's body schema: a body the server would
+ * refuse is an {@link ApiFailure} `bad_request` at once, without a round trip.
+ */
+function post<B extends z.ZodType, R extends z.ZodType>(
+  path: string,
+  body: B,
+  data: z.input<B>,
+  reply: R,
+): Promise<z.infer<R>> {
+  const checked = body.safeParse(data);
+  if (!checked.success) {
+    const why = checked.error.issues
+      .map((i) => [...i.path.map(String), i.message].join(": "))
+      .join("; ");
+    return Promise.reject(new ApiFailure("bad_request", why, 0));
+  }
+  return call(path, reply, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(checked.data),
+  });
+}
+
+/** `GET /api/agents?all=true`: the registry, tombstones included. */
 export function fetchAgents() {
-  return call(api.agents.path, api.agents.reply);
+  return call(`${api.agents.path}?all=true`, api.agents.reply);
 }
 
 /** `GET /api/inbox` (newest first). */
@@ -71,9 +96,52 @@ export function fetchInbox() {
 
 /** `POST /api/send` as the operator. */
 export function sendMessage(body: SendBody) {
-  return call(api.send.path, api.send.reply, {
-    method: api.send.method,
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(api.send.body.parse(body)),
-  });
+  return post(api.send.path, api.send.body, body, api.send.reply);
+}
+
+/** `POST /api/agents/<name>/<action>`: start, stop, restart or destroy an agent. */
+export function agentAction(name: AgentName, action: AgentAction) {
+  const r = api.agentAction;
+  return post(r.url(name, action), r.body, {}, r.reply);
+}
+
+/** `POST /api/agents/<name>/purge` with the name typed again. */
+export function purgeAgent(name: AgentName, confirm: string) {
+  return post(api.purge.url(name), api.purge.body, { confirm }, api.purge.reply);
+}
+
+/** `POST /api/restart-all`: answers when every agent has been restarted (minutes, at worst). */
+export function restartAll() {
+  return post(api.restartAll.path, api.restartAll.body, {}, api.restartAll.reply);
+}
+
+/** `POST /api/agents/<name>/model`: the model of its next turns. */
+export function setModel(name: AgentName, model: string) {
+  return post(api.model.url(name), api.model.body, { model }, api.model.reply);
+}
+
+/** `POST /api/agents/<name>/compact`. */
+export function compactSession(name: AgentName) {
+  return post(api.compact.url(name), api.compact.body, {}, api.compact.reply);
+}
+
+/** `POST /api/agents/<name>/new-session`. */
+export function newSession(name: AgentName) {
+  return post(api.newSession.url(name), api.newSession.body, {}, api.newSession.reply);
+}
+
+/** `POST /api/agents/<name>/cancel`: kill its running turn. */
+export function cancelTurn(name: AgentName) {
+  return post(api.cancel.url(name), api.cancel.body, {}, api.cancel.reply);
+}
+
+/** `POST /api/approvals/<id>/approve`. */
+export function approve(id: ApprovalId) {
+  return post(api.approve.url(id), api.approve.body, {}, api.approve.reply);
+}
+
+/** `POST /api/approvals/<id>/deny`, with the reason when there is one. */
+export function deny(id: ApprovalId, reason: string) {
+  const r = reason.trim();
+  return post(api.deny.url(id), api.deny.body, r === "" ? {} : { reason: r }, api.deny.reply);
 }

@@ -1,9 +1,10 @@
 import type { AgentName } from "@hyperhive/shared/contract";
 import { Age } from "../components/Age.js";
+import { ModelChip } from "../components/ModelChip.js";
 import { StateBadge } from "../components/StateBadge.js";
 import type { Hive } from "../state/hive.js";
 
-/** Agent page: the agent's name, its state badge and how long it has been in it. */
+/** Agent page: the agent's name, its model, its state badge and how long it has been in it. */
 export function AgentHeadPanel({ name, hive }: { name: AgentName; hive: Hive }) {
   const agents = hive.agents.value;
   const a = agents?.find((x) => x.name === name);
@@ -11,6 +12,7 @@ export function AgentHeadPanel({ name, hive }: { name: AgentName; hive: Hive }) 
     <section class="panel agent-head" id="agent" data-agent={name}>
       <h2>
         <a href="/">agents</a> / <span class="agent-name">{name}</span>
+        {a && <ModelChip id="agent-model" model={a.model} />}
         <StateBadge
           id="agent-state"
           state={a?.state ?? null}

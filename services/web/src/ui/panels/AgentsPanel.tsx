@@ -1,29 +1,38 @@
 import { pages } from "../../wire.js";
 import { Age } from "../components/Age.js";
+import { AgentActions } from "../components/AgentActions.js";
+import { ModelChip } from "../components/ModelChip.js";
 import { Panel } from "../components/Panel.js";
 import { ProblemLine } from "../components/ProblemLine.js";
+import { RestartAll } from "../components/RestartAll.js";
 import { StateBadge } from "../components/StateBadge.js";
 import type { Hive } from "../state/hive.js";
 
-/** Dashboard: every agent with its state badge, how long it has been in it, and its process. */
+/**
+ * Dashboard: every active agent with its model, state badge, how long it has been in it, its
+ * process and (sub-agents) its lifecycle buttons; restart-all above. Live from events.
+ */
 export function AgentsPanel({ hive }: { hive: Hive }) {
   const agents = hive.agents.value;
   return (
     <Panel id="agents-panel" title="Agents">
+      <RestartAll />
       <table id="agents" class="agents">
         <thead>
           <tr>
             <th>agent</th>
             <th>role</th>
+            <th>model</th>
             <th>state</th>
             <th>since</th>
             <th>process</th>
+            <th>actions</th>
           </tr>
         </thead>
         <tbody>
           {agents === null || agents.length === 0 ? (
             <tr class="empty">
-              <td colSpan={5}>{agents === null ? "loading…" : "no agents"}</td>
+              <td colSpan={7}>{agents === null ? "loading…" : "no agents"}</td>
             </tr>
           ) : (
             agents.map((a) => (
@@ -35,12 +44,16 @@ export function AgentsPanel({ hive }: { hive: Hive }) {
                 </td>
                 <td class="muted">{a.role}</td>
                 <td>
+                  <ModelChip model={a.model} />
+                </td>
+                <td>
                   <StateBadge state={a.state} since={a.state_since} note={a.note} />
                 </td>
                 <td class="muted age">
                   <Age since={a.state_since} />
                 </td>
                 <td class={a.running ? "running" : "muted"}>{a.running ? "running" : "stopped"}</td>
+                <td>{a.role === "manager" ? null : <AgentActions agent={a} />}</td>
               </tr>
             ))
           )}

@@ -9,6 +9,7 @@ import { batch, computed, type ReadonlySignal, signal } from "@preact/signals";
 import { DashboardEvents, type Snapshot, streams } from "../../wire.js";
 import { fetchAgents, fetchInbox, type Problem, toProblem } from "../lib/api.js";
 import { EventStream } from "../lib/stream.js";
+import { type Approvals, connectApprovals } from "./approvals.js";
 
 /** An agent as the pages show it: the registry's record and the note of its last state change. */
 export type AgentView = AgentInfo & {
@@ -18,8 +19,10 @@ export type AgentView = AgentInfo & {
 
 /** The hive as the pages see it: kept live from `/api/events` (a snapshot, then events). */
 export interface Hive {
-  /** Every agent, the manager first, then by name; null until the first load. */
+  /** Every active agent, the manager first, then by name; null until the first load. */
   readonly agents: ReadonlySignal<readonly AgentView[] | null>;
+  /** Destroyed agents whose state dir is kept (until purged), the latest first. */
+  readonly tombstones: ReadonlySignal<readonly AgentView[]>;
   /** Why the agents could not be loaded, if they could not. */
   readonly agentsProblem: ReadonlySignal<Problem | null>;
   /** The operator's inbox, newest first; null until the first load. */
@@ -30,6 +33,8 @@ export interface Hive {
    * {@link SERVICE_EVENTS_KEPT}): exits, restarts, give-ups.
    */
   readonly serviceEvents: ReadonlySignal<readonly ServiceEvent[]>;
+  /** The approvals queue. */
+  readonly approvals: Approvals;
   /** The event stream (its status shows in the header). */
   readonly stream: EventStream<typeof DashboardEvents>;
 }
@@ -93,14 +98,18 @@ export function connectHive(): Hive {
   );
 
   /** Applies `change` to a known agent; an agent we do not know yet means reloading the list. */
-  const updateAgent = (name: string, change: (a: AgentView) => AgentView) => {
+  const updateAgent = (name: string, change: (a: AgentView) => AgentView | null) => {
     const current = byName.value;
     const a = current?.get(name);
     if (!current || !a) {
       void reloadAgents();
       return;
     }
-    byName.value = new Map(current).set(name, change(a));
+    const next = new Map(current);
+    const changed = change(a);
+    if (changed === null) next.delete(name);
+    else next.set(name, changed);
+    byName.value = next;
   };
 
   const onSnapshot = (s: Snapshot) =>
@@ -111,13 +120,31 @@ export function connectHive(): Hive {
       if (s.inbox) inbox.value = s.inbox;
       inboxProblem.value = s.errors.inbox;
     });
+  // c0re's `offline` says no model: the chip keeps the one the harness said last.
   const onState = (e: AgentStateEvent) =>
-    updateAgent(e.agent, (a) => ({ ...a, state: e.state, state_since: e.since, note: e.note }));
+    updateAgent(e.agent, (a) => ({
+      ...a,
+      state: e.state,
+      state_since: e.since,
+      note: e.note,
+      model: e.model ?? a.model,
+    }));
+  // `created` names an agent not known yet, which reloads the list; the rest change it here.
   const onLifecycle = (e: AgentLifecycleEvent) =>
     updateAgent(e.agent, (a) => {
-      if (e.event === "started") return { ...a, running: true };
-      if (e.event === "stopped" || e.event === "exited") return { ...a, running: false };
-      return a;
+      switch (e.event) {
+        case "started":
+          return { ...a, running: true };
+        case "stopped":
+        case "exited":
+          return { ...a, running: false };
+        case "destroyed":
+          return { ...a, running: false, tombstoned_at: e.at };
+        case "purged":
+          return null;
+        default:
+          return a;
+      }
     });
 
   const stream = new EventStream(streams.events.path, DashboardEvents)
@@ -130,15 +157,21 @@ export function connectHive(): Hive {
       serviceEvents.value = [e, ...serviceEvents.value].slice(0, SERVICE_EVENTS_KEPT);
     });
 
+  const all = computed(() => (byName.value ? [...byName.value.values()] : null));
   return {
-    agents: computed(() => {
-      const m = byName.value;
-      return m ? [...m.values()].sort(byRoleThenName) : null;
-    }),
+    agents: computed(
+      () => all.value?.filter((a) => a.tombstoned_at === null).sort(byRoleThenName) ?? null,
+    ),
+    tombstones: computed(() =>
+      (all.value ?? [])
+        .filter((a) => a.tombstoned_at !== null)
+        .sort((a, b) => (b.tombstoned_at ?? 0) - (a.tombstoned_at ?? 0)),
+    ),
     agentsProblem,
     inbox,
     inboxProblem,
     serviceEvents,
+    approvals: connectApprovals(stream),
     stream,
   };
 }
