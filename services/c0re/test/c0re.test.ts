@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import {
   type AgentInfo,
   AgentLifecycleEvent,
@@ -17,58 +15,25 @@ import {
   InboxAnnouncement,
   processAlive,
   Roster,
-  readProcCmdline,
   request,
   rpcs,
   signalGroup,
-  startService,
   subjects,
 } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
-
-const here = dirname(fileURLToPath(import.meta.url));
-/** services/c0re/test → repo root. */
-const REPO = join(here, "../../..");
-const BIN = {
-  broker: join(REPO, "services/broker/dist/src/main.js"),
-  modelServer: join(REPO, "services/model-server/dist/src/main.js"),
-  harness: join(REPO, "services/harness/dist/src/main.js"),
-  c0re: join(REPO, "services/c0re/dist/src/main.js"),
-  claude: join(REPO, "node_modules/.bin/claude"),
-};
-
-interface Proc {
-  child: ChildProcess;
-  ready: Record<string, unknown>;
-  exited: Promise<number | null>;
-  output(): string;
-}
-
-/** Starts a built service entry point and waits (with a deadline) for its ready line. */
-async function spawnService(
-  name: string,
-  entry: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<Proc> {
-  const p = await startService({
-    name,
-    command: process.execPath,
-    args: [entry, ...args],
-    env,
-    readyTimeoutMs: 30_000,
-    keepOutput: 20_000,
-  });
-  return {
-    child: p.child,
-    ready: p.readyLine,
-    exited: p.exited.then((e) => e.code),
-    output: () => p.output(),
-  };
-}
+import {
+  assertBuilt,
+  BIN,
+  cmdline,
+  collect,
+  harnessPids as harnessesOf,
+  type Proc,
+  startProc as spawnService,
+  stopProc,
+} from "./hive.js";
 
 /** Every live descendant of `pid`, children first. */
 function descendants(pid: number): number[] {
@@ -76,12 +41,7 @@ function descendants(pid: number): number[] {
   return kids.flatMap((k) => [k, ...descendants(k)]);
 }
 
-const cmdline = (pid: number): string => (readProcCmdline(pid) ?? []).join(" ");
-
-// Not a skip: a test run without the built services is a broken run, said in one line.
-for (const bin of Object.values(BIN)) {
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build first`);
-}
+assertBuilt();
 
 describe("c0re with real nats, broker, harness and model server", () => {
   let server: NatsServerHandle;
@@ -103,25 +63,10 @@ describe("c0re with real nats, broker, harness and model server", () => {
     nc = await connect({ servers: server.url });
     tmp = tempDir("c0re-svc-");
     // Valid events only: the malformed-payload test publishes junk on the state subject.
-    const collect = <T>(subject: string, schema: z.ZodType<T>, into: T[]) => {
-      const sub = nc.subscribe(subject);
-      void (async () => {
-        for await (const m of sub) {
-          let raw: unknown;
-          try {
-            raw = decodeJson(m.data);
-          } catch {
-            continue;
-          }
-          const v = schema.safeParse(raw);
-          if (v.success) into.push(v.data);
-        }
-      })();
-    };
-    collect(subjects.events.agentLifecycleAll, AgentLifecycleEvent, lifecycle);
-    collect(subjects.events.agentStateAll, AgentStateEvent, states);
-    collect(subjects.inbox("manager"), InboxAnnouncement, mail);
-    collect(subjects.events.roster, Roster, rosters);
+    collect(nc, subjects.events.agentLifecycleAll, AgentLifecycleEvent, lifecycle);
+    collect(nc, subjects.events.agentStateAll, AgentStateEvent, states);
+    collect(nc, subjects.inbox("manager"), InboxAnnouncement, mail);
+    collect(nc, subjects.events.roster, Roster, rosters);
     await nc.flush();
 
     const base = {
@@ -148,12 +93,7 @@ describe("c0re with real nats, broker, harness and model server", () => {
     for (const pid of orphans) {
       if (cmdline(pid).includes("harness/dist/src/main.js")) signalGroup(pid, "SIGKILL");
     }
-    for (const p of [c0re, model, broker]) {
-      if (p && p.child.exitCode === null && p.child.signalCode === null) {
-        p.child.kill("SIGTERM");
-        await p.exited;
-      }
-    }
+    for (const p of [c0re, model, broker]) await stopProc(p);
     await nc?.close();
     await server?.stop();
     tmp?.remove();
@@ -166,10 +106,7 @@ describe("c0re with real nats, broker, harness and model server", () => {
     return m;
   };
   /** The harness processes c0re runs (its direct children). */
-  const harnessPids = () =>
-    childPids(c0re.child.pid!).filter(
-      (p) => processAlive(p) && cmdline(p).includes("harness/dist/src/main.js"),
-    );
+  const harnessPids = () => harnessesOf(c0re);
   const lifecycleOp = (subject: string, name: string) =>
     request(nc, subject, rpcs.opAgentLifecycle, { name }, { timeoutMs: 40_000 });
 

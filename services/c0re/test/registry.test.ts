@@ -29,7 +29,30 @@ describe("registry", () => {
       starts: 1,
       state: "idle",
       state_since: 10,
+      model: null,
+      tombstoned_at: null,
     });
+    db.close();
+  });
+
+  it("keeps the model its harness said, makes tombstones once, and frees a removed name", () => {
+    const db = openDatabase(":memory:", migrations);
+    const reg = new Registry(db);
+    reg.register("manager", "manager", 1);
+    reg.register("amy", "agent", 2);
+    reg.setModel("amy", "sonnet");
+    assert.equal(reg.get("amy")?.model, "sonnet");
+    assert.equal(reg.tombstone("amy", 5), true);
+    assert.equal(reg.tombstone("amy", 6), false, "a tombstone once");
+    assert.deepEqual([reg.get("amy")?.tombstoned_at, reg.get("amy")?.desired], [5, "stopped"]);
+    assert.deepEqual(
+      reg.active().map((r) => r.name),
+      ["manager"],
+    );
+    assert.equal(reg.list().length, 2, "tombstones stay listed");
+    reg.remove("amy");
+    assert.equal(reg.get("amy"), undefined);
+    assert.equal(reg.register("amy", "agent", 7), true, "the name is free again");
     db.close();
   });
 
