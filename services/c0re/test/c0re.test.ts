@@ -3,37 +3,25 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   type AgentInfo,
-  AgentLifecycleEvent,
-  AgentStateEvent,
   childPids,
   decodeJson,
   ErrorCode,
+  ErrorReply,
   encodeJson,
   groupAlive,
   HiveError,
   hivePaths,
-  InboxAnnouncement,
+  type NatsConnection,
   processAlive,
-  Roster,
   request,
   rpcs,
   signalGroup,
   subjects,
 } from "@hyperhive/shared";
-import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
-import {
-  assertBuilt,
-  BIN,
-  cmdline,
-  collect,
-  harnessPids as harnessesOf,
-  type Proc,
-  startProc as spawnService,
-  stopProc,
-} from "./hive.js";
+import { cmdline, type Hive, harnessPids as harnessesOf, startHive } from "./hive.js";
 
 /** Every live descendant of `pid`, children first. */
 function descendants(pid: number): number[] {
@@ -41,51 +29,18 @@ function descendants(pid: number): number[] {
   return kids.flatMap((k) => [k, ...descendants(k)]);
 }
 
-assertBuilt();
-
 describe("c0re with real nats, broker, harness and model server", () => {
-  let server: NatsServerHandle;
+  let hive: Hive;
   let nc: NatsConnection;
-  let tmp: ReturnType<typeof tempDir>;
-  let broker: Proc;
-  let model: Proc;
-  let c0re: Proc;
-  let c0reEnv: NodeJS.ProcessEnv;
   /** Harnesses of a c0re killed with -9: gone if the lifeline works, killed after the run if not. */
   const orphans: number[] = [];
-  const lifecycle: AgentLifecycleEvent[] = [];
-  const states: AgentStateEvent[] = [];
-  const mail: InboxAnnouncement[] = [];
-  const rosters: Roster[] = [];
+  const seen = () => hive.seen;
+  /** Announcements of mail to the manager. */
+  const mail = () => hive.seen.mail.filter((m) => m.to === "manager");
 
   beforeAll(async () => {
-    server = await natsForTests();
-    nc = await connect({ servers: server.url });
-    tmp = tempDir("c0re-svc-");
-    // Valid events only: the malformed-payload test publishes junk on the state subject.
-    collect(nc, subjects.events.agentLifecycleAll, AgentLifecycleEvent, lifecycle);
-    collect(nc, subjects.events.agentStateAll, AgentStateEvent, states);
-    collect(nc, subjects.inbox("manager"), InboxAnnouncement, mail);
-    collect(nc, subjects.events.roster, Roster, rosters);
-    await nc.flush();
-
-    const base = {
-      ...process.env,
-      NATS_URL: server.url,
-      HIVE_ROOT: tmp.path,
-      HIVE_LOG_LEVEL: "info",
-    };
-    broker = await spawnService("broker", BIN.broker, [], base);
-    model = await spawnService("model-server", BIN.modelServer, ["--port", "0"], base);
-    c0reEnv = {
-      ...base,
-      HOME: join(tmp.path, "home"),
-      HIVE_HARNESS_BIN: BIN.harness,
-      HIVE_CLAUDE_BIN: BIN.claude,
-      HIVE_MODEL_URL: String(model.ready.url),
-      C0RE_STOP_GRACE_MS: "3000",
-    };
-    c0re = await spawnService("c0re", BIN.c0re, [], c0reEnv);
+    hive = await startHive("c0re-svc-");
+    nc = hive.nc;
   });
 
   afterAll(async () => {
@@ -93,10 +48,7 @@ describe("c0re with real nats, broker, harness and model server", () => {
     for (const pid of orphans) {
       if (cmdline(pid).includes("harness/dist/src/main.js")) signalGroup(pid, "SIGKILL");
     }
-    for (const p of [c0re, model, broker]) await stopProc(p);
-    await nc?.close();
-    await server?.stop();
-    tmp?.remove();
+    await hive?.stop();
   });
 
   const agents = async () => (await request(nc, subjects.op.agents, rpcs.opAgents, {})).agents;
@@ -106,15 +58,15 @@ describe("c0re with real nats, broker, harness and model server", () => {
     return m;
   };
   /** The harness processes c0re runs (its direct children). */
-  const harnessPids = () => harnessesOf(c0re);
+  const harnessPids = () => harnessesOf(hive.c0re);
   const lifecycleOp = (subject: string, name: string) =>
     request(nc, subject, rpcs.opAgentLifecycle, { name }, { timeoutMs: 40_000 });
 
   it("tells the broker who may be mailed: a roster event on start, and on request", async () => {
-    await waitUntil(() => rosters.length > 0, { what: "c0re's roster event" });
-    assert.deepEqual(rosters[0]?.agents, ["manager"]);
+    await waitUntil(() => seen().rosters.length > 0, { what: "c0re's roster event" });
+    assert.deepEqual(seen().rosters[0]?.agents, ["manager"]);
     const asked = await request(nc, subjects.c0re.roster, rpcs.roster, {});
-    assert.deepEqual(asked, rosters.at(-1));
+    assert.deepEqual(asked, seen().rosters.at(-1));
     // The broker goes by it: mail to the manager is taken, to anyone else refused.
     await request(nc, subjects.op.send, rpcs.send, { to: "manager", body: "hello" });
     await assert.rejects(
@@ -129,28 +81,33 @@ describe("c0re with real nats, broker, harness and model server", () => {
     assert.equal(m.role, "manager");
     assert.equal(m.running, true);
     assert.equal(m.starts, 1);
-    assert.equal(m.state_dir, hivePaths(tmp.path).agentStateDir("manager"));
-    await waitUntil(() => lifecycle.find((e) => e.agent === "manager" && e.event === "started"), {
-      what: "started lifecycle event",
-    });
-    const hello = await waitUntil(() => mail.find((a) => a.from === "system"), {
+    assert.equal(m.state_dir, hivePaths(hive.root).agentStateDir("manager"));
+    await waitUntil(
+      () => seen().lifecycle.find((e) => e.agent === "manager" && e.event === "started"),
+      {
+        what: "started lifecycle event",
+      },
+    );
+    const hello = await waitUntil(() => mail().find((a) => a.from === "system"), {
       what: "system message in the manager's inbox",
     });
     assert.match(hello.preview, /^c0re: you were just started for the first time at /);
     assert.equal(harnessPids().length, 1);
-    assert.ok(existsSync(join(tmp.path, "logs", "manager.log")));
+    assert.ok(existsSync(join(hive.root, "logs", "manager.log")));
   });
 
   it("reflects the harness's own state events", async () => {
     const fromHarness = await waitUntil(
-      () => states.find((s) => s.agent === "manager" && s.state !== "offline"),
+      () => seen().states.find((s) => s.agent === "manager" && s.state !== "offline"),
       { timeoutMs: 20_000, what: "a state event from the harness" },
     );
     assert.ok(fromHarness);
     // Settled: whatever the harness said last is what c0re reports.
     await waitUntil(
       async () => {
-        const last = states.filter((s) => s.agent === "manager").at(-1);
+        const last = seen()
+          .states.filter((s) => s.agent === "manager")
+          .at(-1);
         const m = await manager();
         return last && m.state === last.state && m.state_since === last.since;
       },
@@ -161,32 +118,37 @@ describe("c0re with real nats, broker, harness and model server", () => {
   it("restarts a harness killed with -9, publishes lifecycle events and greets it again", async () => {
     const [pid] = harnessPids();
     assert.ok(pid);
-    const before = lifecycle.length;
+    const before = seen().lifecycle.length;
     process.kill(pid, "SIGKILL");
     await waitUntil(
-      () => lifecycle.slice(before).some((e) => e.agent === "manager" && e.event === "started"),
+      () =>
+        seen()
+          .lifecycle.slice(before)
+          .some((e) => e.agent === "manager" && e.event === "started"),
       { timeoutMs: 30_000, what: "restart" },
     );
-    const events = lifecycle.slice(before).filter((e) => e.agent === "manager");
+    const events = seen()
+      .lifecycle.slice(before)
+      .filter((e) => e.agent === "manager");
     assert.deepEqual(
       events.map((e) => e.event),
       ["exited", "restarting", "started"],
     );
     assert.equal(events[0]?.detail, "signal SIGKILL");
     assert.ok(
-      states.some(
+      seen().states.some(
         (s) => s.agent === "manager" && s.state === "offline" && s.note === "signal SIGKILL",
       ),
     );
     const again = await waitUntil(
       () =>
-        mail.find(
+        mail().find(
           (a) => a.from === "system" && /restarted after your harness exited/.test(a.preview),
         ),
       { what: "second system message" },
     );
     assert.ok(again);
-    assert.equal(mail.filter((a) => a.from === "system").length, 2);
+    assert.equal(mail().filter((a) => a.from === "system").length, 2);
     const m = await manager();
     assert.equal(m.running, true);
     assert.equal(m.starts, 2);
@@ -216,7 +178,7 @@ describe("c0re with real nats, broker, harness and model server", () => {
     await assert.rejects(lifecycleOp(subjects.op.agentStart, "nobody"), (e: unknown) =>
       HiveError.is(e, ErrorCode.NotFound),
     );
-    await waitUntil(() => mail.filter((a) => a.from === "system").length === 4, {
+    await waitUntil(() => mail().filter((a) => a.from === "system").length === 4, {
       what: "a system message per start",
     });
   });
@@ -245,7 +207,7 @@ describe("c0re with real nats, broker, harness and model server", () => {
     const snapshot = (list: AgentInfo[]) =>
       list.map(({ name, starts, running, state }) => ({ name, starts, running, state }));
     const beforeList = snapshot(await agents());
-    const beforeEvents = lifecycle.length;
+    const beforeEvents = seen().lifecycle.length;
     const cases: [string, Uint8Array | string][] = [
       [subjects.op.agents, "{nope"],
       [subjects.op.agents, encodeJson([])],
@@ -266,20 +228,20 @@ describe("c0re with real nats, broker, harness and model server", () => {
       ],
     ];
     for (const [subject, payload] of cases) {
-      const reply = decodeJson((await nc.request(subject, payload, { timeout: 5000 })).data) as {
-        error?: { code: string };
-      };
-      assert.equal(reply.error?.code, ErrorCode.BadRequest, `${subject} ${String(payload)}`);
+      const reply = ErrorReply.safeParse(
+        decodeJson((await nc.request(subject, payload, { timeout: 5000 })).data),
+      );
+      assert.equal(reply.data?.error.code, ErrorCode.BadRequest, `${subject} ${String(payload)}`);
     }
     assert.deepEqual(snapshot(await agents()), beforeList);
-    assert.equal(lifecycle.length, beforeEvents);
+    assert.equal(seen().lifecycle.length, beforeEvents);
     assert.equal((await manager()).state, "compacting");
   });
 
   it("kill -9 of c0re takes its harness down, and the claude it runs mid-turn", async () => {
     // Hold the model's next answer (whichever of the manager's pending turns it is), so claude
     // is mid-turn when c0re dies.
-    const modelUrl = String(model.ready.url);
+    const modelUrl = hive.model.url;
     const script = [{ match: "", hold: true, times: 1, reply: [{ text: "never seen" }] }];
     const put = await fetch(`${modelUrl}/_script`, { method: "PUT", body: JSON.stringify(script) });
     assert.equal(put.status, 200);
@@ -299,8 +261,8 @@ describe("c0re with real nats, broker, harness and model server", () => {
 
     orphans.push(harness);
     const t0 = Date.now();
-    c0re.child.kill("SIGKILL");
-    await c0re.exited;
+    hive.c0re.child.kill("SIGKILL");
+    await hive.c0re.exited;
     await waitUntil(() => ![harness, ...below].some(processAlive) && !groupAlive(harness), {
       timeoutMs: 10_000,
       what: "the harness, claude and the MCP server gone",
@@ -308,7 +270,7 @@ describe("c0re with real nats, broker, harness and model server", () => {
     console.log(`kill -9 c0re: its harness and claude were gone after ${Date.now() - t0} ms`);
 
     // A new c0re on the same root brings the manager back.
-    c0re = await spawnService("c0re", BIN.c0re, [], c0reEnv);
+    await hive.startC0re();
     const m = await manager();
     assert.equal(m.running, true);
     assert.equal(harnessPids().length, 1);
@@ -317,16 +279,22 @@ describe("c0re with real nats, broker, harness and model server", () => {
   it("SIGTERM stops every harness (whole process groups) and exits 0", async () => {
     const pids = harnessPids();
     assert.equal(pids.length, 1);
-    const before = lifecycle.length;
-    c0re.child.kill("SIGTERM");
-    assert.equal(await c0re.exited, 0, c0re.output());
+    const before = seen().lifecycle.length;
+    hive.c0re.child.kill("SIGTERM");
+    assert.equal(await hive.c0re.exited, 0, hive.c0re.output());
     for (const pid of pids) {
       assert.equal(processAlive(pid), false, `harness ${pid} is gone`);
       await waitUntil(() => !groupAlive(pid), { timeoutMs: 3000, what: "harness group gone" });
     }
-    await waitUntil(() => lifecycle.slice(before).some((e) => e.event === "stopped"), {
-      what: "stopped lifecycle event",
-    });
-    assert.ok(states.some((s) => s.state === "offline" && s.note === "stopped"));
+    await waitUntil(
+      () =>
+        seen()
+          .lifecycle.slice(before)
+          .some((e) => e.event === "stopped"),
+      {
+        what: "stopped lifecycle event",
+      },
+    );
+    assert.ok(seen().states.some((s) => s.state === "offline" && s.note === "stopped"));
   });
 });

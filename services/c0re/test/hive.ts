@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   AgentLifecycleEvent,
+  AgentStateEvent,
   ApprovalEvent,
   childPids,
   decodeJson,
@@ -153,6 +154,7 @@ export class ModelControl {
 /** What a test hive's observer has seen, in order of arrival. */
 export interface Seen {
   lifecycle: AgentLifecycleEvent[];
+  states: AgentStateEvent[];
   /** Every approval event: each change of an approval, in order. */
   approvals: ApprovalEvent[];
   /** Announcements of every inbox (agents' and the operator's). */
@@ -165,8 +167,11 @@ export interface Hive {
   root: string;
   nc: NatsConnection;
   model: ModelControl;
+  /** The running c0re (replaced by {@link Hive.startC0re}). */
   c0re: Proc;
   seen: Seen;
+  /** Starts another c0re on the same root with the same environment (after the first died). */
+  startC0re(): Promise<Proc>;
   /** Stops everything and removes the root. */
   stop(): Promise<void>;
 }
@@ -180,8 +185,9 @@ export async function startHive(prefix: string, env: Record<string, string> = {}
   const server = await natsForTests();
   const nc = await connect({ servers: server.url });
   const tmp = tempDir(prefix);
-  const seen: Seen = { lifecycle: [], approvals: [], mail: [], rosters: [] };
+  const seen: Seen = { lifecycle: [], states: [], approvals: [], mail: [], rosters: [] };
   collect(nc, subjects.events.agentLifecycleAll, AgentLifecycleEvent, seen.lifecycle);
+  collect(nc, subjects.events.agentStateAll, AgentStateEvent, seen.states);
   collect(nc, subjects.events.approvals, ApprovalEvent, seen.approvals);
   collect(nc, subjects.inbox("*"), InboxAnnouncement, seen.mail);
   collect(nc, subjects.events.roster, Roster, seen.rosters);
@@ -204,7 +210,7 @@ export async function startHive(prefix: string, env: Record<string, string> = {}
     const modelProc = await startProc("model-server", BIN.modelServer, ["--port", "0"], base);
     procs.push(modelProc);
     const modelUrl = String(modelProc.ready.url);
-    const c0re = await startProc("c0re", BIN.c0re, [], {
+    const c0reEnv = {
       ...base,
       HOME: join(tmp.path, "home"),
       HIVE_HARNESS_BIN: BIN.harness,
@@ -214,9 +220,24 @@ export async function startHive(prefix: string, env: Record<string, string> = {}
       HYPERHIVE_REV: TEST_REV,
       C0RE_STOP_GRACE_MS: "3000",
       ...env,
-    });
-    procs.push(c0re);
-    return { root: tmp.path, nc, model: new ModelControl(modelUrl), c0re, seen, stop };
+    };
+    const startC0re = async (): Promise<Proc> => {
+      const p = await startProc("c0re", BIN.c0re, [], c0reEnv);
+      procs.push(p);
+      hive.c0re = p;
+      return p;
+    };
+    const hive: Hive = {
+      root: tmp.path,
+      nc,
+      model: new ModelControl(modelUrl),
+      c0re: await startProc("c0re", BIN.c0re, [], c0reEnv),
+      seen,
+      startC0re,
+      stop,
+    };
+    procs.push(hive.c0re);
+    return hive;
   } catch (e) {
     await stop();
     throw e;
