@@ -1,8 +1,12 @@
 import { randomUUID } from "node:crypto";
 import {
+  type AgentLifecycleRequest,
+  type AgentLifecycleResponse,
   type AgentName,
   type AgentState,
   AgentStateEvent,
+  type ApplyCommitRequest,
+  type ApprovalResponse,
   LiveEvent,
   type NatsConnection,
   publishEvent,
@@ -11,12 +15,26 @@ import {
   rpcs,
   type SendRequest,
   type SendResponse,
+  type SpawnRequest,
   subjects,
   TurnStats,
 } from "@hyperhive/shared";
 
 /** A message the agent sends; the client id is the bridge's to choose. */
 export type Outgoing = Omit<SendRequest, "client_id">;
+
+/** The manager's lifecycle verbs on existing sub-agents (no approval). */
+export type LifecycleVerb = "kill" | "start" | "restart" | "update";
+
+/** One state event's fields besides the agent. */
+export interface StateReport {
+  state: AgentState;
+  /** Unix ms of the change. */
+  since: number;
+  /** The model the next turn uses. */
+  model: string;
+  note?: string | undefined;
+}
 
 /**
  * What the harness needs from the hive, as this agent (the {@link NatsBridge} in production).
@@ -34,7 +52,15 @@ export interface Hive {
   extend(ids: number[], leaseSeconds: number, signal?: AbortSignal): Promise<number[]>;
   /** Ends the leases a previous incarnation of this agent still holds. */
   release(signal?: AbortSignal): Promise<number[]>;
-  publishState(state: AgentState, since: number, note?: string): void;
+  /** The manager's verbs, answered by c0re (which refuses them from anyone else). */
+  requestSpawn(req: SpawnRequest, signal?: AbortSignal): Promise<ApprovalResponse>;
+  lifecycle(
+    verb: LifecycleVerb,
+    req: AgentLifecycleRequest,
+    signal?: AbortSignal,
+  ): Promise<AgentLifecycleResponse>;
+  applyCommit(req: ApplyCommitRequest, signal?: AbortSignal): Promise<ApprovalResponse>;
+  publishState(report: StateReport): void;
   publishLive(ev: LiveEvent): void;
   publishStats(stats: TurnStats): void;
 }
@@ -43,6 +69,12 @@ export interface Hive {
 const RECV_SLACK_MS = 10_000;
 /** A send (the broker commits before it answers) may take a little longer than a plain request. */
 const SEND_TIMEOUT_MS = 10_000;
+/** c0re queues a spawn after checking the name: quick, but it writes its sqlite. */
+const SPAWN_TIMEOUT_MS = 15_000;
+/** A restart or update stops the harness (a grace of seconds) and starts it again. */
+const LIFECYCLE_TIMEOUT_MS = 60_000;
+/** c0re fetches the commit from the manager's clone and checks it with git first. */
+const APPLY_COMMIT_TIMEOUT_MS = 60_000;
 
 /**
  * Everything the harness says on NATS, as this agent: broker requests on `hive.agent.<me>.*`,
@@ -106,12 +138,38 @@ export class NatsBridge implements Hive {
     return r.released;
   }
 
-  publishState(state: AgentState, since: number, note?: string): void {
+  requestSpawn(req: SpawnRequest, signal?: AbortSignal): Promise<ApprovalResponse> {
+    return request(this.nc, subjects.agent.spawn(this.agent), rpcs.spawn, req, {
+      timeoutMs: SPAWN_TIMEOUT_MS,
+      signal,
+    });
+  }
+
+  lifecycle(
+    verb: LifecycleVerb,
+    req: AgentLifecycleRequest,
+    signal?: AbortSignal,
+  ): Promise<AgentLifecycleResponse> {
+    return request(this.nc, subjects.agent[verb](this.agent), rpcs.agentLifecycle, req, {
+      timeoutMs: LIFECYCLE_TIMEOUT_MS,
+      signal,
+    });
+  }
+
+  applyCommit(req: ApplyCommitRequest, signal?: AbortSignal): Promise<ApprovalResponse> {
+    return request(this.nc, subjects.agent.applyCommit(this.agent), rpcs.applyCommit, req, {
+      timeoutMs: APPLY_COMMIT_TIMEOUT_MS,
+      signal,
+    });
+  }
+
+  publishState(r: StateReport): void {
     publishEvent(this.nc, subjects.events.agentState(this.agent), AgentStateEvent, {
       agent: this.agent,
-      state,
-      since,
-      ...(note === undefined ? {} : { note }),
+      state: r.state,
+      since: r.since,
+      model: r.model,
+      ...(r.note === undefined ? {} : { note: r.note }),
     });
   }
 

@@ -1,24 +1,14 @@
 import { join } from "node:path";
 import { RunFiles } from "./files.js";
-
-/** Built-in claude tools an agent may use. WebFetch, WebSearch, Task, NotebookEdit are denied by omission. */
-export const BUILTIN_TOOLS = [
-  "Bash",
-  "Edit",
-  "Glob",
-  "Grep",
-  "Read",
-  "TodoWrite",
-  "Write",
-] as const;
-/** The hyperhive MCP tools, as claude names them. */
-export const MCP_TOOLS = ["mcp__hyperhive__send", "mcp__hyperhive__recv"] as const;
+import type { ClaudeTools } from "./tools.js";
 
 export interface ClaudeArgsOptions {
   model: string;
   /** Resume the agent's session (`--continue`). */
   continueSession: boolean;
   runDir: string;
+  /** From the agent's config and flavour (`claudeTools`). */
+  tools: ClaudeTools;
 }
 
 /** The argv (after the binary) of one claude turn; the prompt goes on stdin. */
@@ -38,10 +28,11 @@ export function buildClaudeArgs(o: ClaudeArgsOptions): string[] {
     "--mcp-config",
     join(o.runDir, RunFiles.mcpConfig),
     "--strict-mcp-config",
+    // An empty --tools ("") is claude's way of saying: no built-ins at all.
     "--tools",
-    BUILTIN_TOOLS.join(","),
+    o.tools.builtins.join(","),
     "--allowedTools",
-    [...BUILTIN_TOOLS, ...MCP_TOOLS].join(","),
+    o.tools.allowed.join(","),
   ];
 }
 
@@ -74,12 +65,15 @@ export interface ClaudeEnvOptions {
   stateDir: string;
   /** HOME for claude (the state dir unless deliberately configured). */
   home: string;
+  /** The agent config's `env` (already checked: never HIVE_*, NATS_*, HOME, PATH, ...). */
+  configEnv?: Record<string, string>;
 }
 
 /**
  * claude's environment: a clean one, not the harness's. Only locale/path basics and the
- * `ANTHROPIC_*` / `CLAUDE_CODE_*` variables pass; HOME and CLAUDE_CONFIG_DIR point into the state
- * dir so `--continue` finds this agent's sessions and never the operator's `~/.claude`.
+ * `ANTHROPIC_*` / `CLAUDE_CODE_*` variables pass, then the agent config's `env`; HOME and
+ * CLAUDE_CONFIG_DIR point into the state dir so `--continue` finds this agent's sessions and never
+ * the operator's `~/.claude`, and the harness's own compaction switches always win.
  */
 export function buildClaudeEnv(
   parent: NodeJS.ProcessEnv,
@@ -90,6 +84,7 @@ export function buildClaudeEnv(
     if (v === undefined) continue;
     if (PASS_EXACT.has(k) || PASS_PREFIX.some((p) => k.startsWith(p))) env[k] = v;
   }
+  Object.assign(env, o.configEnv);
   env.HOME = o.home;
   env.CLAUDE_CONFIG_DIR = join(o.stateDir, ".claude");
   env.DISABLE_AUTO_COMPACT = "1";
@@ -124,7 +119,16 @@ export interface WakePromptInput {
   pending: number;
   redelivered: boolean;
   /** Set when an earlier turn on this same message ended in an error: which try this is, and why. */
-  retry?: { attempt: number; lastError: string };
+  retry?: RetryHint;
+}
+
+/** Why a message is being tried again. */
+export interface RetryHint {
+  /** Which try this is (2 for the first retry). */
+  attempt: number;
+  lastError: string;
+  /** The previous try did not fail by itself: the operator cancelled it. */
+  cancelled?: boolean;
 }
 
 /** The prompt piped to claude: who wrote, what, and hints about the rest of the inbox. */
@@ -133,7 +137,11 @@ export function wakePrompt(w: WakePromptInput): string {
   const hints: string[] = [];
   if (w.pending > 0) hints.push(`(${w.pending} more pending — call recv to drain)`);
   if (w.redelivered) hints.push("(redelivered: a previous turn on this message did not finish)");
-  if (w.retry) {
+  if (w.retry?.cancelled) {
+    hints.push(
+      `(retry ${w.retry.attempt}: the operator cancelled the previous turn on this message)`,
+    );
+  } else if (w.retry) {
     hints.push(
       `(retry ${w.retry.attempt}: the previous turn on this message failed: ${w.retry.lastError})`,
     );

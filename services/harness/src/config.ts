@@ -5,6 +5,7 @@ import {
   BaseEnv,
   DEFAULT_LEASE_SECONDS,
   loadConfig,
+  ModelName,
   type RetryPolicy,
   retryPolicy,
 } from "@hyperhive/shared";
@@ -15,7 +16,7 @@ import type { TurnLoopRetry } from "./turn-loop.js";
 export const HarnessEnv = BaseEnv.extend({
   /** This agent's name; also the second token of every subject it requests on. */
   HIVE_AGENT: AgentName,
-  /** Which system prompt template the agent gets (and, later, which tools). */
+  /** Which system prompt template and which hyperhive tools the agent gets. */
   HIVE_ROLE: AgentRole.default("agent"),
   /** The agent's durable state dir: claude's cwd, its config dir and the model file live here. */
   HIVE_STATE_DIR: z.string().min(1),
@@ -24,8 +25,10 @@ export const HarnessEnv = BaseEnv.extend({
   HIVE_CLAUDE_BIN: z.string().min(1).default("claude"),
   /** Directory with `agent.md` and `manager.md`. */
   HIVE_PROMPTS_DIR: z.string().min(1),
-  /** Model used when none is persisted in `<state>/hyperhive-model`. */
-  HIVE_MODEL: z.string().min(1).default("haiku"),
+  /** The model when there is no `<run>/agent-config.json` (a harness run alone). */
+  HIVE_MODEL: ModelName.default("haiku"),
+  /** The hyperhive source revision (set by `hive up`, passed on by c0re), for `whoami`. */
+  HYPERHIVE_REV: z.string().min(1).optional(),
   HIVE_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(DEFAULT_LEASE_SECONDS),
   HIVE_OPERATOR_PRONOUNS: z.string().min(1).default("she/her"),
   /** First wait (seconds) before retrying a turn that failed with "Not logged in"; doubles up to 300. */
@@ -52,7 +55,9 @@ export interface HarnessConfig {
   socketPath: string;
   claudeBin: string;
   promptsDir: string;
-  defaultModel: string;
+  /** The model when c0re wrote no config file. */
+  defaultModel: ModelName;
+  hyperhiveRev: string | null;
   leaseSeconds: number;
   operatorPronouns: string;
   /** The turn loop's back-offs, from `HIVE_LOGIN_RETRY_SECONDS`, `HIVE_TURN_*`. */
@@ -74,6 +79,7 @@ export function loadHarnessConfig(env: NodeJS.ProcessEnv = process.env): Harness
     claudeBin: e.HIVE_CLAUDE_BIN,
     promptsDir: e.HIVE_PROMPTS_DIR,
     defaultModel: e.HIVE_MODEL,
+    hyperhiveRev: e.HYPERHIVE_REV ?? null,
     leaseSeconds: e.HIVE_LEASE_SECONDS,
     operatorPronouns: e.HIVE_OPERATOR_PRONOUNS,
     retry: turnLoopRetry(e),

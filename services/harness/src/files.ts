@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type AgentRole, writeFileAtomic } from "@hyperhive/shared";
+import { type AgentRole, type ExtraMcpServer, writeFileAtomic } from "@hyperhive/shared";
 import { z } from "zod";
 
 /** File names the harness writes into the run dir at boot. */
@@ -12,8 +12,6 @@ export const RunFiles = {
 
 /** File names the harness keeps in the state dir. */
 export const StateFiles = {
-  /** The agent's chosen model, one line. */
-  model: "hyperhive-model",
   /** When present, the next turn starts a fresh session (no `--continue`) and removes it. */
   newSession: "hyperhive-new-session",
 } as const;
@@ -25,17 +23,36 @@ export interface McpConfigOptions {
   harnessMain: string;
   socketPath: string;
   agent: string;
+  /** Which tools the hyperhive server offers (the manager's verbs only to the manager). */
+  role: AgentRole;
+  /** The agent config's extra MCP servers, by key. */
+  extraServers: Record<string, ExtraMcpServer>;
 }
 
-/** The `--mcp-config` blob: claude re-runs this same binary as `mcp`. */
+/**
+ * The `--mcp-config` blob: claude re-runs this same binary as `mcp` (server `hyperhive`), beside
+ * the extra servers of the agent's config (stdio; claude names their tools `mcp__<key>__<tool>`).
+ */
 export function mcpConfig(o: McpConfigOptions): unknown {
+  const extra = Object.fromEntries(
+    Object.entries(o.extraServers).map(([key, s]) => [
+      key,
+      { type: "stdio", command: s.command, args: s.args, env: s.env },
+    ]),
+  );
   return {
     mcpServers: {
+      ...extra,
       hyperhive: {
         type: "stdio",
         command: o.nodeBin,
         args: [o.harnessMain, "mcp"],
-        env: { HIVE_SOCKET: o.socketPath, HIVE_AGENT: o.agent, HIVE_LOG_LEVEL: "warn" },
+        env: {
+          HIVE_SOCKET: o.socketPath,
+          HIVE_AGENT: o.agent,
+          HIVE_ROLE: o.role,
+          HIVE_LOG_LEVEL: "warn",
+        },
       },
     },
   };
@@ -68,7 +85,6 @@ export function renderPrompt(
 export interface BootFilesOptions extends McpConfigOptions {
   runDir: string;
   promptsDir: string;
-  role: AgentRole;
   operatorPronouns: string;
 }
 
@@ -96,19 +112,6 @@ export function writeBootFiles(o: BootFilesOptions): BootFiles {
   return paths;
 }
 
-/** Reads the persisted model, or returns `fallback`. */
-export function readModel(stateDir: string, fallback: string): string {
-  const p = join(stateDir, StateFiles.model);
-  if (!existsSync(p)) return fallback;
-  const m = readFileSync(p, "utf8").trim();
-  return m.length > 0 ? m : fallback;
-}
-
-/** Persists the model choice for this and later runs. */
-export function writeModel(stateDir: string, model: string): void {
-  writeFileAtomic(join(stateDir, StateFiles.model), `${model}\n`);
-}
-
 /**
  * Whether claude has a session to `--continue` for this agent: any transcript under
  * `<CLAUDE_CONFIG_DIR>/projects/`. The config dir is per agent and cwd is always the state dir,
@@ -130,6 +133,11 @@ export function takeNewSession(stateDir: string): boolean {
   if (!existsSync(p)) return false;
   rmSync(p, { force: true });
   return true;
+}
+
+/** Sets the one-shot "new session" marker: the next turn drops `--continue`, once. */
+export function markNewSession(stateDir: string): void {
+  writeFileAtomic(join(stateDir, StateFiles.newSession), "");
 }
 
 /** `<state>/hyperhive-session-cost.json`: the last cost total claude reported, per session. */

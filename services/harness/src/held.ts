@@ -26,6 +26,8 @@ export class HeldMessage {
   #turnFailures = 0;
   /** Why the last failed turn on it failed, for the retry's wake prompt. */
   #lastError: string | undefined;
+  /** Whether that was the operator cancelling it. */
+  #lastCancelled = false;
   /** Pause before the next try; set when a turn on it failed. */
   retryInMs = 0;
 
@@ -41,7 +43,11 @@ export class HeldMessage {
   turnInput(): TurnInput {
     const t: TurnInput = { msg: this.msg, pending: this.pending };
     if (this.#lastError !== undefined) {
-      t.retry = { attempt: this.#turnFailures + 1, lastError: this.#lastError };
+      t.retry = {
+        attempt: this.#turnFailures + 1,
+        lastError: this.#lastError,
+        ...(this.#lastCancelled ? { cancelled: true } : {}),
+      };
     }
     return t;
   }
@@ -53,7 +59,9 @@ export class HeldMessage {
       return true;
     }
     if (end.kind !== "error") return false;
+    // A cancelled turn counts as a failed one: the message is neither lost nor retried forever.
     this.#lastError = end.note;
+    this.#lastCancelled = end.cancelled === true;
     if (!mayRetry(this.retry.turn, ++this.#turnFailures)) return false;
     this.retryInMs = retryDelay(this.retry.turn, this.#turnFailures);
     return true;

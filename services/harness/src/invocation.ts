@@ -2,6 +2,7 @@ import type { ClaudeStreamEvent, Logger } from "@hyperhive/shared";
 import { buildClaudeArgs, buildClaudeEnv } from "./claude.js";
 import type { ClaudeExit, RunClaude } from "./run-claude.js";
 import { type Outcome, parseStreamLine, StatsAccumulator } from "./stream.js";
+import type { ClaudeTools } from "./tools.js";
 
 /** How claude is run for this agent: the same for every invocation. */
 export interface ClaudeInvokerOptions {
@@ -15,6 +16,10 @@ export interface ClaudeInvokerOptions {
   claudeHome: string;
   /** The harness's environment; claude gets a filtered copy. */
   env: NodeJS.ProcessEnv;
+  /** The agent config's `env`, added to claude's. */
+  configEnv: Record<string, string>;
+  /** `--tools` and `--allowedTools`, from the agent's config and flavour. */
+  tools: ClaudeTools;
   log: Logger;
 }
 
@@ -23,7 +28,7 @@ export interface ClaudeCall {
   prompt: string;
   model: string;
   continueSession: boolean;
-  /** Kills claude when aborted (the harness is stopping). */
+  /** Kills claude when aborted (the harness is stopping, or the operator cancelled). */
   signal: AbortSignal;
   /** Each stream-json event, in order. */
   onEvent(ev: ClaudeStreamEvent): void;
@@ -49,12 +54,17 @@ export class ClaudeInvoker {
       model: call.model,
       continueSession: call.continueSession,
       runDir: o.runDir,
+      tools: o.tools,
     });
     o.log.debug({ args }, "running claude");
     const run = o.runClaude({
       bin: o.claudeBin,
       args,
-      env: buildClaudeEnv(o.env, { stateDir: o.stateDir, home: o.claudeHome }),
+      env: buildClaudeEnv(o.env, {
+        stateDir: o.stateDir,
+        home: o.claudeHome,
+        configEnv: o.configEnv,
+      }),
       cwd: o.stateDir,
       stdin: call.prompt,
       onStdoutLine: (line) => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, createLogger, toWireError } from "@hyperhive/shared";
+import { AgentRole, ConfigError, createLogger, toWireError } from "@hyperhive/shared";
 import { socketPathFor } from "./config.js";
 import { runMcpStdio } from "./mcp.js";
 import { serveMain } from "./serve.js";
@@ -24,7 +24,10 @@ async function main(argv: string[]): Promise<number | undefined> {
     case "mcp": {
       const socket = process.env.HIVE_SOCKET;
       if (!socket) throw new ConfigError("invalid configuration: HIVE_SOCKET is required");
-      await runMcpStdio(socket);
+      const role = AgentRole.safeParse(process.env.HIVE_ROLE ?? "agent");
+      if (!role.success)
+        throw new ConfigError("invalid configuration: HIVE_ROLE is agent or manager");
+      await runMcpStdio(socket, role.data);
       return 0;
     }
     case "wake": {

@@ -1,24 +1,16 @@
 import {
+  type AgentRole,
   MAX_RECV_WAIT_SECONDS,
   SocketRecvParams,
   type SocketRecvResult,
   SocketSendParams,
-  toWireError,
 } from "@hyperhive/shared";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { registerManagerTools } from "./mcp-manager.js";
+import { answer } from "./mcp-text.js";
 import { type SocketCaller, socketRequest } from "./socket-client.js";
-
-function text(t: string, isError = false): CallToolResult {
-  return { content: [{ type: "text", text: t }], ...(isError ? { isError: true } : {}) };
-}
-
-/** A failure claude should see and act on (e.g. "body too large: write a file…"). */
-function toolError(e: unknown): CallToolResult {
-  const w = toWireError(e);
-  return text(`error (${w.code}): ${w.message}`, true);
-}
+import { harnessVersion } from "./version.js";
 
 /** Formats a received message for claude, like the wake prompt. */
 export function formatRecv(r: SocketRecvResult): string {
@@ -31,9 +23,12 @@ export function formatRecv(r: SocketRecvResult): string {
   return lines.join("\n");
 }
 
-/** The hyperhive MCP server claude talks to: `send` and `recv`, bridged to the harness socket. */
-export function createMcpServer(call: SocketCaller): McpServer {
-  const server = new McpServer({ name: "hyperhive", version: "0.1.0" });
+/**
+ * The hyperhive MCP server claude talks to, every tool bridged to the harness socket: `send`,
+ * `recv` and `whoami` for every agent, and the manager's verbs only when `role` is manager.
+ */
+export function createMcpServer(call: SocketCaller, role: AgentRole): McpServer {
+  const server = new McpServer({ name: "hyperhive", version: harnessVersion() });
   server.registerTool(
     "send",
     {
@@ -48,14 +43,12 @@ export function createMcpServer(call: SocketCaller): McpServer {
         body: SocketSendParams.shape.body.describe("The message text (at most 4096 bytes)."),
       },
     },
-    async ({ to, body }) => {
-      try {
-        const r = await call("send", { to, body });
-        return text(`sent to ${to} (message ${r.id}${r.duplicate ? ", duplicate" : ""})`);
-      } catch (e) {
-        return toolError(e);
-      }
-    },
+    ({ to, body }) =>
+      answer(
+        call("send", { to, body }).then(
+          (r) => `sent to ${to} (message ${r.id}${r.duplicate ? ", duplicate" : ""})`,
+        ),
+      ),
   );
   server.registerTool(
     "recv",
@@ -70,23 +63,32 @@ export function createMcpServer(call: SocketCaller): McpServer {
         ),
       },
     },
-    async ({ wait_seconds }) => {
-      try {
-        const wait =
-          wait_seconds === undefined ? undefined : Math.min(wait_seconds, MAX_RECV_WAIT_SECONDS);
-        const r = await call("recv", wait === undefined ? {} : { wait_seconds: wait });
-        return text(formatRecv(r));
-      } catch (e) {
-        return toolError(e);
-      }
+    ({ wait_seconds }) => {
+      const wait =
+        wait_seconds === undefined ? undefined : Math.min(wait_seconds, MAX_RECV_WAIT_SECONDS);
+      return answer(
+        call("recv", wait === undefined ? {} : { wait_seconds: wait }).then(formatRecv),
+      );
     },
   );
+  server.registerTool(
+    "whoami",
+    {
+      description:
+        "Who you are, from your harness (not from your prompt): name, role, the model your " +
+        "next turn uses, the hyperhive version and source revision, when your harness started " +
+        "(unix ms) and your state dir.",
+      inputSchema: {},
+    },
+    () => answer(call("whoami", {}).then((me) => JSON.stringify(me, null, 2))),
+  );
+  if (role === "manager") registerManagerTools(server, call);
   return server;
 }
 
-/** `main.js mcp`: serves the tools on stdio, talking to the harness at `socketPath`. */
-export async function runMcpStdio(socketPath: string): Promise<void> {
-  const server = createMcpServer((cmd, params) => socketRequest(socketPath, cmd, params));
+/** `main.js mcp`: serves the tools of `role` on stdio, talking to the harness at `socketPath`. */
+export async function runMcpStdio(socketPath: string, role: AgentRole): Promise<void> {
+  const server = createMcpServer((cmd, params) => socketRequest(socketPath, cmd, params), role);
   const transport = new StdioServerTransport();
   await server.connect(transport);
   // claude closing our stdin (or dying) ends us; an orphaned MCP child must not linger.

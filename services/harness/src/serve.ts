@@ -12,8 +12,10 @@ import {
 } from "@hyperhive/shared";
 import { NatsBridge } from "./bridge.js";
 import { type HarnessConfig, loadHarnessConfig } from "./config.js";
+import { serveControls } from "./controls.js";
 import { writeBootFiles } from "./files.js";
-import { runClaude } from "./run-claude.js";
+import { type RunClaude, runClaude } from "./run-claude.js";
+import { type RunConfig, readRunConfig } from "./run-config.js";
 import { SocketServer } from "./socket-server.js";
 import { TurnLoop } from "./turn-loop.js";
 
@@ -50,12 +52,14 @@ export async function drainOrClose(
 }
 
 /**
- * Boot: the run and state dirs, and the files claude is pointed at (its MCP server is
- * `harnessMain mcp`). Throws if the prompt template is missing.
+ * Boot: the run and state dirs, the agent's config (`<run>/agent-config.json`, or the defaults),
+ * and the files claude is pointed at (its MCP server is `harnessMain mcp`, beside the config's
+ * extra servers). Throws if the prompt template is missing or the config file is malformed.
  */
-export function bootHarness(cfg: HarnessConfig, harnessMain: string): void {
+export function bootHarness(cfg: HarnessConfig, harnessMain: string): RunConfig {
   mkdirSync(cfg.runDir, { recursive: true });
   mkdirSync(join(cfg.stateDir, ".claude"), { recursive: true });
+  const run = readRunConfig(cfg.runDir, cfg.defaultModel);
   writeBootFiles({
     runDir: cfg.runDir,
     promptsDir: cfg.promptsDir,
@@ -65,7 +69,63 @@ export function bootHarness(cfg: HarnessConfig, harnessMain: string): void {
     harnessMain,
     socketPath: cfg.socketPath,
     agent: cfg.agent,
+    extraServers: run.config.extra_mcp_servers,
   });
+  return run;
+}
+
+/** What a running harness is made of, around one NATS connection. */
+export interface HarnessParts {
+  cfg: HarnessConfig;
+  run: RunConfig;
+  nc: NatsConnection;
+  log: Logger;
+  clock: Clock;
+  /** Starts claude; the real one in `serve`. */
+  runClaude: RunClaude;
+  /** The harness's environment; claude gets a filtered copy. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A started harness: its loop, and how to stop it. */
+export interface RunningHarness {
+  loop: TurnLoop;
+  /** Stops the controls, the loop and the socket, in reverse order of start. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the harness's parts on a connection: the socket, the turn loop and the operator's
+ * controls (`hive.op.ctl.<me>.*`). `serve` runs this; tests run it in-process on a test clock.
+ */
+export async function startHarness(p: HarnessParts): Promise<RunningHarness> {
+  const { cfg, log } = p;
+  const loop = new TurnLoop({
+    hive: new NatsBridge({ nc: p.nc, agent: cfg.agent }),
+    log,
+    runClaude: p.runClaude,
+    clock: p.clock,
+    ...(p.env === undefined ? {} : { env: p.env }),
+    settings: { ...cfg, runConfig: p.run },
+  });
+  const socket = new SocketServer({ path: cfg.socketPath, handlers: loop.socketHandlers(), log });
+  await socket.start();
+  await loop.start();
+  const controls = serveControls(p.nc, cfg.agent, loop.controls(), log);
+  let stopping: Promise<void> | undefined;
+  return {
+    loop,
+    stop() {
+      stopping ??= (async () => {
+        // Not awaited: draining a subscription waits for the server, which may be gone, and the
+        // stop must stay bounded. The connection's own drain (with its deadline) finishes it.
+        for (const c of controls) c.stop().catch(() => {});
+        await loop.stop();
+        await socket.stop();
+      })();
+      return stopping;
+    },
+  };
 }
 
 /** `main.js serve`: the composition root of the turn loop. */
@@ -73,7 +133,8 @@ export async function serveMain(harnessMain: string): Promise<void> {
   const cfg = loadHarnessConfig();
   const log = createLogger(`harness:${cfg.agent}`, { level: cfg.logLevel });
   const clock = systemClock;
-  bootHarness(cfg, harnessMain);
+  const run = bootHarness(cfg, harnessMain);
+  log.info({ rev: run.rev, model: run.config.model }, "agent config");
 
   await runService({
     name: "harness",
@@ -86,22 +147,8 @@ export async function serveMain(harnessMain: string): Promise<void> {
         await drainOrClose(nc, { deadlineMs: DRAIN_DEADLINE_MS, clock, log });
         log.info("stopped");
       });
-      const loop = new TurnLoop({
-        hive: new NatsBridge({ nc, agent: cfg.agent }),
-        log,
-        runClaude,
-        clock,
-        settings: cfg,
-      });
-      const socket = new SocketServer({
-        path: cfg.socketPath,
-        handlers: loop.socketHandlers(),
-        log,
-      });
-      await socket.start();
-      defer(() => socket.stop());
-      await loop.start();
-      defer(() => loop.stop());
+      const harness = await startHarness({ cfg, run, nc, log, clock, runClaude });
+      defer(() => harness.stop());
       log.info({ socket: cfg.socketPath }, "serving");
       return { agent: cfg.agent };
     },

@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import {
+  type AgentRole,
   type AgentState,
   type Clock,
   DEFAULT_RECV_WAIT_SECONDS,
@@ -13,18 +14,26 @@ import {
   sleep,
   systemClock,
   toWireError,
+  type WhoAmI,
 } from "@hyperhive/shared";
 import type { Hive } from "./bridge.js";
+import { ClaudeSlot } from "./claude-slot.js";
 import { type RunningTurn, socketHandlers } from "./commands/mod.js";
+import { Compactor } from "./compaction.js";
+import { type Controls, operatorControls } from "./controls.js";
 import { CostLedger } from "./files.js";
 import { HeldMessage, type HeldRetry } from "./held.js";
 import { ClaudeInvoker } from "./invocation.js";
 import { LeaseSet } from "./leases.js";
 import { LiveStream } from "./live.js";
+import { ModelChoice } from "./model.js";
 import type { RunClaude } from "./run-claude.js";
+import type { RunConfig } from "./run-config.js";
 import type { SocketHandlers } from "./socket.js";
 import { AgentStateReporter } from "./state.js";
+import { claudeTools } from "./tools.js";
 import { TurnRunner } from "./turn-runner.js";
+import { harnessVersion } from "./version.js";
 
 /** The loop's three back-offs, as data (`config.ts` builds them from the environment). */
 export interface TurnLoopRetry extends HeldRetry {
@@ -34,12 +43,16 @@ export interface TurnLoopRetry extends HeldRetry {
 
 /** What the loop is configured with (a `HarnessConfig` is one). */
 export interface TurnLoopSettings {
+  role: AgentRole;
   stateDir: string;
   runDir: string;
   claudeBin: string;
   /** HOME given to claude. */
   claudeHome: string;
-  defaultModel: string;
+  /** The agent's config (c0re's `agent-config.json`, or the defaults), read at boot. */
+  runConfig: RunConfig;
+  /** The hyperhive source revision, for `whoami`; null when unknown. */
+  hyperhiveRev: string | null;
   leaseSeconds: number;
   retry: TurnLoopRetry;
   /** recv long-poll wait; default 30. */
@@ -70,6 +83,10 @@ export class TurnLoop {
   readonly #life = new Lifecycle("turn loop");
   readonly #state: AgentStateReporter;
   readonly #runner: TurnRunner;
+  readonly #slot = new ClaudeSlot();
+  readonly #model: ModelChoice;
+  readonly #compactor: Compactor;
+  readonly #startedAt: number;
   #held: HeldMessage | null = null;
   #turn: RunningTurn | undefined;
   #recvFailures = 0;
@@ -84,27 +101,36 @@ export class TurnLoop {
     const { hive, log, settings: s } = opts;
     const clock = opts.clock ?? systemClock;
     this.#clock = clock;
-    this.#state = new AgentStateReporter({ hive, clock, log });
+    this.#startedAt = clock.now();
+    const model = new ModelChoice({ stateDir: s.stateDir, run: s.runConfig, log });
+    this.#model = model;
+    this.#state = new AgentStateReporter({ hive, clock, log, model: () => model.effective });
+    const claude = new ClaudeInvoker({
+      runClaude: opts.runClaude,
+      claudeBin: s.claudeBin,
+      runDir: s.runDir,
+      stateDir: s.stateDir,
+      claudeHome: s.claudeHome,
+      env: opts.env ?? process.env,
+      configEnv: s.runConfig.config.env,
+      tools: claudeTools(s.runConfig.config, s.role),
+      log,
+    });
+    const live = new LiveStream({
+      agent: hive.agent,
+      clock,
+      publish: (ev) => hive.publishLive(ev),
+    });
+    const common = { claude, live, state: this.#state, slot: this.#slot, model, clock, log };
+    const signal = this.#life.signal;
     this.#runner = new TurnRunner({
+      ...common,
       hive,
-      claude: new ClaudeInvoker({
-        runClaude: opts.runClaude,
-        claudeBin: s.claudeBin,
-        runDir: s.runDir,
-        stateDir: s.stateDir,
-        claudeHome: s.claudeHome,
-        env: opts.env ?? process.env,
-        log,
-      }),
-      live: new LiveStream({ agent: hive.agent, clock, publish: (ev) => hive.publishLive(ev) }),
-      state: this.#state,
       costs: new CostLedger(s.stateDir),
       stateDir: s.stateDir,
-      defaultModel: s.defaultModel,
-      clock,
-      log,
-      signal: this.#life.signal,
+      signal,
     });
+    this.#compactor = new Compactor({ ...common, stateDir: s.stateDir, signal });
   }
 
   /** Where the loop is in its life. */
@@ -134,20 +160,50 @@ export class TurnLoop {
   stop(): Promise<void> {
     return this.#life.stop(async () => {
       await this.#loop?.catch(() => {});
+      await this.#compactor.settled();
       this.#held?.leases.stopExtending();
     });
   }
 
   /** The socket's commands, answered for this loop's agent. */
   socketHandlers(): SocketHandlers {
+    const s = this.#o.settings;
     return socketHandlers({
       hive: this.#o.hive,
       log: this.#o.log,
-      leaseSeconds: this.#o.settings.leaseSeconds,
+      role: s.role,
+      leaseSeconds: s.leaseSeconds,
       signal: this.#life.signal,
       currentTurn: () => this.#turn,
       nudge: () => this.#nudge?.(),
+      whoami: () => this.whoami(),
     });
+  }
+
+  /** The operator's controls (`hive.op.ctl.<me>.*`), acting on this loop. */
+  controls(): Controls {
+    return operatorControls({
+      model: this.#model,
+      state: this.#state,
+      compactor: this.#compactor,
+      slot: this.#slot,
+      stateDir: this.#o.settings.stateDir,
+      log: this.#o.log,
+    });
+  }
+
+  /** Who the agent is, from the harness itself. */
+  whoami(): WhoAmI {
+    const s = this.#o.settings;
+    return {
+      name: this.#o.hive.agent,
+      role: s.role,
+      model: this.#model.effective,
+      version: harnessVersion(),
+      rev: s.hyperhiveRev,
+      started_at: this.#startedAt,
+      state_dir: s.stateDir,
+    };
   }
 
   async #main(): Promise<void> {
@@ -196,7 +252,9 @@ export class TurnLoop {
   async #receive(): Promise<HeldMessage | null> {
     const { hive, log, settings: s } = this.#o;
     const signal = this.#life.signal;
-    this.#state.set("idle");
+    // An operator's compaction may hold the session while the loop waits for mail: it says
+    // `compacting` until it is done, and then `idle` itself.
+    if (!this.#slot.busy) this.#state.set("idle");
     let r: RecvResponse;
     try {
       r = await hive.recv(s.recvWaitSeconds ?? DEFAULT_RECV_WAIT_SECONDS, s.leaseSeconds, signal);

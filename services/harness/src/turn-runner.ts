@@ -1,28 +1,40 @@
 import { join } from "node:path";
 import type { AgentState, Clock, InboxMessage, Logger } from "@hyperhive/shared";
 import type { Hive } from "./bridge.js";
-import { displaySender, wakePrompt } from "./claude.js";
-import { type CostLedger, hasSession, readModel, takeNewSession } from "./files.js";
+import { displaySender, type RetryHint, wakePrompt } from "./claude.js";
+import type { ClaudeSlot, SlotHold } from "./claude-slot.js";
+import { type CostLedger, hasSession, takeNewSession } from "./files.js";
 import { type ClaudeInvoker, endNote, type Invocation } from "./invocation.js";
 import type { LiveStream, TurnLive } from "./live.js";
+import type { ModelChoice } from "./model.js";
 import type { AgentStateReporter } from "./state.js";
 import { resultKind } from "./stream.js";
 import { turnStats } from "./turn-stats.js";
 
-/** What a turn needs: claude, the live stream and state it reports to, the stop signal. */
-export interface TurnRunnerOptions {
-  hive: Pick<Hive, "agent" | "publishStats">;
+/** Why a turn the operator cancelled ended: its live note, its error for the retry rules. */
+export const CANCELLED_NOTE = "cancelled by the operator";
+
+/** What any claude run on the agent's session needs (a turn, an operator's compaction). */
+export interface SessionRunDeps {
   claude: ClaudeInvoker;
   live: LiveStream;
   state: AgentStateReporter;
-  costs: CostLedger;
+  /** Taken for the whole run: nothing else runs claude on the session meanwhile. */
+  slot: ClaudeSlot;
+  /** The model the run uses, read when it starts. */
+  model: ModelChoice;
+  /** claude's cwd and config dir. */
   stateDir: string;
-  /** Used when the state dir names no model. */
-  defaultModel: string;
   clock: Clock;
   log: Logger;
-  /** Aborted when the harness stops: claude is killed and the turn ends unacked. */
+  /** Aborted when the harness stops: claude is killed and nothing is acked. */
   signal: AbortSignal;
+}
+
+/** What a turn needs besides: where its stats go and what its cost is counted against. */
+export interface TurnRunnerOptions extends SessionRunDeps {
+  hive: Pick<Hive, "agent" | "publishStats">;
+  costs: CostLedger;
 }
 
 /** The message a turn is about. */
@@ -31,29 +43,43 @@ export interface TurnInput {
   /** Messages still waiting after it. */
   pending: number;
   /** Set when an earlier turn on this message failed: which try this is, and why. */
-  retry?: { attempt: number; lastError: string };
+  retry?: RetryHint;
 }
 
 /** How a turn ended, as far as the loop cares: ack, retry later, or stop. */
 export type TurnEnd =
   | { kind: "ok" }
   | { kind: "needs_login" }
-  | { kind: "error"; note: string }
+  /** A failed turn; `cancelled` when the operator killed it (it counts as failed all the same). */
+  | { kind: "error"; note: string; cancelled?: boolean }
   /** The harness is stopping: nothing is acked, no stats, the message comes again. */
   | { kind: "aborted" };
 
 /**
  * Runs one turn on a message: `turn_start`, claude, and on "Prompt is too long" one compaction
- * (`/compact`) and one retry; then the stats and `turn_end`. Acking is the loop's business.
+ * (`/compact`) and one retry; then the stats and `turn_end`. The operator may cancel it (the
+ * slot's cancel): claude is killed and the turn ends `cancelled`. Acking is the loop's business.
  */
 export class TurnRunner {
   constructor(private readonly o: TurnRunnerOptions) {}
 
   async run(t: TurnInput): Promise<TurnEnd> {
+    const hold = await this.o.slot.take(this.o.signal);
+    if (!hold) return { kind: "aborted" };
+    try {
+      return await this.#run(t, hold);
+    } finally {
+      hold.release();
+    }
+  }
+
+  async #run(t: TurnInput, hold: SlotHold): Promise<TurnEnd> {
     const { o } = this;
     const startedAt = o.clock.now();
     const live = o.live.turn(startedAt);
-    const model = readModel(o.stateDir, o.defaultModel);
+    hold.setTurn(live.turnId);
+    const signal = AbortSignal.any([o.signal, hold.cancelled]);
+    const model = o.model.effective;
     const shown = displaySender(o.hive.agent, t.msg);
     live.turnStart({
       message: { id: t.msg.id, ...shown, redelivered: t.msg.redelivered },
@@ -70,16 +96,18 @@ export class TurnRunner {
 
     const fresh = takeNewSession(o.stateDir);
     const cont = !fresh && hasSession(join(o.stateDir, ".claude"));
-    let inv = await this.#invoke(live, prompt, model, cont, "thinking");
+    const invoke = (p: string, c: boolean, s: AgentState) =>
+      this.#invoke(live, { prompt: p, model, continueSession: c, signal }, s);
+    let inv = await invoke(prompt, cont, "thinking");
     let compacted = false;
-    if (inv.outcome === "prompt_too_long" && !o.signal.aborted) {
+    if (inv.outcome === "prompt_too_long" && !signal.aborted) {
       o.state.set("compacting");
-      const c = await this.#invoke(live, "/compact", model, true, "compacting");
+      const c = await invoke("/compact", true, "compacting");
       o.log.info({ outcome: c.outcome }, "compacted session");
       compacted = true;
-      if (!o.signal.aborted) {
+      if (!signal.aborted) {
         o.state.set("thinking");
-        inv = await this.#invoke(live, prompt, model, true, "thinking");
+        inv = await invoke(prompt, true, "thinking");
       }
     }
 
@@ -88,8 +116,13 @@ export class TurnRunner {
       return { kind: "aborted" };
     }
 
-    const result = resultKind(inv.outcome, compacted);
-    const note = endNote(inv);
+    // From here on the turn is over: a cancel now finds nothing to cancel. One that came as claude
+    // finished well is too late to matter: the turn's work is done and is not tried again.
+    hold.setTurn(undefined);
+    const cancelled = hold.cancelled.aborted && inv.outcome !== "ok";
+    const result = cancelled ? "cancelled" : resultKind(inv.outcome, compacted);
+    const note = cancelled ? CANCELLED_NOTE : endNote(inv);
+    if (cancelled) live.note(`turn ${CANCELLED_NOTE}`);
     const r = inv.acc.result;
     o.hive.publishStats(
       turnStats(inv, {
@@ -104,7 +137,9 @@ export class TurnRunner {
         costUsd: r ? o.costs.turnCost(inv.acc.sessionId, r.totalCostUsd) : 0,
       }),
     );
-    live.turnEnd({ ok: inv.outcome === "ok", result, ...(note === undefined ? {} : { note }) });
+    const ok = !cancelled && inv.outcome === "ok";
+    live.turnEnd({ ok, result, ...(note === undefined ? {} : { note }) });
+    if (cancelled) return { kind: "error", note: CANCELLED_NOTE, cancelled: true };
     if (inv.outcome === "ok") return { kind: "ok" };
     if (inv.outcome === "needs_login") {
       o.state.set("needs-login", note ?? "Not logged in");
@@ -116,16 +151,11 @@ export class TurnRunner {
   /** One claude run, streamed live; `state` is where claude's own status reports return to. */
   #invoke(
     live: TurnLive,
-    prompt: string,
-    model: string,
-    continueSession: boolean,
+    call: { prompt: string; model: string; continueSession: boolean; signal: AbortSignal },
     state: AgentState,
   ): Promise<Invocation> {
     return this.o.claude.invoke({
-      prompt,
-      model,
-      continueSession,
-      signal: this.o.signal,
+      ...call,
       onEvent: (ev) => {
         live.stream(ev);
         // claude reports its own compactions (e.g. of a resumed session) as system/status.

@@ -1,18 +1,26 @@
 import assert from "node:assert/strict";
+import { AgentConfig, DEFAULT_ALLOWED_TOOLS } from "@hyperhive/shared";
 import { describe, it } from "vitest";
 import {
-  BUILTIN_TOOLS,
   buildClaudeArgs,
   buildClaudeEnv,
   displaySender,
-  MCP_TOOLS,
   wakeBody,
   wakePrompt,
 } from "../src/claude.js";
+import { claudeTools, hyperhiveTools } from "../src/tools.js";
+
+const defaults = AgentConfig.parse({});
 
 describe("buildClaudeArgs", () => {
   it("builds the exact flags, --continue only when asked", () => {
-    const first = buildClaudeArgs({ model: "haiku", continueSession: false, runDir: "/run/hive" });
+    const tools = claudeTools(defaults, "agent");
+    const first = buildClaudeArgs({
+      model: "haiku",
+      continueSession: false,
+      runDir: "/run/hive",
+      tools,
+    });
     assert.deepEqual(first, [
       "--print",
       "--verbose",
@@ -30,18 +38,65 @@ describe("buildClaudeArgs", () => {
       "--tools",
       "Bash,Edit,Glob,Grep,Read,TodoWrite,Write",
       "--allowedTools",
-      "Bash,Edit,Glob,Grep,Read,TodoWrite,Write,mcp__hyperhive__send,mcp__hyperhive__recv",
+      "Bash,Edit,Glob,Grep,Read,TodoWrite,Write," +
+        "mcp__hyperhive__send,mcp__hyperhive__recv,mcp__hyperhive__whoami",
     ]);
-    const next = buildClaudeArgs({ model: "sonnet", continueSession: true, runDir: "/r" });
+    const next = buildClaudeArgs({ model: "sonnet", continueSession: true, runDir: "/r", tools });
     assert.deepEqual(next.slice(4, 7), ["--model", "sonnet", "--continue"]);
     assert.equal(next.length, first.length + 1);
   });
 
-  it("denies web and sub-agent tools by omission", () => {
-    for (const t of ["WebFetch", "WebSearch", "Task", "NotebookEdit"]) {
-      assert.ok(!(BUILTIN_TOOLS as readonly string[]).includes(t));
+  it("no built-ins at all is an empty --tools", () => {
+    const tools = claudeTools(AgentConfig.parse({ allowed_tools: [] }), "agent");
+    const args = buildClaudeArgs({ model: "haiku", continueSession: false, runDir: "/r", tools });
+    assert.equal(args[args.indexOf("--tools") + 1], "");
+    assert.equal(
+      args[args.indexOf("--allowedTools") + 1],
+      "mcp__hyperhive__send,mcp__hyperhive__recv,mcp__hyperhive__whoami",
+    );
+  });
+});
+
+describe("claudeTools", () => {
+  it("the defaults: shared's built-ins; web and sub-agent tools denied by omission", () => {
+    const t = claudeTools(defaults, "agent");
+    for (const x of ["WebFetch", "WebSearch", "Task", "NotebookEdit"]) {
+      assert.ok(!t.builtins.includes(x));
     }
-    assert.deepEqual([...MCP_TOOLS], ["mcp__hyperhive__send", "mcp__hyperhive__recv"]);
+    assert.deepEqual(t.builtins, [...DEFAULT_ALLOWED_TOOLS]);
+  });
+
+  it("the manager's flavour adds its verbs; a sub-agent's has none of them", () => {
+    const verbs = ["request_spawn", "kill", "start", "restart", "update", "request_apply_commit"];
+    assert.deepEqual(hyperhiveTools("manager"), ["send", "recv", "whoami", ...verbs]);
+    assert.deepEqual(hyperhiveTools("agent"), ["send", "recv", "whoami"]);
+    const m = claudeTools(defaults, "manager").allowed;
+    for (const v of verbs) assert.ok(m.includes(`mcp__hyperhive__${v}`), v);
+    const a = claudeTools(defaults, "agent").allowed;
+    assert.ok(!a.some((x) => verbs.some((v) => x === `mcp__hyperhive__${v}`)));
+  });
+
+  it("the config's built-ins and each extra server's patterns as mcp__<key>__<pattern>", () => {
+    const cfg = AgentConfig.parse({
+      allowed_tools: ["Read", "Bash", "Read"],
+      extra_mcp_servers: {
+        notes: { command: "notes-mcp", allowed_tools: ["*"] },
+        "web-x": { command: "w", allowed_tools: ["fetch", "search"] },
+        quiet: { command: "q" },
+      },
+    });
+    const t = claudeTools(cfg, "agent");
+    assert.deepEqual(t.builtins, ["Read", "Bash"]);
+    assert.deepEqual(t.allowed, [
+      "Read",
+      "Bash",
+      "mcp__hyperhive__send",
+      "mcp__hyperhive__recv",
+      "mcp__hyperhive__whoami",
+      "mcp__notes__*",
+      "mcp__web-x__fetch",
+      "mcp__web-x__search",
+    ]);
   });
 });
 
@@ -70,6 +125,21 @@ describe("buildClaudeEnv", () => {
     assert.equal(env.HIVE_AGENT, undefined);
     assert.equal(env.DISABLE_AUTO_COMPACT, "1");
   });
+
+  it("adds the agent config's env; the harness's own switches still win", () => {
+    const env = buildClaudeEnv(
+      { PATH: "/bin", ANTHROPIC_API_KEY: "k" },
+      {
+        stateDir: "/s",
+        home: "/s",
+        configEnv: { GREETING: "hi", DISABLE_AUTO_COMPACT: "0", ANTHROPIC_API_KEY: "agent-key" },
+      },
+    );
+    assert.equal(env.GREETING, "hi");
+    assert.equal(env.ANTHROPIC_API_KEY, "agent-key");
+    assert.equal(env.DISABLE_AUTO_COMPACT, "1");
+    assert.equal(env.HOME, "/s");
+  });
 });
 
 describe("wake prompt", () => {
@@ -82,6 +152,18 @@ describe("wake prompt", () => {
       wakePrompt({ from: "bob", body: "x\ny", pending: 2, redelivered: true }),
       "from: bob\n\nx\ny\n\n(2 more pending — call recv to drain)\n" +
         "(redelivered: a previous turn on this message did not finish)\n",
+    );
+  });
+
+  it("a retry says why: the previous turn failed, or the operator cancelled it", () => {
+    const base = { from: "operator", body: "hi", pending: 0, redelivered: false };
+    assert.equal(
+      wakePrompt({ ...base, retry: { attempt: 2, lastError: "overloaded" } }),
+      "from: operator\n\nhi\n\n(retry 2: the previous turn on this message failed: overloaded)\n",
+    );
+    assert.equal(
+      wakePrompt({ ...base, retry: { attempt: 3, lastError: "x", cancelled: true } }),
+      "from: operator\n\nhi\n\n(retry 3: the operator cancelled the previous turn on this message)\n",
     );
   });
 

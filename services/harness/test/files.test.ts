@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ExtraMcpServer } from "@hyperhive/shared";
 import { tempDir } from "@hyperhive/shared/testing";
 import { describe, it } from "vitest";
 import {
   CostLedger,
   hasSession,
-  readModel,
+  markNewSession,
   renderPrompt,
   StateFiles,
   takeNewSession,
   writeBootFiles,
-  writeModel,
 } from "../src/files.js";
 import { writeTestPrompts } from "./procs.js";
 
@@ -30,11 +30,33 @@ describe("boot files", () => {
         harnessMain: "/x/main.js",
         socketPath: join(runDir, "hive.sock"),
         agent: "boss",
+        extraServers: {
+          notes: ExtraMcpServer.parse({
+            command: "/bin/notes",
+            args: ["--serve"],
+            env: { NOTES_DIR: "/n" },
+            allowed_tools: ["*"],
+          }),
+        },
       });
       const mcp = JSON.parse(readFileSync(files.mcpConfig, "utf8"));
-      assert.deepEqual(mcp.mcpServers.hyperhive.command, "/usr/bin/node");
-      assert.deepEqual(mcp.mcpServers.hyperhive.args, ["/x/main.js", "mcp"]);
-      assert.equal(mcp.mcpServers.hyperhive.env.HIVE_SOCKET, join(runDir, "hive.sock"));
+      assert.deepEqual(mcp.mcpServers.hyperhive, {
+        type: "stdio",
+        command: "/usr/bin/node",
+        args: ["/x/main.js", "mcp"],
+        env: {
+          HIVE_SOCKET: join(runDir, "hive.sock"),
+          HIVE_AGENT: "boss",
+          HIVE_ROLE: "manager",
+          HIVE_LOG_LEVEL: "warn",
+        },
+      });
+      assert.deepEqual(mcp.mcpServers.notes, {
+        type: "stdio",
+        command: "/bin/notes",
+        args: ["--serve"],
+        env: { NOTES_DIR: "/n" },
+      });
       const settings = JSON.parse(readFileSync(files.settings, "utf8"));
       assert.equal(settings.autoCompactEnabled, false);
       assert.equal(settings.autoMemoryEnabled, false);
@@ -62,6 +84,7 @@ describe("boot files", () => {
             harnessMain: "m",
             socketPath: "s",
             agent: "a",
+            extraServers: {},
           }),
         /ENOENT/,
       );
@@ -79,18 +102,6 @@ describe("boot files", () => {
 });
 
 describe("state files", () => {
-  it("model: default, then persisted", () => {
-    const t = tempDir();
-    try {
-      assert.equal(readModel(t.path, "haiku"), "haiku");
-      writeModel(t.path, "sonnet");
-      assert.equal(readModel(t.path, "haiku"), "sonnet");
-      assert.equal(readFileSync(join(t.path, StateFiles.model), "utf8"), "sonnet\n");
-    } finally {
-      t.remove();
-    }
-  });
-
   it("a session exists once claude wrote a transcript; the new-session marker is one-shot", () => {
     const t = tempDir();
     try {
@@ -102,6 +113,10 @@ describe("state files", () => {
       assert.equal(hasSession(cfg), true);
       assert.equal(takeNewSession(t.path), false);
       writeFileSync(join(t.path, StateFiles.newSession), "");
+      assert.equal(takeNewSession(t.path), true);
+      assert.equal(takeNewSession(t.path), false);
+      markNewSession(t.path);
+      markNewSession(t.path);
       assert.equal(takeNewSession(t.path), true);
       assert.equal(takeNewSession(t.path), false);
     } finally {

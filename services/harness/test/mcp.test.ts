@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ErrorCode, HiveError } from "@hyperhive/shared";
+import {
+  type AgentInfo,
+  type AgentRole,
+  type Approval,
+  ErrorCode,
+  HiveError,
+} from "@hyperhive/shared";
 import { tempDir } from "@hyperhive/shared/testing";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
@@ -10,15 +16,41 @@ import { createMcpServer } from "../src/mcp.js";
 import type { SocketHandlers } from "../src/socket.js";
 import { socketRequest } from "../src/socket-client.js";
 import { SocketServer } from "../src/socket-server.js";
+import { hyperhiveTools } from "../src/tools.js";
+import { type Seen, standInHandlers } from "./handlers.js";
 
 /** A harness socket whose handlers the test writes; every command it saw, with its params. */
 interface Harness {
-  seen: { cmd: string; params: unknown }[];
+  seen: Seen[];
 }
 
-const notHere = async (): Promise<never> => {
-  throw new HiveError(ErrorCode.Internal, "not used in this test");
-};
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+
+/** An agent as c0re answers a lifecycle verb. */
+function info(name: string, running: boolean): AgentInfo {
+  return {
+    name,
+    role: "agent",
+    state: running ? "idle" : "offline",
+    state_since: 1,
+    running,
+    state_dir: `/hive/agents/${name}/state`,
+    started_at: 1,
+    starts: 1,
+    model: running ? "haiku" : null,
+    tombstoned_at: null,
+  };
+}
+
+/** A pending approval as c0re queues it. */
+const pending = {
+  submitter: "manager",
+  created_at: 1,
+  state: "pending",
+  decided_at: null,
+  decided_by: null,
+  note: null,
+} as const;
 
 describe("MCP server", () => {
   const t = tempDir("hive-mcp-");
@@ -36,27 +68,15 @@ describe("MCP server", () => {
    */
   async function connected(
     handlers: Partial<SocketHandlers>,
+    role: AgentRole = "agent",
   ): Promise<{ client: Client; harness: Harness }> {
     const harness: Harness = { seen: [] };
     const path = join(t.path, `h${++n}.sock`);
-    const server = new SocketServer({
-      path,
-      handlers: {
-        send: async (params, call) => {
-          harness.seen.push({ cmd: "send", params });
-          return (handlers.send ?? notHere)(params, call);
-        },
-        recv: async (params, call) => {
-          harness.seen.push({ cmd: "recv", params });
-          return (handlers.recv ?? notHere)(params, call);
-        },
-        wake: handlers.wake ?? notHere,
-      },
-    });
+    const server = new SocketServer({ path, handlers: standInHandlers(harness.seen, handlers) });
     await server.start();
     cleanups.push(() => server.stop());
     const [a, b] = InMemoryTransport.createLinkedPair();
-    await createMcpServer((cmd, params) => socketRequest(path, cmd, params)).connect(a);
+    await createMcpServer((cmd, params) => socketRequest(path, cmd, params), role).connect(a);
     const client = new Client({ name: "test", version: "0" });
     await client.connect(b);
     cleanups.push(() => client.close());
@@ -73,12 +93,124 @@ describe("MCP server", () => {
     return { text, isError: r.isError === true };
   }
 
-  it("lists send and recv with their input schemas", async () => {
+  it("a sub-agent's server lists send, recv and whoami, and none of the manager's verbs", async () => {
     const { client } = await connected({});
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((x) => x.name).sort(), ["recv", "send"]);
+    assert.deepEqual(tools.map((x) => x.name).sort(), [...hyperhiveTools("agent")].sort());
+    assert.deepEqual(tools.map((x) => x.name).sort(), ["recv", "send", "whoami"]);
     const send = tools.find((x) => x.name === "send")!;
     assert.deepEqual(send.inputSchema.required?.sort(), ["body", "to"]);
+    const kill = CallToolResultSchema.parse(
+      await client.callTool({ name: "kill", arguments: { name: "alice" } }),
+    );
+    assert.equal(kill.isError, true);
+  });
+
+  it("the manager's server lists its verbs too, with their input schemas", async () => {
+    const { client } = await connected({}, "manager");
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((x) => x.name).sort(), [...hyperhiveTools("manager")].sort());
+    const req = (name: string) => tools.find((x) => x.name === name)?.inputSchema.required;
+    assert.deepEqual(req("request_spawn"), ["name"]);
+    assert.deepEqual(req("kill"), ["name"]);
+    assert.deepEqual(req("request_apply_commit")?.sort(), ["agent", "commit_ref"]);
+    assert.equal(req("whoami"), undefined);
+  });
+
+  it("whoami shows what the harness says", async () => {
+    const me = {
+      name: "boss",
+      role: "manager",
+      model: "sonnet",
+      version: "0.1.0",
+      rev: "abc",
+      started_at: 5,
+      state_dir: "/s",
+    } as const;
+    const { client, harness } = await connected({ whoami: async () => me });
+    const r = await call(client, "whoami", {});
+    assert.equal(r.isError, false);
+    assert.deepEqual(JSON.parse(r.text), me);
+    assert.deepEqual(harness.seen, [{ cmd: "whoami", params: {} }]);
+  });
+
+  it("the manager's verbs go to the harness socket and read back in plain words", async () => {
+    const spawn: Approval = {
+      ...pending,
+      id: 3,
+      kind: "spawn",
+      summary: "spawn alice",
+      details: { name: "alice" },
+    };
+    const apply: Approval = {
+      ...pending,
+      id: 4,
+      kind: "apply_commit",
+      summary: "config of alice: model haiku -> sonnet",
+      details: { agent: "alice", commit: SHA, base: SHA, diff: "-a\n+b\n" },
+    };
+    const { client, harness } = await connected(
+      {
+        request_spawn: async () => ({ approval: spawn }),
+        kill: async ({ name }) => ({ agent: info(name, false) }),
+        start: async ({ name }) => ({ agent: info(name, true) }),
+        restart: async ({ name }) => ({ agent: info(name, true) }),
+        update: async ({ name }) => ({ agent: info(name, true) }),
+        request_apply_commit: async () => ({ approval: apply }),
+      },
+      "manager",
+    );
+    const texts = [
+      await call(client, "request_spawn", { name: "alice" }),
+      await call(client, "kill", { name: "alice" }),
+      await call(client, "start", { name: "alice" }),
+      await call(client, "restart", { name: "alice" }),
+      await call(client, "update", { name: "alice" }),
+      await call(client, "request_apply_commit", { agent: "alice", commit_ref: "HEAD" }),
+    ];
+    assert.ok(texts.every((x) => !x.isError));
+    assert.deepEqual(
+      texts.map((x) => x.text),
+      [
+        "approval #3 queued: spawn alice (pending the operator's decision; the outcome will arrive in your inbox)",
+        "alice stopped: not running, state offline",
+        "alice started: running, state idle, model haiku",
+        "alice restarted: running, state idle, model haiku",
+        "alice updated with its current config and restarted: running, state idle, model haiku",
+        "approval #4 queued: config of alice (commit 0123456): config of alice: model haiku -> sonnet " +
+          "(pending the operator's decision; the outcome will arrive in your inbox)",
+      ],
+    );
+    assert.deepEqual(harness.seen, [
+      { cmd: "request_spawn", params: { name: "alice" } },
+      { cmd: "kill", params: { name: "alice" } },
+      { cmd: "start", params: { name: "alice" } },
+      { cmd: "restart", params: { name: "alice" } },
+      { cmd: "update", params: { name: "alice" } },
+      { cmd: "request_apply_commit", params: { agent: "alice", commit_ref: "HEAD" } },
+    ]);
+  });
+
+  it("c0re's refusals reach claude as tool errors with their code; bad arguments never leave", async () => {
+    const { client, harness } = await connected(
+      {
+        request_spawn: async () => {
+          throw new HiveError(ErrorCode.Conflict, "alice is taken");
+        },
+        kill: async () => {
+          throw new HiveError(ErrorCode.Forbidden, "the manager's own lifecycle is the operator's");
+        },
+      },
+      "manager",
+    );
+    const spawn = await call(client, "request_spawn", { name: "alice" });
+    assert.deepEqual(spawn, { text: "error (conflict): alice is taken", isError: true });
+    const kill = await call(client, "kill", { name: "manager" });
+    assert.equal(kill.isError, true);
+    assert.match(kill.text, /^error \(forbidden\): the manager's own lifecycle/);
+    const bad = await call(client, "request_apply_commit", { agent: "alice", commit_ref: "-x" });
+    assert.equal(bad.isError, true);
+    assert.equal(harness.seen.length, 2, "the bad ref was refused before the socket");
   });
 
   it("send and recv go to the harness socket as commands", async () => {

@@ -11,9 +11,10 @@ import {
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
-import { answerLine, type SocketHandlers } from "../src/socket.js";
+import { answerLine } from "../src/socket.js";
 import { socketRequest } from "../src/socket-client.js";
 import { MAX_CONNECTIONS, MAX_LINE_BYTES, SocketServer } from "../src/socket-server.js";
+import { type Seen, standInHandlers } from "./handlers.js";
 
 /** A raw line client: write lines, read reply lines in order. */
 class LineClient {
@@ -65,24 +66,26 @@ describe("socket protocol", () => {
   const t = tempDir("hive-sock-");
   const path = join(t.path, "hive.sock");
   /** The commands the handlers saw, with their params. */
-  const seen: { cmd: string; params: unknown }[] = [];
-  const handlers: SocketHandlers = {
+  const seen: Seen[] = [];
+  const handlers = standInHandlers(seen, {
     send: async (params) => {
-      seen.push({ cmd: "send", params });
       if (params.to === "nobody") throw new HiveError(ErrorCode.NotFound, "no agent nobody");
       // A result that breaks its schema (ids are positive): the server must not pass it on.
       if (params.body === "bad result") return { id: 0, duplicate: false, sent_at: 1 };
       return { id: 12, duplicate: false, sent_at: 1 };
     },
-    recv: async (params) => {
-      seen.push({ cmd: "recv", params });
-      return { message: null, pending: 0 };
-    },
-    wake: async (params) => {
-      seen.push({ cmd: "wake", params });
-      return { id: 13 };
-    },
-  };
+    recv: async () => ({ message: null, pending: 0 }),
+    wake: async () => ({ id: 13 }),
+    whoami: async () => ({
+      name: "boss",
+      role: "manager",
+      model: "haiku",
+      version: "0.1.0",
+      rev: null,
+      started_at: 1,
+      state_dir: "/hive/agents/boss/state",
+    }),
+  });
   const server = new SocketServer({ path, handlers });
   beforeAll(() => server.start());
   afterAll(async () => {
@@ -144,6 +147,40 @@ describe("socket protocol", () => {
     c.write(JSON.stringify({ id: 5, cmd: "recv", wait_seconds: 0 }));
     assert.deepEqual(await c.next(), { id: 5, ok: true, result: { message: null, pending: 0 } });
     assert.equal(c.closed, false);
+    c.sock.destroy();
+  });
+
+  it("the new commands' params are strict too: nothing malformed reaches a handler", async () => {
+    const c = await LineClient.connect(path);
+    const before = seen.length;
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ cmd: "whoami", name: "boss" }, /name/],
+      [{ cmd: "request_spawn" }, /name/],
+      [{ cmd: "request_spawn", name: "Alice!" }, /name/],
+      [{ cmd: "request_spawn", name: "operator" }, /reserved/],
+      [{ cmd: "kill", name: "alice", force: true }, /force/],
+      [{ cmd: "restart", name: 7 }, /name/],
+      [{ cmd: "update", name: ["alice"] }, /name/],
+      [{ cmd: "start" }, /name/],
+      [
+        { cmd: "request_apply_commit", agent: "alice", commit_ref: "--upload-pack=x" },
+        /commit_ref/,
+      ],
+      [{ cmd: "request_apply_commit", agent: "alice" }, /commit_ref/],
+      [{ cmd: "request_apply_commit", agent: "alice", commit_ref: "HEAD", note: "x" }, /note/],
+    ];
+    for (const [i, [req, why]] of bad.entries()) {
+      c.write(JSON.stringify({ id: 100 + i, ...req }));
+      const r = await c.next();
+      assert.equal(r.id, 100 + i);
+      assert.equal(errorOf(r).code, ErrorCode.BadRequest, JSON.stringify(req));
+      assert.match(errorOf(r).message, why);
+    }
+    assert.equal(seen.length, before, "the handlers saw none of them");
+    c.write(JSON.stringify({ id: 200, cmd: "whoami" }));
+    const who = await c.next();
+    assert.ok(who.ok);
+    assert.deepEqual(seen.at(-1), { cmd: "whoami", params: {} });
     c.sock.destroy();
   });
 

@@ -11,24 +11,18 @@ import {
 import {
   type NatsServerHandle,
   natsForTests,
-  TestClock,
+  type TestClock,
   tempDir,
   waitUntil,
 } from "@hyperhive/shared/testing";
 import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
-import { NatsBridge } from "../src/bridge.js";
-import { loadHarnessConfig } from "../src/config.js";
-import { runClaude } from "../src/run-claude.js";
-import { bootHarness } from "../src/serve.js";
-import { SocketServer } from "../src/socket-server.js";
-import { TurnLoop } from "../src/turn-loop.js";
+import type { TurnLoop } from "../src/turn-loop.js";
 import { sendWake } from "../src/wake.js";
+import { startInProcess } from "./in-process.js";
 import { Observer } from "./observer.js";
 import {
   assertBuilt,
   BROKER_MAIN,
-  HARNESS_MAIN,
-  harnessEnv,
   MODEL_MAIN,
   ModelControl,
   type Proc,
@@ -103,38 +97,16 @@ describe("turn loop back-offs, on a test clock", () => {
 
   /** Boots a harness for `agent` the way `serve` does, with the loop on a test clock. */
   async function startLoop(agent: string): Promise<LoopUnderTest> {
-    const env = {
-      ...harnessEnv({
-        natsUrl: nats.url,
-        root: t.path,
-        agent,
-        prompts,
-        modelUrl: String(model.ready.url),
-      }),
-      PATH: process.env.PATH,
-    };
-    const cfg = loadHarnessConfig(env);
-    bootHarness(cfg, HARNESS_MAIN);
-    const clock = new TestClock();
-    const hiveNc = await connectNats({ url: nats.url, name: `harness:${agent}` });
-    const loop = new TurnLoop({
-      hive: new NatsBridge({ nc: hiveNc, agent: cfg.agent }),
+    const h = await startInProcess({
+      natsUrl: nats.url,
+      root: t.path,
+      agent,
+      prompts,
+      modelUrl: String(model.ready.url),
       log,
-      runClaude,
-      clock,
-      env,
-      settings: cfg,
     });
-    const socket = new SocketServer({ path: cfg.socketPath, handlers: loop.socketHandlers(), log });
-    await socket.start();
-    await loop.start();
-    cleanups.push(
-      () => hiveNc.drain(),
-      () => socket.stop(),
-      () => loop.stop(),
-    );
-    await waitUntil(() => loop.currentState === "idle", { what: "idle" });
-    return { loop, clock, socketPath: cfg.socketPath };
+    cleanups.push(() => h.stop());
+    return { loop: h.loop, clock: h.clock, socketPath: h.cfg.socketPath };
   }
 
   async function opSend(to: string, body: string): Promise<number> {

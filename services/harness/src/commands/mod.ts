@@ -1,10 +1,12 @@
-import type { Logger } from "@hyperhive/shared";
+import type { AgentRole, Logger, WhoAmI } from "@hyperhive/shared";
 import type { Hive } from "../bridge.js";
 import type { LeaseSet } from "../leases.js";
 import type { SocketHandlers } from "../socket.js";
+import { managerCommands } from "./manager.js";
 import { recv } from "./recv.js";
 import { send } from "./send.js";
 import { wake } from "./wake.js";
+import { whoami } from "./whoami.js";
 
 /** A claude turn while it runs: a fresh object per turn, even on retries of one message. */
 export interface RunningTurn {
@@ -16,6 +18,8 @@ export interface RunningTurn {
 export interface CommandContext {
   readonly hive: Hive;
   readonly log: Logger;
+  /** The manager's verbs are refused to anyone else. */
+  readonly role: AgentRole;
   /** Lease asked for each message a `recv` hands out. */
   readonly leaseSeconds: number;
   /** Aborted when the harness stops: pending broker requests give up. */
@@ -24,6 +28,8 @@ export interface CommandContext {
   currentTurn(): RunningTurn | undefined;
   /** Cuts a retry back-off short (a wake arrived, maybe after a login). */
   nudge(): void;
+  /** Who the agent is, as of now (the model may have changed). */
+  whoami(): WhoAmI;
 }
 
 /**
@@ -31,5 +37,11 @@ export interface CommandContext {
  * schemas there and its handler here (the compiler refuses a catalog command without one).
  */
 export function socketHandlers(ctx: CommandContext): SocketHandlers {
-  return { send: send(ctx), recv: recv(ctx), wake: wake(ctx) };
+  return {
+    send: send(ctx),
+    recv: recv(ctx),
+    wake: wake(ctx),
+    whoami: whoami(ctx),
+    ...managerCommands(ctx),
+  };
 }
