@@ -205,14 +205,18 @@ export class Supervisor implements Omit<ContainerDriver, "kind" | "create"> {
       .catch((e: unknown) => this.#log.error({ agent: name, err: e }, "handling an exit failed"));
   }
 
-  /** A start attempt failed: say so and, if the agent is still wanted, try again later. */
+  /**
+   * A start attempt failed: say so and, if the agent is still wanted, try again later. One a stop
+   * ended is no failure: the agent is simply stopped.
+   */
   #failed(slot: Slot, e: unknown): void {
-    this.#emit({
-      kind: "exited",
-      agent: slot.spec.name,
-      at: this.#clock.now(),
-      detail: firstLine(e),
-    });
+    const { name } = slot.spec;
+    const at = this.#clock.now();
+    if (!slot.wanted) {
+      this.#emit({ kind: "stopped", agent: name, at });
+      return;
+    }
+    this.#emit({ kind: "exited", agent: name, at, detail: firstLine(e) });
     this.#scheduleRestart(slot);
   }
 

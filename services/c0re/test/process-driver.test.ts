@@ -112,7 +112,7 @@ describe("process driver (with a stand-in child program)", () => {
   });
 
   it("stop during a start ends it at once instead of waiting out the ready deadline", async () => {
-    const { driver, ...r } = make({ readyTimeoutMs: 20_000 }, "no-ready");
+    const { driver, events, ...r } = make({ readyTimeoutMs: 20_000 }, "no-ready");
     const starting = r.start("jo");
     const rejected = assert.rejects(starting, /start of jo cancelled: stopped/);
     const pid = await waitUntil(() => r.upPid("jo"), { what: "the child running" });
@@ -122,6 +122,11 @@ describe("process driver (with a stand-in child program)", () => {
     await rejected;
     assert.equal(alive(pid), false);
     assert.deepEqual(driver.status("jo"), { running: false, restartPending: false });
+    // Stopped, not failed: no exit to report and nothing to retry.
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ["stopped"],
+    );
   });
 
   it("a crashing child is reported with its exit code", async () => {
