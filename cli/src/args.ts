@@ -1,4 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { AgentName } from "@hyperhive/shared";
+import type { z } from "zod";
 
 /**
  * The command line: one definition per command (its arguments, options and usage line), parsed
@@ -18,80 +20,26 @@ const COMMON = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** Which part of the usage text a command is listed in. */
+export type CommandGroup = "hive" | "mail" | "agents" | "approvals" | "turns";
+
 export interface CommandDef<O extends ParseArgsOptionsConfig = ParseArgsOptionsConfig> {
   readonly name: string;
-  /** Placeholders of the positional arguments, all required: `["<agent>", "<body>"]`. */
+  /** Placeholders of the positional arguments: `["<agent>", "<body>"]`. */
   readonly positionals: readonly string[];
+  /** How many of the trailing positionals may be left out (default none). */
+  readonly optional?: number;
   readonly options: O;
   readonly usage: string;
   readonly summary: string;
+  readonly group: CommandGroup;
 }
 
-function command<const O extends ParseArgsOptionsConfig>(
+/** A command definition with the options every command takes (`--root`, `--json`, `--help`). */
+export function command<const O extends ParseArgsOptionsConfig>(
   def: CommandDef<O>,
 ): CommandDef<O & typeof COMMON> {
   return { ...def, options: { ...def.options, ...COMMON } };
-}
-
-export const commands = {
-  up: command({
-    name: "up",
-    positionals: [],
-    options: {
-      offline: { type: "boolean" },
-      "model-url": { type: "string" },
-      port: { type: "string" },
-    },
-    usage: "hive up [--offline | --model-url URL] [--port N] [--root DIR] [--json]",
-    summary: "run a hive in the foreground (Ctrl-C stops it)",
-  }),
-  send: command({
-    name: "send",
-    positionals: ["<agent>", "<body>"],
-    options: {},
-    usage: "hive send <agent> <body> [--root DIR] [--json]",
-    summary: "send a message as the operator",
-  }),
-  inbox: command({
-    name: "inbox",
-    positionals: [],
-    options: { limit: { type: "string" } },
-    usage: "hive inbox [--limit N] [--root DIR] [--json]",
-    summary: "the operator's inbox, newest first",
-  }),
-  agents: command({
-    name: "agents",
-    positionals: [],
-    options: {},
-    usage: "hive agents [--root DIR] [--json]",
-    summary: "agents with their states",
-  }),
-  token: command({
-    name: "token",
-    positionals: [],
-    options: { rotate: { type: "boolean" } },
-    usage: "hive token [--rotate] [--root DIR] [--json]",
-    summary: "print the operator token; --rotate makes a new one",
-  }),
-} as const;
-export type CommandName = keyof typeof commands;
-
-export function isCommand(name: string): name is CommandName {
-  return Object.hasOwn(commands, name);
-}
-
-/** The whole usage text. */
-export function usage(): string {
-  const defs: CommandDef[] = Object.values(commands);
-  return [
-    "usage: hive <command> [options]",
-    "",
-    ...defs.map((d) => `  ${d.usage}\n      ${d.summary}`),
-    "",
-    "  --root DIR   hive root (default $HIVE_ROOT or ~/.hyperhive)",
-    "  --json       output as JSON, one value per line (errors too)",
-    "  -h, --help   usage (of a command: hive <command> --help)",
-  ].join("\n");
 }
 
 /** A command line that cannot be run as given (exit 2). */
@@ -103,41 +51,6 @@ export class UsageError extends Error {
     super(command ? `${command.name}: ${problem}` : problem);
     this.command = command;
   }
-}
-
-/** Splits argv into the command and its own arguments; options before it are kept. */
-export function splitCommand(argv: string[]): { name: string | undefined; rest: string[] } {
-  const all: ParseArgsOptionsConfig = {};
-  for (const def of Object.values(commands)) Object.assign(all, def.options);
-  const { tokens } = parseArgs({
-    args: argv,
-    options: all,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
-  const first = tokens.find((t) => t.kind === "positional");
-  if (!first) return { name: undefined, rest: argv };
-  return { name: first.value, rest: argv.filter((_, i) => i !== first.index) };
-}
-
-/** The closest command name, for "did you mean": at most two edits away. */
-export function closestCommand(name: string): CommandName | undefined {
-  const distance = (a: string, b: string): number => {
-    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      const row = [i];
-      for (let j = 1; j <= b.length; j++) {
-        const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-        row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost));
-      }
-      prev = row;
-    }
-    return prev[b.length]!;
-  };
-  const names = Object.keys(commands).filter(isCommand);
-  const best = names.map((n) => ({ n, d: distance(name, n) })).sort((x, y) => x.d - y.d)[0];
-  return best && best.d <= 2 ? best.n : undefined;
 }
 
 /** Whether the arguments ask for the command's usage (`-h`, `--help`). */
@@ -187,7 +100,8 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
       throw new UsageError(def, `${t.rawName} takes no value`);
     }
   }
-  if (positionals.length < def.positionals.length) {
+  const required = def.positionals.length - (def.optional ?? 0);
+  if (positionals.length < required) {
     throw new UsageError(def, `missing ${def.positionals[positionals.length]}`);
   }
   if (positionals.length > def.positionals.length) {
@@ -217,6 +131,39 @@ export function intOption(
     throw new UsageError(
       def,
       `--${name} must be a whole number from ${range.min} to ${range.max}, not ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Checks a positional against a schema of the wire contract, so a value the hive would refuse is
+ * named here and never reaches NATS: `kill: "Bob" is not an agent name (agent names are ...)`.
+ */
+export function checkedArgument<T>(
+  def: CommandDef,
+  what: string,
+  schema: z.ZodType<T>,
+  value: string,
+): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const why = r.error.issues.map((i) => i.message).join("; ");
+  throw new UsageError(def, `${JSON.stringify(value)} is not ${what} (${why})`);
+}
+
+/** An agent's name as a positional (it becomes a subject token: checked before any request). */
+export function agentArgument(def: CommandDef, value: string): AgentName {
+  return checkedArgument(def, "an agent name", AgentName, value);
+}
+
+/** An approval's number as a positional: a whole number from 1. */
+export function idArgument(def: CommandDef, placeholder: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(
+      def,
+      `${placeholder} must be a whole number from 1, not ${JSON.stringify(value)}`,
     );
   }
   return n;

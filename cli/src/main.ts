@@ -1,32 +1,9 @@
-import { resolve } from "node:path";
-import { defaultHiveRoot, describeZodError, ErrorCode } from "@hyperhive/shared";
+import { describeZodError, ErrorCode } from "@hyperhive/shared";
 import { ZodError } from "zod";
-import {
-  type CommandDef,
-  closestCommand,
-  commands,
-  intOption,
-  isCommand,
-  parseCommand,
-  splitCommand,
-  UsageError,
-  usage,
-  wantsHelp,
-} from "./args.js";
-import { agents, inbox, send, token } from "./commands.js";
+import { type CommandDef, UsageError, wantsHelp } from "./args.js";
+import { closestCommand, commands, isCommand, splitCommand, usage } from "./catalog.js";
+import { EXIT, runCommand } from "./dispatch.js";
 import { Output } from "./output.js";
-import { up } from "./up.js";
-
-/** Exit codes: 0 done, 1 failed, 2 the command line is wrong. */
-const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-
-function isHttpUrl(s: string): boolean {
-  try {
-    return /^https?:$/.test(new URL(s).protocol);
-  } catch {
-    return false;
-  }
-}
 
 /** Runs one command; resolves with its exit code. Failures and usage errors are thrown. */
 async function run(argv: string[], out: Output): Promise<number> {
@@ -62,62 +39,6 @@ async function run(argv: string[], out: Output): Promise<number> {
     if (e instanceof ZodError)
       throw new UsageError(def, `invalid arguments: ${describeZodError(e)}`);
     throw e;
-  }
-}
-
-async function runCommand(
-  name: keyof typeof commands,
-  rest: string[],
-  out: Output,
-): Promise<number> {
-  const rootOf = (root: string | undefined) => resolve(root ?? defaultHiveRoot());
-  switch (name) {
-    case "up": {
-      const def = commands.up;
-      const { values } = parseCommand(def, rest);
-      const port = intOption(def, "port", values.port, 7777, { min: 0, max: 65535 });
-      const modelUrl = values["model-url"];
-      if (modelUrl !== undefined) {
-        if (values.offline) {
-          throw new UsageError(def, "--offline and --model-url exclude each other: pick one model");
-        }
-        if (!isHttpUrl(modelUrl)) {
-          throw new UsageError(
-            def,
-            `--model-url must be an http(s) URL, not ${JSON.stringify(modelUrl)}`,
-          );
-        }
-      }
-      const root = rootOf(values.root);
-      return up(
-        { root, offline: values.offline === true, port, ...(modelUrl ? { modelUrl } : {}) },
-        out,
-      );
-    }
-    case "send": {
-      const { values, positionals } = parseCommand(commands.send, rest);
-      const [to, body] = positionals;
-      if (to === undefined || body === undefined)
-        throw new UsageError(commands.send, "missing <agent> or <body>");
-      await send(rootOf(values.root), to, body, out);
-      return EXIT.ok;
-    }
-    case "inbox": {
-      const { values } = parseCommand(commands.inbox, rest);
-      const limit = intOption(commands.inbox, "limit", values.limit, 50, { min: 1, max: 500 });
-      await inbox(rootOf(values.root), limit, out);
-      return EXIT.ok;
-    }
-    case "agents": {
-      const { values } = parseCommand(commands.agents, rest);
-      await agents(rootOf(values.root), out);
-      return EXIT.ok;
-    }
-    case "token": {
-      const { values } = parseCommand(commands.token, rest);
-      token(rootOf(values.root), values.rotate === true, out);
-      return EXIT.ok;
-    }
   }
 }
 

@@ -58,6 +58,11 @@ export class Output {
     process.stderr.write(`${line}\n`);
   }
 
+  /** A line on stderr without --json (with it, the JSON result already says it). */
+  problem(line: string): void {
+    if (!this.jsonMode) process.stderr.write(`${line}\n`);
+  }
+
   /** A failure: one `hive: …` line, or the wire error as JSON. */
   fail(e: unknown): void {
     const wire = wireErrorOf(e);

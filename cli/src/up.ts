@@ -19,8 +19,9 @@ import {
 } from "./leftovers.js";
 import { acquireRootLock } from "./lock.js";
 import type { Output } from "./output.js";
-import { type RootPaths, rootPaths } from "./paths.js";
+import { type RootPaths, repoRoot, rootPaths } from "./paths.js";
 import { portFree } from "./ports.js";
+import { repoRev } from "./rev.js";
 import { readRuntime, writeRuntime } from "./runtime.js";
 import {
   brokerSpec,
@@ -60,12 +61,17 @@ function claudeAuthConfigured(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.ANTHROPIC_API_KEY);
 }
 
-/** The environment every service starts from. */
-function serviceEnv(root: string): NodeJS.ProcessEnv {
+/**
+ * The environment every service starts from. HYPERHIVE_REV is the repository's commit when it is
+ * a git checkout, else unset (never inherited: it must name the code that runs).
+ */
+function serviceEnv(root: string, rev: string | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HIVE_ROOT: root };
   // Ours to set per child (the lifeline) or replaced by the token file.
   delete env.HIVE_LIFELINE;
   delete env.HIVE_WEB_TOKEN;
+  delete env.HYPERHIVE_REV;
+  if (rev !== undefined) env.HYPERHIVE_REV = rev;
   return env;
 }
 
@@ -161,7 +167,7 @@ async function runHive(o: UpOptions, paths: RootPaths, out: Output): Promise<num
     }
     const token = operatorToken(paths);
     mkdirSync(paths.servicesLogDir, { recursive: true });
-    const ctx: ServiceContext = { paths, env: serviceEnv(o.root) };
+    const ctx: ServiceContext = { paths, env: serviceEnv(o.root, await repoRev(repoRoot)) };
 
     let natsUrl = process.env.NATS_URL;
     if (!natsUrl) {

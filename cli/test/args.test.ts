@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { tempDir } from "@hyperhive/shared/testing";
 import { describe, it } from "vitest";
-import {
-  closestCommand,
-  commands,
-  intOption,
-  parseCommand,
-  splitCommand,
-  UsageError,
-} from "../src/args.js";
+import { agentArgument, idArgument, intOption, parseCommand, UsageError } from "../src/args.js";
+import { closestCommand, commands, splitCommand } from "../src/catalog.js";
 import { cleanEnv, hive } from "./helpers.js";
 
 describe("parsing a command line", () => {
@@ -43,7 +37,47 @@ describe("parsing a command line", () => {
     ["up", ["--port", "--offline"], "up: --port needs a value"],
     ["up", ["--offline=yes"], "up: --offline takes no value"],
     ["agents", ["extra"], 'agents: unexpected argument "extra"'],
+    ["agents", ["--all=yes"], "agents: --all takes no value"],
     ["token", ["-r"], "token: unknown option -r"],
+    ["kill", [], "kill: missing <name>"],
+    ["kill", ["alice", "bob"], 'kill: unexpected argument "bob"'],
+    [
+      "start",
+      ["--force", "alice"],
+      "start: unknown option --force (an argument starting with - goes after --)",
+    ],
+    ["restart", ["alice", "bob"], 'restart: unexpected argument "bob"'],
+    ["restart", ["--all=1"], "restart: --all takes no value"],
+    ["destroy", [], "destroy: missing <name>"],
+    ["purge", [], "purge: missing <name>"],
+    ["purge", ["alice", "--yes=alice"], "purge: --yes takes no value"],
+    [
+      "purge",
+      ["alice", "-y"],
+      "purge: unknown option -y (an argument starting with - goes after --)",
+    ],
+    ["approvals", ["3"], 'approvals: unexpected argument "3"'],
+    ["approvals", ["--pending"], "approvals: unknown option --pending"],
+    ["approve", [], "approve: missing <id>"],
+    ["approve", ["1", "2"], 'approve: unexpected argument "2"'],
+    ["approve", ["-1"], "approve: unknown option -1 (an argument starting with - goes after --)"],
+    ["deny", [], "deny: missing <id>"],
+    ["deny", ["1", "--reason"], "deny: --reason needs a value"],
+    [
+      "deny",
+      ["1", "--because", "x"],
+      "deny: unknown option --because (an argument starting with - goes after --)",
+    ],
+    ["model", ["alice"], "model: missing <model>"],
+    ["model", [], "model: missing <agent>"],
+    ["model", ["alice", "sonnet", "haiku"], 'model: unexpected argument "haiku"'],
+    ["compact", [], "compact: missing <agent>"],
+    ["new-session", ["alice", "now"], 'new-session: unexpected argument "now"'],
+    [
+      "cancel",
+      ["--all"],
+      "cancel: unknown option --all (an argument starting with - goes after --)",
+    ],
   ];
   it.each(wrong)("%s %j: %s", (name, args, message) => {
     const def = commands[name];
@@ -65,9 +99,48 @@ describe("parsing a command line", () => {
     }
   });
 
+  it("restart takes a name or --all; the rest is the dispatcher's to refuse", () => {
+    assert.deepEqual(parseCommand(commands.restart, ["alice"]).positionals, ["alice"]);
+    const all = parseCommand(commands.restart, ["--all"]);
+    assert.deepEqual(all.positionals, []);
+    assert.equal(all.values.all, true);
+  });
+
+  it("checks agent names and approval ids before anything is asked", () => {
+    const kill = commands.kill;
+    assert.equal(agentArgument(kill, "alice"), "alice");
+    for (const [bad, why] of [
+      ["Alice", "agent names are 1-9 chars"],
+      ["a.b", "agent names are 1-9 chars"],
+      ["*", "agent names are 1-9 chars"],
+      ["averyverylongname", "agent names are 1-9 chars"],
+      ["operator", "operator and system are reserved names"],
+    ] as const) {
+      assert.throws(
+        () => agentArgument(kill, bad),
+        (e: unknown) =>
+          e instanceof UsageError &&
+          e.message.startsWith(`kill: ${JSON.stringify(bad)} is not an agent name (`) &&
+          e.message.includes(why),
+      );
+    }
+    const approve = commands.approve;
+    assert.equal(idArgument(approve, "<id>", "7"), 7);
+    for (const bad of ["0", "x", "1.5", "7e3", "", "99999999999999999999"]) {
+      assert.throws(
+        () => idArgument(approve, "<id>", bad),
+        (e: unknown) =>
+          e instanceof UsageError &&
+          e.message === `approve: <id> must be a whole number from 1, not ${JSON.stringify(bad)}`,
+      );
+    }
+  });
+
   it("suggests the command a typo was meant to be", () => {
     assert.equal(closestCommand("sned"), "send");
     assert.equal(closestCommand("agent"), "agents");
+    assert.equal(closestCommand("aprove"), "approve");
+    assert.equal(closestCommand("new-sesion"), "new-session");
     assert.equal(closestCommand("frobnicate"), undefined);
   });
 });
@@ -87,7 +160,7 @@ describe("hive on the command line (exit codes and output)", () => {
       assert.equal(typo.code, 2);
       assert.match(
         typo.stderr,
-        /^hive: unknown command: sned \(did you mean send\?\)\ncommands: up, send/,
+        /^hive: unknown command: sned \(did you mean send\?\)\ncommands: up, token, send, /,
       );
       const none = await hive([], env);
       assert.equal(none.code, 2);

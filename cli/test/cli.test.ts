@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  AgentLifecycleResponse,
   AgentsListResponse,
   type HiveRuntime,
   hivePaths,
   InboxListResponse,
+  readProcEnviron,
   SendResponse,
 } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
@@ -16,9 +18,12 @@ import { rootPaths } from "../src/paths.js";
 import {
   allGone,
   cleanEnv,
+  cmdline,
   dashboardOf,
   descendants,
   hive,
+  REPO,
+  recordedPid,
   runtimeOf,
   startUp,
   stopUp,
@@ -128,16 +133,31 @@ describe("hive up --offline (real nats, broker, c0re, harness, claude, model ser
     await denied.body?.cancel();
   });
 
-  it("hive agents lists the manager", async () => {
+  it("hive agents lists the manager, with its model; --all too (no tombstones yet)", async () => {
     const r = await cli("agents", "--json");
     assert.equal(r.code, 0, r.stderr);
     const { agents } = AgentsListResponse.parse(JSON.parse(r.stdout));
     const m = agents.find((a) => a.name === "manager");
     assert.equal(m?.role, "manager");
     assert.equal(m?.running, true);
+    assert.equal(m?.tombstoned_at, null);
     const table = await cli("agents");
-    assert.match(table.stdout, /^NAME\s+ROLE\s+STATE\s+SINCE/m);
-    assert.match(table.stdout, /^manager\s+manager\s+/m);
+    assert.match(table.stdout, /^NAME\s+ROLE\s+MODEL\s+STATE\s+SINCE\s+RUNNING\s+STARTS$/m);
+    assert.match(table.stdout, new RegExp(`^manager\\s+manager\\s+${m?.model ?? "-"}\\s+`, "m"));
+    const all = await cli("agents", "--all", "--json");
+    assert.equal(all.code, 0, all.stderr);
+    const names = AgentsListResponse.parse(JSON.parse(all.stdout)).agents.map((a) => a.name);
+    assert.deepEqual(names, ["manager"]);
+  });
+
+  it("hands the services and the agents HYPERHIVE_REV, the repository's commit", () => {
+    const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
+    const c0re = recordedPid(tmp.path, "c0re");
+    assert.ok(c0re, "c0re's pid is recorded");
+    assert.equal(readProcEnviron(c0re)?.get("HYPERHIVE_REV"), head);
+    const harness = descendants(c0re).find((p) => cmdline(p).includes("harness/"));
+    assert.ok(harness, "the manager's harness runs under c0re");
+    assert.equal(readProcEnviron(harness)?.get("HYPERHIVE_REV"), head);
   });
 
   it("operator sends ping -> the manager replies into the operator's inbox", async () => {
@@ -161,6 +181,44 @@ describe("hive up --offline (real nats, broker, c0re, harness, claude, model ser
     const text = await cli("inbox");
     assert.match(text.stdout, /from manager/);
   }, 120_000);
+
+  it("hive kill, start and restart the manager; it answers again after", async () => {
+    const manager = async () => {
+      const r = await cli("agents", "--json");
+      const m = AgentsListResponse.parse(JSON.parse(r.stdout)).agents.find(
+        (a) => a.name === "manager",
+      );
+      assert.ok(m, r.stdout);
+      return m;
+    };
+    const before = await manager();
+    const killed = await cli("kill", "manager");
+    assert.equal(killed.code, 0, killed.stderr);
+    assert.equal(killed.stdout, "stopped manager; it stays stopped until: hive start manager\n");
+    assert.equal((await manager()).running, false);
+    const twice = await cli("kill", "manager");
+    assert.equal(twice.code, 1);
+    assert.equal(twice.stderr, "hive: manager is already stopped\n");
+    const started = await cli("start", "manager");
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(started.stdout, `started manager (start #${before.starts + 1})\n`);
+    const restarted = await cli("restart", "manager", "--json");
+    assert.equal(restarted.code, 0, restarted.stderr);
+    const after = AgentLifecycleResponse.parse(JSON.parse(restarted.stdout)).agent;
+    assert.equal(after.starts, before.starts + 2);
+    assert.equal(after.running, true);
+    const sent = await cli("send", "manager", "after-restart");
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitUntil(
+      async () => {
+        const r = await cli("inbox", "--json");
+        return InboxListResponse.parse(JSON.parse(r.stdout)).messages.some((m) =>
+          m.body.includes("pong: after-restart"),
+        );
+      },
+      { timeoutMs: 90_000, intervalMs: 500, what: "the restarted manager's reply" },
+    );
+  }, 150_000);
 
   it("mail nobody can read is refused in one line (exit 1), or as the wire error with --json", async () => {
     const nobody = await cli("send", "nobody", "hi");

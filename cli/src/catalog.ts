@@ -1,0 +1,206 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { type CommandDef, type CommandGroup, command } from "./args.js";
+
+/**
+ * Every `hive` command: its arguments, options, usage line and summary. The parsing is args.ts;
+ * what each command does is dispatch.ts.
+ */
+
+const AGENT_VERB = (name: string, summary: string) =>
+  command({
+    name,
+    positionals: ["<agent>"],
+    options: {},
+    usage: `hive ${name} <agent> [--root DIR] [--json]`,
+    summary,
+    group: "turns",
+  });
+
+export const commands = {
+  up: command({
+    name: "up",
+    positionals: [],
+    options: {
+      offline: { type: "boolean" },
+      "model-url": { type: "string" },
+      port: { type: "string" },
+    },
+    usage: "hive up [--offline | --model-url URL] [--port N] [--root DIR] [--json]",
+    summary: "run a hive in the foreground (Ctrl-C stops it)",
+    group: "hive",
+  }),
+  token: command({
+    name: "token",
+    positionals: [],
+    options: { rotate: { type: "boolean" } },
+    usage: "hive token [--rotate] [--root DIR] [--json]",
+    summary: "print the operator token; --rotate makes a new one",
+    group: "hive",
+  }),
+  send: command({
+    name: "send",
+    positionals: ["<agent>", "<body>"],
+    options: {},
+    usage: "hive send <agent> <body> [--root DIR] [--json]",
+    summary: "send a message as the operator",
+    group: "mail",
+  }),
+  inbox: command({
+    name: "inbox",
+    positionals: [],
+    options: { limit: { type: "string" } },
+    usage: "hive inbox [--limit N] [--root DIR] [--json]",
+    summary: "the operator's inbox, newest first",
+    group: "mail",
+  }),
+  agents: command({
+    name: "agents",
+    positionals: [],
+    options: { all: { type: "boolean" } },
+    usage: "hive agents [--all] [--root DIR] [--json]",
+    summary: "agents with their models and states; --all lists tombstones too",
+    group: "agents",
+  }),
+  kill: command({
+    name: "kill",
+    positionals: ["<name>"],
+    options: {},
+    usage: "hive kill <name> [--root DIR] [--json]",
+    summary: "stop an agent; it stays stopped until started",
+    group: "agents",
+  }),
+  start: command({
+    name: "start",
+    positionals: ["<name>"],
+    options: {},
+    usage: "hive start <name> [--root DIR] [--json]",
+    summary: "start a stopped agent",
+    group: "agents",
+  }),
+  restart: command({
+    name: "restart",
+    positionals: ["<name>"],
+    optional: 1,
+    options: { all: { type: "boolean" } },
+    usage: "hive restart (<name> | --all) [--root DIR] [--json]",
+    summary: "restart an agent; --all: the manager first, once idle the others",
+    group: "agents",
+  }),
+  destroy: command({
+    name: "destroy",
+    positionals: ["<name>"],
+    options: {},
+    usage: "hive destroy <name> [--root DIR] [--json]",
+    summary: "stop a sub-agent for good: a tombstone, its state dir kept",
+    group: "agents",
+  }),
+  purge: command({
+    name: "purge",
+    positionals: ["<name>"],
+    options: { yes: { type: "boolean" } },
+    usage: "hive purge <name> [--yes] [--root DIR] [--json]",
+    summary: "delete a tombstone's state dir and free its name (asks to type it; --yes: don't)",
+    group: "agents",
+  }),
+  approvals: command({
+    name: "approvals",
+    positionals: [],
+    options: { all: { type: "boolean" }, diff: { type: "boolean" } },
+    usage: "hive approvals [--all] [--diff] [--root DIR] [--json]",
+    summary: "pending approvals (--all: decided ones too; --diff: config diffs)",
+    group: "approvals",
+  }),
+  approve: command({
+    name: "approve",
+    positionals: ["<id>"],
+    options: {},
+    usage: "hive approve <id> [--root DIR] [--json]",
+    summary: "approve a pending spawn or config change",
+    group: "approvals",
+  }),
+  deny: command({
+    name: "deny",
+    positionals: ["<id>"],
+    options: { reason: { type: "string" } },
+    usage: "hive deny <id> [--reason TEXT] [--root DIR] [--json]",
+    summary: "deny it; the reason is told to whoever asked",
+    group: "approvals",
+  }),
+  model: command({
+    name: "model",
+    positionals: ["<agent>", "<model>"],
+    options: {},
+    usage: "hive model <agent> <model> [--root DIR] [--json]",
+    summary: "the model an agent's next turns use (kept until its config changes)",
+    group: "turns",
+  }),
+  compact: AGENT_VERB("compact", "compact an idle agent's session now"),
+  "new-session": AGENT_VERB("new-session", "the agent's next turn starts a fresh session"),
+  cancel: AGENT_VERB("cancel", "kill the agent's running turn (its message is retried)"),
+} as const;
+export type CommandName = keyof typeof commands;
+
+export function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(commands, name);
+}
+
+const GROUPS: Record<CommandGroup, string> = {
+  hive: "the hive",
+  mail: "mail",
+  agents: "agents",
+  approvals: "approvals",
+  turns: "an agent's turns",
+};
+
+/** The whole usage text, by group. */
+export function usage(): string {
+  const defs: CommandDef[] = Object.values(commands);
+  const groups = Object.entries(GROUPS).flatMap(([group, title]) => [
+    `${title}:`,
+    ...defs.filter((d) => d.group === group).map((d) => `  ${d.usage}\n      ${d.summary}`),
+    "",
+  ]);
+  return [
+    "usage: hive <command> [options]",
+    "",
+    ...groups,
+    "  --root DIR   hive root (default $HIVE_ROOT or ~/.hyperhive)",
+    "  --json       output as JSON, one value per line (errors too)",
+    "  -h, --help   usage (of a command: hive <command> --help)",
+  ].join("\n");
+}
+
+/** Splits argv into the command and its own arguments; options before it are kept. */
+export function splitCommand(argv: string[]): { name: string | undefined; rest: string[] } {
+  const all: NonNullable<ParseArgsConfig["options"]> = {};
+  for (const def of Object.values(commands)) Object.assign(all, def.options);
+  const { tokens } = parseArgs({
+    args: argv,
+    options: all,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const first = tokens.find((t) => t.kind === "positional");
+  if (!first) return { name: undefined, rest: argv };
+  return { name: first.value, rest: argv.filter((_, i) => i !== first.index) };
+}
+
+/** The closest command name, for "did you mean": at most two edits away. */
+export function closestCommand(name: string): CommandName | undefined {
+  const distance = (a: string, b: string): number => {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const row = [i];
+      for (let j = 1; j <= b.length; j++) {
+        const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+        row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost));
+      }
+      prev = row;
+    }
+    return prev[b.length]!;
+  };
+  const names = Object.keys(commands).filter(isCommand);
+  const best = names.map((n) => ({ n, d: distance(name, n) })).sort((x, y) => x.d - y.d)[0];
+  return best && best.d <= 2 ? best.n : undefined;
+}

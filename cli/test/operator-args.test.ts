@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { connectNats, type NatsConnection, rpcs, subjects } from "@hyperhive/shared";
+import {
+  type NatsServerHandle,
+  natsForTests,
+  tempDir,
+  waitUntil,
+  withTimeout,
+} from "@hyperhive/shared/testing";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { cleanEnv, HIVE, hive } from "./helpers.js";
+import { pretendHive, StandIns } from "./standins.js";
+
+/**
+ * Arguments the hive would refuse are refused by the CLI first (exit 2, the command's usage), so
+ * they never reach NATS; and purge's confirmation on a real terminal.
+ */
+describe("operator commands: arguments", () => {
+  let nats: NatsServerHandle;
+  let tmp: ReturnType<typeof tempDir>;
+  let env: NodeJS.ProcessEnv;
+  const cli = (...args: string[]) => hive([...args, "--root", tmp.path], env);
+
+  beforeAll(async () => {
+    nats = await natsForTests();
+    tmp = tempDir("hive-operator-args-");
+    env = cleanEnv(tmp.path);
+    pretendHive(tmp.path, nats.url);
+  });
+
+  afterAll(async () => {
+    await nats?.stop();
+    tmp?.remove();
+  });
+
+  const refused: [string[], string][] = [
+    [
+      ["kill", "Bob"],
+      'kill: "Bob" is not an agent name (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)',
+    ],
+    [
+      ["start", "a.b"],
+      'start: "a.b" is not an agent name (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)',
+    ],
+    [["restart"], "restart: missing <name> (or --all)"],
+    [["restart", "alice", "--all"], 'restart: --all restarts every agent: drop "alice"'],
+    [
+      ["destroy", "operator"],
+      'destroy: "operator" is not an agent name (operator and system are reserved names)',
+    ],
+    [
+      ["purge", "x>y", "--yes"],
+      'purge: "x>y" is not an agent name (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)',
+    ],
+    [
+      ["purge", "bob"],
+      "purge: not on a terminal, so nobody can type bob to confirm: add --yes to purge it",
+    ],
+    [["approve", "0"], 'approve: <id> must be a whole number from 1, not "0"'],
+    [["approve", "two"], 'approve: <id> must be a whole number from 1, not "two"'],
+    [["deny", "1.5"], 'deny: <id> must be a whole number from 1, not "1.5"'],
+    [["deny", "1", "--reason", "  "], "deny: --reason is empty: give one, or leave --reason out"],
+    [
+      ["deny", "1", "--reason", "x".repeat(1001)],
+      "deny: invalid arguments: reason: Too big: expected string to have <=1000 characters",
+    ],
+    [
+      ["model", "alice", "so net"],
+      'model: "so net" is not a model name (a model name: letters, digits and . _ : @ / -)',
+    ],
+    [
+      ["model", "ALICE", "sonnet"],
+      'model: "ALICE" is not an agent name (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)',
+    ],
+    [
+      ["compact", "*"],
+      'compact: "*" is not an agent name (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)',
+    ],
+    [
+      ["new-session", "a b"],
+      'new-session: "a b" is not an agent name (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)',
+    ],
+    [
+      ["cancel", ""],
+      'cancel: "" is not an agent name (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)',
+    ],
+    [["agents", "--all", "x"], 'agents: unexpected argument "x"'],
+    [["approvals", "--diff=yes"], "approvals: --diff takes no value"],
+  ];
+
+  it("refuses each malformed command line with its usage, exit 2, and publishes nothing", async () => {
+    // Everything published on this NATS, by anyone.
+    const watch: NatsConnection = await connectNats({ url: nats.url, name: "test-watch" });
+    const seen: string[] = [];
+    const sub = watch.subscribe(">");
+    void (async () => {
+      for await (const m of sub) seen.push(m.subject);
+    })();
+    await watch.flush();
+    try {
+      const results = await Promise.all(refused.map(([args]) => cli(...args)));
+      results.forEach((r, i) => {
+        const [args, message] = refused[i] ?? [[], ""];
+        const name = args[0] ?? "";
+        assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+        assert.equal(r.stdout, "");
+        const [first, second] = r.stderr.split("\n");
+        assert.equal(first, `hive: ${message}`);
+        assert.match(second ?? "", new RegExp(`^usage: hive ${name} `));
+      });
+      const json = await cli("approve", "0", "--json");
+      assert.equal(json.code, 2);
+      assert.deepEqual(JSON.parse(json.stdout), {
+        error: {
+          code: "bad_request",
+          message: 'approve: <id> must be a whole number from 1, not "0"',
+          retryable: false,
+        },
+      });
+      await watch.flush();
+      assert.deepEqual(seen, [], "nothing reached NATS");
+    } finally {
+      await watch.close();
+    }
+  });
+
+  describe("purge on a terminal", () => {
+    let stand: StandIns;
+
+    beforeAll(async () => {
+      stand = await StandIns.connect(nats.url);
+      stand.on(subjects.op.agentPurge, rpcs.opPurge, (r) => ({
+        name: r.name,
+        state_dir: `/hive/agents/${r.name}/state`,
+      }));
+      await stand.flush();
+    });
+
+    afterAll(async () => {
+      await stand?.close();
+    });
+
+    /** `hive purge bob` under a pseudo-terminal (`script`), answering its question with `typed`. */
+    async function purgeOnTerminal(typed: string) {
+      const command = `${process.execPath} ${HIVE} purge bob --root ${tmp.path}`;
+      const term = spawn("script", ["-qfec", command, "/dev/null"], {
+        env,
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      let screen = "";
+      term.stdout.on("data", (d: Buffer) => {
+        screen += d.toString();
+      });
+      const exited = new Promise<number | null>((res) => term.once("exit", (code) => res(code)));
+      await waitUntil(() => screen.includes("type bob to go on: "), {
+        timeoutMs: 15_000,
+        what: `purge's question (screen: ${JSON.stringify(screen)})`,
+      });
+      term.stdin.write(`${typed}\n`);
+      const code = await withTimeout(exited, 15_000, "purge on a terminal");
+      term.stdin.end();
+      return { code, screen };
+    }
+
+    it("asks to type the name, and purges only when it is typed right", async () => {
+      const from = stand.calls.length;
+      const typo = await purgeOnTerminal("bbo");
+      assert.equal(typo.code, 1, typo.screen);
+      assert.match(typo.screen, /hive: not purged: "bbo" was typed, not bob/);
+      assert.equal(stand.calls.length, from, "a typo purges nothing");
+      const right = await purgeOnTerminal("bob");
+      assert.equal(right.code, 0, right.screen);
+      assert.match(
+        right.screen,
+        /purged bob: deleted \/hive\/agents\/bob\/state; the name is free/,
+      );
+      assert.deepEqual(stand.since(from), [
+        { subject: "hive.op.agent.purge", payload: { name: "bob", confirm: "bob" } },
+      ]);
+    });
+  });
+});
