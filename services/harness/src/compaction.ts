@@ -53,12 +53,20 @@ export class Compactor {
     const { o } = this;
     live.note("compacting the session (asked by the operator)");
     o.state.set("compacting");
+    // claude ends a compaction it could not do (too little history) with a successful result; it
+    // says so only in its status event.
+    let failed: string | undefined;
     const inv = await o.claude.invoke({
       prompt: "/compact",
       model: o.model.effective,
       continueSession: true,
       signal: AbortSignal.any([o.signal, hold.cancelled]),
-      onEvent: (ev) => live.stream(ev),
+      onEvent: (ev) => {
+        live.stream(ev);
+        if (ev.type === "system" && ev.subtype === "status" && ev.compact_result === "failed") {
+          failed = `compaction failed: ${String(ev.compact_error ?? "claude did not say why")}`;
+        }
+      },
       onNote: (text) => live.note(text),
     });
     hold.setTurn(undefined);
@@ -70,6 +78,8 @@ export class Compactor {
     if (hold.cancelled.aborted && inv.outcome !== "ok") {
       live.note(`compaction ${CANCELLED_NOTE}`);
       live.turnEnd({ ok: false, result: "cancelled", note: CANCELLED_NOTE });
+    } else if (failed !== undefined && inv.outcome === "ok") {
+      live.turnEnd({ ok: false, result: "error", note: failed });
     } else {
       const note = endNote(inv);
       live.turnEnd({

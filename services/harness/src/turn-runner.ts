@@ -64,6 +64,9 @@ export class TurnRunner {
   constructor(private readonly o: TurnRunnerOptions) {}
 
   async run(t: TurnInput): Promise<TurnEnd> {
+    if (this.o.slot.busy) {
+      this.o.log.info({ id: t.msg.id }, "a compaction holds the session; the turn waits for it");
+    }
     const hold = await this.o.slot.take(this.o.signal);
     if (!hold) return { kind: "aborted" };
     try {

@@ -148,6 +148,12 @@ const LoggedRequest = z.looseObject({
   rule: z.number().nullable(),
   /** Newest user text (tool results included). */
   text: z.string(),
+  /** The request's `model`, as claude sent it. */
+  model: z.string().nullable(),
+  /** Whether it was claude's compaction (summary) request. */
+  compact: z.boolean(),
+  /** The tool calls the answer carried. */
+  tool_uses: z.array(z.looseObject({ name: z.string(), input: z.unknown() })),
 });
 export type LoggedRequest = z.infer<typeof LoggedRequest>;
 

@@ -1,42 +1,15 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import {
-  connectNats,
-  createLogger,
-  type NatsConnection,
-  request,
-  rpcs,
-  subjects,
-} from "@hyperhive/shared";
-import {
-  type NatsServerHandle,
-  natsForTests,
-  type TestClock,
-  tempDir,
-  waitUntil,
-} from "@hyperhive/shared/testing";
+import { request, rpcs, subjects } from "@hyperhive/shared";
+import type { TestClock } from "@hyperhive/shared/testing";
+import { waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
 import type { TurnLoop } from "../src/turn-loop.js";
 import { sendWake } from "../src/wake.js";
-import { startInProcess } from "./in-process.js";
-import { Observer } from "./observer.js";
-import {
-  assertBuilt,
-  BROKER_MAIN,
-  MODEL_MAIN,
-  ModelControl,
-  type Proc,
-  rules,
-  serveRoster,
-  startNode,
-  writeTestPrompts,
-} from "./procs.js";
+import { Bench } from "./bench.js";
+import { rules } from "./procs.js";
 
 /** A case that runs several real claude turns in a row gets this long. */
 const TURNS_TIMEOUT_MS = 120_000;
-
-/** Every agent a case below runs. */
-const AGENTS = ["carol", "gina", "rita"];
 
 /** A turn loop in this process, on a test clock, with the harness's real parts around it. */
 interface LoopUnderTest {
@@ -52,131 +25,87 @@ interface LoopUnderTest {
  * CLI against the model server, and claude's MCP server talking to the loop over its socket.
  */
 describe("turn loop back-offs, on a test clock", () => {
-  const t = tempDir("hive-turn-loop-");
-  const prompts = writeTestPrompts(join(t.path, "prompts"));
-  const log = createLogger("turn-loop-test", {
-    level: process.env.HIVE_TEST_VERBOSE ? "debug" : "silent",
-  });
-  let nats: NatsServerHandle;
-  let nc: NatsConnection;
-  let broker: Proc;
-  let model: Proc;
-  let ctl: ModelControl;
-  let obs: Observer;
-  let cleanups: (() => Promise<unknown>)[] = [];
+  // Not watching recv: the recv case needs nobody at all to serve it while the broker is away.
+  const bench = new Bench(["carol", "gina", "rita"]);
 
-  const startBroker = () =>
-    startNode(BROKER_MAIN, [], {
-      env: { NATS_URL: nats.url, BROKER_DB: join(t.path, "broker.sqlite") },
-    });
-
-  beforeAll(async () => {
-    assertBuilt();
-    nats = await natsForTests();
-    nc = await connectNats({ url: nats.url, name: "turn-loop-test" });
-    serveRoster(nc, AGENTS);
-    // Not watching recv: the recv case needs nobody at all to serve it while the broker is away.
-    obs = new Observer(nc);
-    await nc.flush();
-    [broker, model] = await Promise.all([startBroker(), startNode(MODEL_MAIN, ["--port", "0"])]);
-    ctl = new ModelControl(String(model.ready.url));
-  });
-
-  afterEach(async () => {
-    for (const f of cleanups.reverse()) await f();
-    cleanups = [];
-  });
-
-  afterAll(async () => {
-    await nc?.close();
-    await ctl?.release().catch(() => 0);
-    await Promise.all([model?.stop(), broker?.stop()]);
-    await nats?.stop();
-    t.remove();
-  });
+  beforeAll(() => bench.start());
+  afterEach(() => bench.stopHarnesses());
+  afterAll(() => bench.stop());
 
   /** Boots a harness for `agent` the way `serve` does, with the loop on a test clock. */
   async function startLoop(agent: string): Promise<LoopUnderTest> {
-    const h = await startInProcess({
-      natsUrl: nats.url,
-      root: t.path,
-      agent,
-      prompts,
-      modelUrl: String(model.ready.url),
-      log,
-    });
-    cleanups.push(() => h.stop());
+    const h = await bench.harness(agent);
     return { loop: h.loop, clock: h.clock, socketPath: h.cfg.socketPath };
   }
 
-  async function opSend(to: string, body: string): Promise<number> {
-    return (await request(nc, subjects.op.send, rpcs.send, { to, body })).id;
-  }
+  const opSend = (to: string, body: string) => bench.opSend(to, body);
 
   /** Model API calls since the last `clearRequests`. */
   async function apiCalls(): Promise<number> {
-    return (await ctl.requests()).filter((r) => r.path.startsWith("/v1/messages")).length;
+    return (await bench.ctl.requests()).filter((r) => r.path.startsWith("/v1/messages")).length;
   }
 
   it(
     "not logged in: the message stays leased; tried again after 30 s, then 60 s; a wake cuts the wait short",
     async () => {
       const agent = "carol";
-      await ctl.setScript([rules.notLoggedIn]);
-      await ctl.clearRequests();
+      await bench.ctl.setScript([rules.notLoggedIn]);
+      await bench.ctl.clearRequests();
       const { loop, clock, socketPath } = await startLoop(agent);
       const id = await opSend(agent, "are you there?");
-      await waitUntil(() => obs.turnEnds(agent).length === 1, {
+      await waitUntil(() => bench.obs.turnEnds(agent).length === 1, {
         timeoutMs: 30_000,
         what: "the first turn",
       });
-      assert.equal(obs.turnEnds(agent)[0]?.result, "needs_login");
+      assert.equal(bench.obs.turnEnds(agent)[0]?.result, "needs_login");
       assert.equal(loop.currentState, "needs-login");
-      const note = obs.states.find((s) => s.agent === agent && s.state === "needs-login")?.note;
+      const note = bench.obs.states.find(
+        (s) => s.agent === agent && s.state === "needs-login",
+      )?.note;
       assert.match(note ?? "", /api key|log/i);
 
       // The first try again is 30 s away (HIVE_LOGIN_RETRY_SECONDS' default), not sooner.
       await waitUntil(() => clock.nextIn === 30_000, { what: "the login back-off" });
       await clock.advance(29_999);
       assert.equal(loop.currentState, "needs-login", "not tried again yet");
-      assert.equal(obs.turnsOn(agent, id).length, 1);
+      assert.equal(bench.obs.turnsOn(agent, id).length, 1);
       await clock.advance(1);
-      await waitUntil(() => obs.turnEnds(agent).length === 2, {
+      await waitUntil(() => bench.obs.turnEnds(agent).length === 2, {
         timeoutMs: 30_000,
         what: "the second try",
       });
-      assert.equal(obs.turnsOn(agent, id).length, 2);
+      assert.equal(bench.obs.turnsOn(agent, id).length, 2);
 
       // Doubled: nothing for 60 s. Meanwhile the lease is extended every 40 s (a third of the
       // 120 s lease), on the same clock, and nothing is acked.
-      const extended = obs.extendsOf(agent, id);
+      const extended = bench.obs.extendsOf(agent, id);
       await clock.advance(59_999);
       assert.equal(loop.currentState, "needs-login", "not tried again yet");
-      assert.equal(obs.turnsOn(agent, id).length, 2);
-      await waitUntil(() => obs.extendsOf(agent, id) >= extended + 2, {
+      assert.equal(bench.obs.turnsOn(agent, id).length, 2);
+      await waitUntil(() => bench.obs.extendsOf(agent, id) >= extended + 2, {
         what: "lease extensions at 40 s and 80 s",
       });
       assert.equal(await apiCalls(), 2, "one API call per try, no crash loop");
-      assert.deepEqual(obs.ackedIds(agent), []);
+      assert.deepEqual(bench.obs.ackedIds(agent), []);
       assert.equal(loop.currentState, "needs-login");
 
       // The operator logs in (here: the API accepts again) and something wakes the agent: the
       // held message is tried at once, without the clock moving.
-      await ctl.setScript([{ match: "", reply: [{ text: "Back online." }] }]);
+      await bench.ctl.setScript([{ match: "", reply: [{ text: "Back online." }] }]);
       const woke = await sendWake(socketPath, { from: "login", body: "credentials are in place" });
-      await waitUntil(() => obs.ackedIds(agent).includes(id), {
+      await waitUntil(() => bench.obs.ackedIds(agent).includes(id), {
         timeoutMs: 30_000,
         what: "ack of the held message after login",
       });
-      assert.equal(obs.turnsOn(agent, id).length, 3);
+      assert.equal(bench.obs.turnsOn(agent, id).length, 3);
       // Then the wake itself gets a turn, shown with its label.
-      const wakeTurn = await waitUntil(() => obs.turnsOn(agent, woke.id)[0], {
+      const wakeTurn = await waitUntil(() => bench.obs.turnsOn(agent, woke.id)[0], {
         timeoutMs: 30_000,
         what: "the wake's turn",
       });
       assert.equal(wakeTurn.message.from, "login");
       assert.equal(wakeTurn.message.body, "credentials are in place");
-      await waitUntil(() => obs.ackedIds(agent).includes(woke.id), { timeoutMs: 30_000 });
+      await waitUntil(() => bench.obs.ackedIds(agent).includes(woke.id), { timeoutMs: 30_000 });
       await waitUntil(() => loop.currentState === "idle", { what: "idle again" });
     },
     TURNS_TIMEOUT_MS,
@@ -187,37 +116,39 @@ describe("turn loop back-offs, on a test clock", () => {
     async () => {
       const agent = "gina";
       const overloaded = { status: 500, type: "api_error", message: "overloaded" };
-      await ctl.setScript([
+      await bench.ctl.setScript([
         { match: "", times: 1, error: overloaded },
         { match: "", reply: [{ text: "Done on the second try." }] },
       ]);
-      await ctl.clearRequests();
+      await bench.ctl.clearRequests();
       const { clock } = await startLoop(agent);
 
       // Fails once, works on the second try: acked then, and no notice.
       const id = await opSend(agent, "do the thing");
-      await waitUntil(() => obs.turnEnds(agent).length === 1, { timeoutMs: 30_000 });
+      await waitUntil(() => bench.obs.turnEnds(agent).length === 1, { timeoutMs: 30_000 });
       await waitUntil(() => clock.nextIn === 5_000, { what: "the failed-turn back-off" });
       await clock.advance(4_999);
       assert.equal(clock.nextIn, 1, "the retry is still 1 ms away");
-      assert.equal(obs.turnsOn(agent, id).length, 1);
+      assert.equal(bench.obs.turnsOn(agent, id).length, 1);
       await clock.advance(1);
-      await waitUntil(() => obs.ackedIds(agent).includes(id), {
+      await waitUntil(() => bench.obs.ackedIds(agent).includes(id), {
         timeoutMs: 30_000,
         what: "ack after the retried turn",
       });
       assert.deepEqual(
-        obs.turnEnds(agent).map((e) => e.ok),
+        bench.obs.turnEnds(agent).map((e) => e.ok),
         [false, true],
       );
-      const prompts = (await ctl.requests()).map((r) => r.text);
+      const prompts = (await bench.ctl.requests()).map((r) => r.text);
       assert.ok(prompts.some((x) => /retry 2: the previous turn on this message failed/.test(x)));
 
       // Every try fails: 5 s, then 10 s, then the third failure is the last (HIVE_TURN_ATTEMPTS).
-      await ctl.setScript([{ match: "", error: { ...overloaded, message: "still overloaded" } }]);
+      await bench.ctl.setScript([
+        { match: "", error: { ...overloaded, message: "still overloaded" } },
+      ]);
       const doomed = await opSend(agent, "this will not work");
       const failed = (n: number) =>
-        waitUntil(() => obs.turnEnds(agent).filter((e) => !e.ok).length === n, {
+        waitUntil(() => bench.obs.turnEnds(agent).filter((e) => !e.ok).length === n, {
           timeoutMs: 30_000,
           what: `failed turn ${n}`,
         });
@@ -228,15 +159,15 @@ describe("turn loop back-offs, on a test clock", () => {
       await waitUntil(() => clock.nextIn === 10_000, { what: "the back-off, doubled" });
       await clock.advance(9_999);
       assert.equal(clock.nextIn, 1, "the retry is still 1 ms away");
-      assert.equal(obs.turnsOn(agent, doomed).length, 2);
-      assert.equal(obs.ackedIds(agent).includes(doomed), false);
+      assert.equal(bench.obs.turnsOn(agent, doomed).length, 2);
+      assert.equal(bench.obs.ackedIds(agent).includes(doomed), false);
       await clock.advance(1);
-      await waitUntil(() => obs.ackedIds(agent).includes(doomed), {
+      await waitUntil(() => bench.obs.ackedIds(agent).includes(doomed), {
         timeoutMs: 30_000,
         what: "ack after the last failed try",
       });
-      assert.equal(obs.turnsOn(agent, doomed).length, 3);
-      const inbox = await request(nc, subjects.op.inbox, rpcs.opInbox, {});
+      assert.equal(bench.obs.turnsOn(agent, doomed).length, 3);
+      const inbox = await request(bench.nc, subjects.op.inbox, rpcs.opInbox, {});
       const notices = inbox.messages.filter((m) => m.from === agent);
       assert.equal(notices.length, 1, "one notice, for the dropped message only");
       assert.match(
@@ -251,10 +182,10 @@ describe("turn loop back-offs, on a test clock", () => {
 
   it("recv fails while the broker is away: tried again after 0.5 s, 1 s, 2 s; back to work when it returns", async () => {
     const agent = "rita";
-    await ctl.setScript([{ match: "", reply: [{ text: "Back." }] }]);
+    await bench.ctl.setScript([{ match: "", reply: [{ text: "Back." }] }]);
     const { loop, clock } = await startLoop(agent);
     // The broker stops: it answers the parked long-poll empty, and then nobody serves recv.
-    await broker.stop();
+    await bench.broker.stop();
     await waitUntil(() => clock.nextIn === 500, { what: "the first recv back-off" });
     await clock.advance(500);
     await waitUntil(() => clock.nextIn === 1_000, { what: "doubled" });
@@ -262,17 +193,17 @@ describe("turn loop back-offs, on a test clock", () => {
     await waitUntil(() => clock.nextIn === 2_000, { what: "doubled again" });
     assert.equal(loop.currentState, "idle");
 
-    broker = await startBroker();
+    await bench.startBroker();
     await clock.advance(2_000);
     const id = await opSend(agent, "are you back?");
-    await waitUntil(() => obs.ackedIds(agent).includes(id), {
+    await waitUntil(() => bench.obs.ackedIds(agent).includes(id), {
       timeoutMs: 30_000,
       what: "a turn after the broker came back",
     });
 
     // A recv that worked starts the back-off over: the next outage waits 0.5 s again.
-    await broker.stop();
+    await bench.broker.stop();
     await waitUntil(() => clock.nextIn === 500, { what: "the back-off, from the start" });
-    broker = await startBroker();
+    await bench.startBroker();
   });
 });
