@@ -12,15 +12,8 @@ import {
 } from "@hyperhive/shared";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { ApiError, api } from "../src/wire.js";
-import {
-  agentInfo,
-  auth,
-  call,
-  type Harness,
-  harnessScope,
-  startHarness,
-  stored,
-} from "./helpers.js";
+import { agentInfo, stored } from "./fixtures.js";
+import { auth, call, type Harness, harnessScope, startHarness } from "./helpers.js";
 
 /** The error body of a reply, checked against the wire's schema (strict: nothing else in it). */
 function apiError(json: unknown): ApiError["error"] {

@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
-import { type Approval, ErrorCode, HiveError, rpcs, subjects } from "@hyperhive/shared";
+import { type Approval, rpcs, subjects } from "@hyperhive/shared";
 import { describe, it } from "vitest";
 import { ApiError, api } from "../src/wire.js";
-import {
-  call,
-  commitApproval,
-  expectBadBodies,
-  harnessScope,
-  record,
-  spawnApproval,
-} from "./helpers.js";
+import { commitApproval, decideIn, spawnApproval } from "./fixtures.js";
+import { call, expectBadBodies, harnessScope, record } from "./helpers.js";
 
 const apiError = (json: unknown) => ApiError.parse(json).error;
 
@@ -35,16 +29,9 @@ describe("approvals API (c0re stood in for on NATS)", () => {
   /** c0re's three approval subjects, over `approvals`: deciding twice is a conflict. */
   const c0re = async () => {
     approvals = queue();
-    const decide = (id: number, state: "approved" | "denied", note: string | null) => {
-      const a = approvals.get(id);
-      if (a === undefined) throw new HiveError(ErrorCode.NotFound, `no approval #${id}`);
-      if (a.state !== "pending") {
-        throw new HiveError(ErrorCode.Conflict, `approval #${id} is ${a.state} already`);
-      }
-      const now: Approval = { ...a, state, decided_at: Date.now(), decided_by: "operator", note };
-      approvals.set(id, now);
-      return { approval: now };
-    };
+    const decide = (id: number, state: "approved" | "denied", note: string | null) => ({
+      approval: decideIn(approvals, id, state, note),
+    });
     const list = record(t.h.nc, subjects.op.approvals, rpcs.opApprovals, (req) => ({
       approvals: [...approvals.values()]
         .filter((a) => req.all === true || a.state === "pending")

@@ -4,18 +4,25 @@ import { rpcs, type Service, serve, subjects } from "@hyperhive/shared";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { tokenMatches } from "../src/auth.js";
 import { api as wire } from "../src/wire.js";
-import {
-  agentInfo,
-  call,
-  type Harness,
-  SseClient,
-  startHarness,
-  stored,
-  TOKEN,
-} from "./helpers.js";
+import { agentInfo, stored } from "./fixtures.js";
+import { call, type Harness, startHarness, TOKEN } from "./helpers.js";
+import { SseClient } from "./sse-client.js";
 
 const SECRET_AGENT = "zorblax";
 const SECRET_BODY = "the launch code is 0451";
+
+/** The routes that change something besides sending: the operator's actions on the hive. */
+const ACTIONS = [
+  wire.agentAction.url(SECRET_AGENT, "destroy"),
+  wire.purge.url(SECRET_AGENT),
+  wire.model.url(SECRET_AGENT),
+  wire.compact.url(SECRET_AGENT),
+  wire.newSession.url(SECRET_AGENT),
+  wire.cancel.url(SECRET_AGENT),
+  wire.restartAll.path,
+  wire.approve.url(1),
+  wire.deny.url(1),
+];
 
 /** Every route the app has, plus unknown ones: all must refuse a request without the token. */
 const ROUTES: Array<{ method: "GET" | "POST"; path: string; api: boolean }> = [
@@ -31,6 +38,8 @@ const ROUTES: Array<{ method: "GET" | "POST"; path: string; api: boolean }> = [
   { method: "GET", path: "/api/events", api: true },
   { method: "GET", path: `/api/agents/${SECRET_AGENT}/live`, api: true },
   { method: "GET", path: "/api/nope", api: true },
+  { method: "GET", path: "/api/approvals", api: true },
+  ...ACTIONS.map((path) => ({ method: "POST" as const, path, api: true })),
 ];
 
 describe("operator token", () => {
@@ -215,5 +224,22 @@ describe("operator token", () => {
     const cli = await call(h.app, "POST", "/api/send", { body: { to: "alice", body: "hi" } });
     assert.equal(cli.status, 200);
     assert.equal(sends, before + 3);
+  });
+
+  it("refuses the operator's actions from another origin too, before anything reaches NATS", async () => {
+    const jar = `hive_token=${encodeURIComponent(TOKEN)}`;
+    const host = "127.0.0.1:7777";
+    const asked = h.nc.subscribe("hive.op.>");
+    await h.nc.flush();
+    for (const path of ACTIONS) {
+      const res = await call(h.app, "POST", path, {
+        headers: { cookie: jar, host, origin: "http://127.0.0.1:1", "sec-fetch-site": "same-site" },
+        body: {},
+      });
+      assert.equal(res.status, 403, path);
+    }
+    await h.nc.flush();
+    assert.equal(asked.getReceived(), 0, "no operator action reached NATS");
+    asked.unsubscribe();
   });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   AgentStateEvent,
@@ -20,12 +20,12 @@ import {
   writeFileAtomic,
 } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
 import { FileToken } from "../src/token.js";
-import { agentInfo, type Harness, startHarness, stored, TOKEN, testLog } from "./helpers.js";
-
-const CHROMIUM = "/usr/bin/chromium";
+import { type BrowserSession, failedLoad, openChromium } from "./chromium.js";
+import { agentInfo, stored } from "./fixtures.js";
+import { type Harness, startHarness, TOKEN, testLog } from "./helpers.js";
 
 /** A live event without what every event of the turn shares. */
 type LiveBody = LiveEvent extends infer E
@@ -41,11 +41,11 @@ describe("dashboard in a real headless Chromium", () => {
   const dir = tempDir("hive-web-browser-");
   const tokenFile = join(dir.path, "web-token");
   let tokens: FileToken;
-  let browser: Browser;
+  let chrome: BrowserSession;
   let page: Page;
   let services: Service[];
-  /** Script errors and console errors of the page, over every test. */
-  const errors: string[] = [];
+  /** Script errors, console errors and CSP violations of the page, over every test. */
+  const errors = () => chrome.errors;
   const sends: SendRequest[] = [];
   const inbox: StoredMessage[] = [
     stored(2, "manager", "All agents are up. alice is on the parser."),
@@ -53,11 +53,6 @@ describe("dashboard in a real headless Chromium", () => {
   ];
 
   beforeAll(async () => {
-    // CI installs Chromium; a missing browser is a failure, not a skip.
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: the browser test needs it (apt-get install -y chromium)`,
-    );
     writeFileSync(tokenFile, TOKEN, { mode: 0o600 });
     tokens = FileToken.open(tokenFile, testLog());
     h = await startHarness({ token: tokens });
@@ -72,6 +67,7 @@ describe("dashboard in a real headless Chromium", () => {
         ],
       })),
       serve(h.nc, subjects.op.inbox, rpcs.opInbox, () => ({ messages: inbox })),
+      serve(h.nc, subjects.op.approvals, rpcs.opApprovals, () => ({ approvals: [] })),
       serve(h.nc, subjects.op.send, rpcs.send, (req) => {
         if (bodyBytes(req.body) > MAX_BODY_BYTES) {
           throw new HiveError(
@@ -84,38 +80,16 @@ describe("dashboard in a real headless Chromium", () => {
       }),
     ];
     await h.nc.flush();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
-    page.setDefaultTimeout(10_000);
-    // A CSP violation is an error too (an inline script or style, an eval), even a caught one.
-    await page.addInitScript({
-      content: `document.addEventListener("securitypolicyviolation", (e) =>
-        console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI));`,
-    });
-    page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
-    });
+    chrome = await openChromium();
+    page = chrome.page;
   });
 
   afterEach(() => {
-    assert.deepEqual(errors.splice(0), [], "script or console errors on the page");
+    assert.deepEqual(errors().splice(0), [], "script or console errors on the page");
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.close();
     await Promise.all((services ?? []).map((s) => s.stop()));
     await h?.stop();
     tokens?.close();
@@ -163,9 +137,7 @@ describe("dashboard in a real headless Chromium", () => {
     assert.match((await err.textContent()) ?? "", /^body_too_large: body is 4106 bytes/);
     assert.equal(sends.length, 1);
     // Chromium reports every non-2xx fetch on the console; this one is expected.
-    assert.deepEqual(errors.splice(0), [
-      "Failed to load resource: the server responded with a status of 413 (Payload Too Large)",
-    ]);
+    assert.deepEqual(errors().splice(0), [failedLoad(413, "Payload Too Large")]);
   });
 
   it("shows a new inbox message live, newest first, as text", async () => {
@@ -325,9 +297,7 @@ describe("dashboard in a real headless Chromium", () => {
     const res = await page.goto(`${url}/agents/ghost`);
     assert.equal(res?.status(), 404);
     assert.match((await page.locator(".error").textContent()) ?? "", /no agent named ghost/);
-    assert.deepEqual(errors.splice(0), [
-      "Failed to load resource: the server responded with a status of 404 (Not Found)",
-    ]);
+    assert.deepEqual(errors().splice(0), [failedLoad(404, "Not Found")]);
   });
 
   it("after the token is rotated, an open page is cut off until it is opened with the new one", async () => {
@@ -340,8 +310,8 @@ describe("dashboard in a real headless Chromium", () => {
     const conn = page.locator("#conn");
     await conn.and(page.locator('[data-status="closed"]')).waitFor();
     assert.match((await conn.textContent()) ?? "", /disconnected/);
-    assert.ok(errors.length > 0 && errors.every((e) => /401/.test(e)), errors.join("\n"));
-    errors.splice(0);
+    const cut = errors().splice(0);
+    assert.ok(cut.length > 0 && cut.every((e) => /401/.test(e)), cut.join("\n"));
 
     await page.goto(`${url}/?token=${rotated}`);
     assert.equal(page.url(), `${url}/`);

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { rpcs, type Service, serve, subjects } from "@hyperhive/shared";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { agentInfo, call, type Harness, SseClient, startHarness, TOKEN } from "./helpers.js";
+import { agentInfo } from "./fixtures.js";
+import { call, type Harness, startHarness, TOKEN } from "./helpers.js";
+import { SseClient } from "./sse-client.js";
 
 const CSP =
   "default-src 'none';script-src 'self';style-src 'self';img-src 'self' data:;" +

@@ -3,8 +3,8 @@ import { ErrorCode, HiveError, rpcs, type Service, subjects } from "@hyperhive/s
 import { waitUntil } from "@hyperhive/shared/testing";
 import { describe, it } from "vitest";
 import { ApiError, api } from "../src/wire.js";
+import { agentInfo } from "./fixtures.js";
 import {
-  agentInfo,
   call,
   expectBadBodies,
   harnessScope,

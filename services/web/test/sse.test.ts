@@ -21,17 +21,9 @@ import * as z from "zod";
 import { buildApp } from "../src/app.js";
 import { SseHub } from "../src/sse.js";
 import { AgentLiveEvents, DashboardEvents } from "../src/wire.js";
-import {
-  agentInfo,
-  commitApproval,
-  type Harness,
-  listenLocal,
-  SseClient,
-  startHarness,
-  stored,
-  TOKEN,
-  testLog,
-} from "./helpers.js";
+import { agentInfo, commitApproval, stored } from "./fixtures.js";
+import { type Harness, listenLocal, startHarness, TOKEN, testLog } from "./helpers.js";
+import { SseClient } from "./sse-client.js";
 
 const base = (seq: number) => ({ agent: "alice", turn_id: "alice-1-1", seq, at: Date.now() });
 

@@ -5,7 +5,9 @@ import { rpcs, type Service, serve, subjects, writeFileAtomic } from "@hyperhive
 import { tempDir } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { FileToken, TokenFileError } from "../src/token.js";
-import { agentInfo, call, type Harness, SseClient, startHarness, testLog } from "./helpers.js";
+import { agentInfo } from "./fixtures.js";
+import { call, type Harness, startHarness, testLog } from "./helpers.js";
+import { SseClient } from "./sse-client.js";
 
 const OLD = "old-operator-token-0123456789";
 const NEW = "new-operator-token-9876543210";

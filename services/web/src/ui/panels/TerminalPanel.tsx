@@ -1,5 +1,6 @@
 import type { AgentName } from "@hyperhive/shared/contract";
 import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
 import { Panel } from "../components/Panel.js";
 import { toProblem } from "../lib/api.js";
 import { HELP, parseLine, runCommand } from "../lib/terminal.js";
@@ -32,6 +33,13 @@ export function TerminalPanel({ name, hive }: { name: AgentName; hive: Hive }) {
   /** Where ArrowUp/ArrowDown is in the history; its length when at the fresh line. */
   const cursor = useSignal(0);
   const counter = useSignal(0);
+  const log = useRef<HTMLOListElement>(null);
+  const shown = entries.value;
+  // Like a terminal: the latest line and its answer stay in view.
+  useEffect(() => {
+    const el = log.current;
+    if (el !== null) el.scrollTop = el.scrollHeight;
+  }, [shown]);
 
   const settle = (n: number, kind: Entry["kind"], output: string) => {
     entries.value = entries.value.map((e) => (e.n === n ? { ...e, kind, output } : e));
@@ -79,14 +87,14 @@ export function TerminalPanel({ name, hive }: { name: AgentName; hive: Hive }) {
 
   return (
     <Panel id="terminal-panel" title="Terminal">
-      <ol id="term-log" class="term-log" aria-live="polite">
-        {entries.value.length === 0 && (
+      <ol id="term-log" class="term-log" aria-live="polite" ref={log}>
+        {shown.length === 0 && (
           <li class="muted term-hint">
             type a message for {name}, or a command: /model, /compact, /new-session, /cancel, /help
           </li>
         )}
-        {entries.value.map((e) => (
-          <li key={e.n} class={`term-entry ${e.kind}`} data-n={e.n} data-kind={e.kind}>
+        {shown.map((e) => (
+          <li key={e.n} class={`term-entry kind-${e.kind}`} data-n={e.n} data-kind={e.kind}>
             <div class="term-in">{e.input}</div>
             <div class="term-out">{e.output}</div>
           </li>

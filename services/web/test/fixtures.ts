@@ -1,0 +1,117 @@
+/** Test data shaped like c0re's and the broker's: agents, messages, approvals. */
+import {
+  type AgentInfo,
+  type Approval,
+  ErrorCode,
+  HiveError,
+  type StoredMessage,
+} from "@hyperhive/shared";
+
+/** An agent as c0re lists it: running and idle for a minute, model haiku. */
+export function agentInfo(name: string, over: Partial<AgentInfo> = {}): AgentInfo {
+  return {
+    name,
+    role: name === "manager" ? "manager" : "agent",
+    state: "idle",
+    state_since: Date.now() - 65_000,
+    running: true,
+    state_dir: `/hive/agents/${name}/state`,
+    started_at: Date.now() - 120_000,
+    model: "haiku",
+    tombstoned_at: null,
+    starts: 1,
+    ...over,
+  };
+}
+
+/** A message to the operator, sent a second ago. */
+export function stored(id: number, from: string, body: string): StoredMessage {
+  return {
+    id,
+    from,
+    to: "operator",
+    body,
+    sent_at: Date.now() - 1000,
+    in_reply_to: null,
+    acked_at: null,
+  };
+}
+
+/** What an approval's fields other than kind and details may be set to in a test. */
+type ApprovalFields = Partial<Omit<Approval, "kind" | "details">>;
+
+/** The fields of a pending approval the manager asked for `ageMs` ago. */
+function pendingFields(id: number, summary: string, ageMs: number) {
+  return {
+    id,
+    submitter: "manager",
+    summary,
+    created_at: Date.now() - ageMs,
+    state: "pending",
+    decided_at: null,
+    decided_by: null,
+    note: null,
+  } as const;
+}
+
+/** A pending spawn approval asked by the manager. */
+export function spawnApproval(id: number, name: string, over: ApprovalFields = {}): Approval {
+  return {
+    ...pendingFields(id, `spawn ${name}`, 30_000),
+    kind: "spawn",
+    details: { name },
+    ...over,
+  };
+}
+
+/** A config diff of `agents/<agent>.json` changing its model from haiku to sonnet. */
+export function modelDiff(agent: string): string {
+  return [
+    `diff --git a/agents/${agent}.json b/agents/${agent}.json`,
+    "index 1111111..2222222 100644",
+    `--- a/agents/${agent}.json`,
+    `+++ b/agents/${agent}.json`,
+    "@@ -1,3 +1,3 @@",
+    " {",
+    '-  "model": "haiku",',
+    '+  "model": "sonnet",',
+    '   "env": {}',
+    "",
+  ].join("\n");
+}
+
+/** A pending apply_commit approval: the manager asks to change `agent`'s model. */
+export function commitApproval(id: number, agent: string, over: ApprovalFields = {}): Approval {
+  return {
+    ...pendingFields(id, `config of ${agent}: model haiku -> sonnet`, 20_000),
+    kind: "apply_commit",
+    details: {
+      agent,
+      commit: "c".repeat(40),
+      base: "b".repeat(40),
+      diff: modelDiff(agent),
+    },
+    ...over,
+  };
+}
+
+/**
+ * What c0re does to its queue when the operator decides: the approval, decided now by the
+ * operator. Deciding one that is not pending is a conflict and an unknown id not_found; both
+ * leave the queue as it was.
+ */
+export function decideIn(
+  queue: Map<number, Approval>,
+  id: number,
+  state: "approved" | "denied",
+  note: string | null,
+): Approval {
+  const a = queue.get(id);
+  if (a === undefined) throw new HiveError(ErrorCode.NotFound, `no approval #${id}`);
+  if (a.state !== "pending") {
+    throw new HiveError(ErrorCode.Conflict, `approval #${id} is ${a.state} already`);
+  }
+  const now: Approval = { ...a, state, decided_at: Date.now(), decided_by: "operator", note };
+  queue.set(id, now);
+  return now;
+}
