@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   type AgentInfo,
   AgentLifecycleEvent,
+  AgentStateEvent,
   type Approval,
   ApprovalEvent,
   ErrorCode,
@@ -214,6 +215,32 @@ describe("the team on the dashboard, in a real headless Chromium (c0re stood in 
     assert.equal(await problem.getAttribute("data-code"), "conflict");
     assert.deepEqual(chrome.errors.splice(0), [failedLoad(409, "Conflict")]);
     assert.equal(queue.get(6)?.state, "denied");
+  });
+
+  it("shows each agent's model chip, following the model its harness says in state events", async () => {
+    const chip = page.locator('#agents tr[data-agent="alice"] .chip.model');
+    assert.equal(await chip.textContent(), "haiku");
+    assert.equal(
+      await page.locator('#agents tr[data-agent="manager"] .chip.model').textContent(),
+      "sonnet",
+    );
+    const say = (state: AgentStateEvent["state"], model?: string) =>
+      publishEvent(h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
+        agent: "alice",
+        state,
+        since: Date.now(),
+        ...(model === undefined ? {} : { model }),
+      });
+    say("idle", "opus");
+    await page.locator('#agents tr[data-agent="alice"] .chip.model', { hasText: "opus" }).waitFor();
+    // c0re's offline says no model: the chip keeps the last one said.
+    say("offline");
+    await page.locator('#agents tr[data-agent="alice"] .badge', { hasText: "offline" }).waitFor();
+    assert.equal(await chip.textContent(), "opus");
+    say("idle", "haiku");
+    await page
+      .locator('#agents tr[data-agent="alice"] .chip.model', { hasText: "haiku" })
+      .waitFor();
   });
 
   it("stops, starts and restarts a sub-agent; none of it for the manager", async () => {
