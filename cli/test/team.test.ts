@@ -1,0 +1,237 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  AgentsListResponse,
+  ApprovalsListResponse,
+  hivePaths,
+  InboxListResponse,
+  RestartAllResponse,
+} from "@hyperhive/shared";
+import { tempDir, waitUntil } from "@hyperhive/shared/testing";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { z } from "zod";
+import { cleanEnv, dashboardOf, hive, startUp, stopUp, type Up } from "./helpers.js";
+
+/** A line `from: operator`, header lines, a blank line, then the body (the model server's rule). */
+const FROM_OPERATOR =
+  "(?:^|\\n)[ \\t]*from:[ \\t]*operator[ \\t]*\\r?\\n(?:[ \\t]*\\S[^\\n]*\\r?\\n)*?[ \\t]*\\r?\\n";
+
+/** The manager's script: "spawn <name>" is a request_spawn; "hold-me" is held once; else pong. */
+const SCRIPT = [
+  {
+    match: `${FROM_OPERATOR}spawn ([a-z][a-z0-9-]*)`,
+    reply: [
+      { tool_use: { name: "mcp__hyperhive__request_spawn", input: { name: "{{match.1}}" } } },
+      { text: "Asked the operator." },
+    ],
+  },
+  { match: `${FROM_OPERATOR}hold-me`, times: 1, hold: true, reply: [{ text: "held" }] },
+  {
+    match: `${FROM_OPERATOR}([\\s\\S]*)`,
+    reply: [
+      {
+        tool_use: {
+          name: "mcp__hyperhive__send",
+          input: { to: "operator", body: "pong: {{match.1|first_line}}" },
+        },
+      },
+      { text: "Replied to the operator." },
+    ],
+  },
+  { match: "", reply: [{ text: "Noted. Nothing to do." }] },
+];
+
+const Logged = z.array(
+  z.object({ text: z.string(), model: z.string().nullable(), compact: z.boolean() }),
+);
+
+/**
+ * The operator's commands of issue 6 against a real `hive up --offline` (nats-server, broker, c0re
+ * with its meta repo, the manager's and alice's harnesses, the real claude on the model server,
+ * web): a spawn asked by the manager and approved with `hive approve`, a denied one, the
+ * controls of the manager's turn loop, the lifecycle, restart --all, destroy and purge.
+ */
+describe("the team through the hive CLI (hive up --offline, the real manager)", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let env: NodeJS.ProcessEnv;
+  let up: Up;
+  let model: string;
+  const cli = (...args: string[]) => hive([...args, "--root", tmp.path], env);
+  const json = async (...args: string[]): Promise<unknown> => {
+    const r = await cli(...args, "--json");
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+  const agents = async () => AgentsListResponse.parse(await json("agents", "--all")).agents;
+  const agent = async (name: string) => (await agents()).find((a) => a.name === name);
+  const logged = async () => Logged.parse(await (await fetch(`${model}/_requests`)).json());
+  /** Waits for a message to the operator from `from` whose body starts with `body`. */
+  const reply = (from: string, body: string) =>
+    waitUntil(
+      async () => {
+        const inbox = InboxListResponse.parse(await json("inbox"));
+        return inbox.messages.find((m) => m.from === from && m.body.startsWith(body));
+      },
+      { timeoutMs: 60_000, intervalMs: 300, what: `${body} from ${from}` },
+    );
+  /** Waits for the pending spawn of `name` the manager asked for. */
+  const pendingSpawn = (name: string) =>
+    waitUntil(
+      async () =>
+        ApprovalsListResponse.parse(await json("approvals")).approvals.find(
+          (a) => a.kind === "spawn" && a.details.name === name,
+        ),
+      { timeoutMs: 60_000, intervalMs: 300, what: `the manager's spawn of ${name}` },
+    );
+
+  beforeAll(async () => {
+    tmp = tempDir("hive-cli-team-");
+    // A cancelled turn is tried again after 1 s, not 5 (c0re hands the harness its environment).
+    env = { ...cleanEnv(join(tmp.path, "home")), HIVE_TURN_RETRY_SECONDS: "1" };
+    up = startUp(["--offline", "--root", tmp.path, "--port", "0"], env);
+    await dashboardOf(up);
+    const url = /\(model: (http:\/\/127\.0\.0\.1:\d+)\)/.exec(up.stdout())?.[1];
+    assert.ok(url, up.stdout());
+    model = url;
+    const put = await fetch(`${model}/_script`, { method: "PUT", body: JSON.stringify(SCRIPT) });
+    assert.equal(put.status, 200, await put.text());
+  }, 150_000);
+
+  afterAll(async () => {
+    await stopUp(up);
+    tmp?.remove();
+  });
+
+  it("the manager asks to spawn alice; hive approvals lists it; hive approve starts her; she answers", async () => {
+    assert.equal((await cli("send", "manager", "spawn alice")).code, 0);
+    const asked = await pendingSpawn("alice");
+    assert.equal(asked.submitter, "manager");
+    const table = await cli("approvals");
+    assert.match(table.stdout, /^ID\s+KIND\s+SUBMITTER\s+SUMMARY\s+STATE\s+AGE$/m);
+    assert.match(
+      table.stdout,
+      new RegExp(`^${asked.id}\\s+spawn\\s+manager\\s+spawn alice\\s+pending\\s+\\d+s ago$`, "m"),
+    );
+    const approved = await cli("approve", String(asked.id));
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.equal(
+      approved.stdout,
+      `approval #${asked.id} spawn alice: approved; alice is starting\n`,
+    );
+    const twice = await cli("approve", String(asked.id), "--json");
+    assert.equal(twice.code, 1);
+    assert.equal(
+      z.object({ error: z.object({ code: z.string() }) }).parse(JSON.parse(twice.stdout)).error
+        .code,
+      "conflict",
+    );
+    await waitUntil(async () => (await agent("alice"))?.running, {
+      timeoutMs: 30_000,
+      what: "alice running",
+    });
+    assert.equal((await cli("send", "alice", "ping-alice")).code, 0);
+    await reply("alice", "pong: ping-alice");
+    const list = await cli("agents");
+    assert.match(list.stdout, /^alice\s+agent\s+haiku\s+/m);
+  }, 150_000);
+
+  it("a denied spawn creates nothing", async () => {
+    assert.equal((await cli("send", "manager", "spawn bob")).code, 0);
+    const asked = await pendingSpawn("bob");
+    const denied = await cli("deny", String(asked.id), "--reason", "one is enough");
+    assert.equal(denied.code, 0, denied.stderr);
+    assert.equal(denied.stdout, `approval #${asked.id} spawn bob: denied: one is enough\n`);
+    const decided = ApprovalsListResponse.parse(await json("approvals", "--all")).approvals;
+    assert.equal(decided.find((a) => a.id === asked.id)?.state, "denied");
+    assert.equal(await agent("bob"), undefined);
+    assert.equal(existsSync(hivePaths(tmp.path).agentStateDir("bob")), false);
+  }, 90_000);
+
+  it("hive model, new-session, compact and cancel act on the manager's own turn loop", async () => {
+    const set = await cli("model", "manager", "sonnet");
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stdout, "manager: model sonnet (was haiku); its next turn uses it\n");
+    await waitUntil(async () => (await agent("manager"))?.model === "sonnet", {
+      what: "the MODEL the manager's harness says",
+    });
+    assert.match((await cli("agents")).stdout, /^manager\s+manager\s+sonnet\s+/m);
+    assert.equal((await cli("send", "manager", "after-model")).code, 0);
+    await reply("manager", "pong: after-model");
+    const asked = (await logged()).filter((q) => q.text.includes("after-model"));
+    assert.ok(asked.length > 0);
+    for (const q of asked) assert.match(q.model ?? "", /sonnet/, "the next turn used sonnet");
+
+    const fresh = await cli("new-session", "manager");
+    assert.equal(fresh.stdout, "manager: its next turn starts a fresh session\n");
+
+    const compacted = await cli("compact", "manager");
+    assert.equal(compacted.code, 0, compacted.stderr);
+    assert.match(
+      compacted.stdout,
+      /^manager: compacting its session \(turn \S+, live on the dashboard\)\n$/,
+    );
+    await waitUntil(async () => (await logged()).some((q) => q.compact), {
+      timeoutMs: 60_000,
+      what: "claude's compaction request",
+    });
+    await waitUntil(async () => (await agent("manager"))?.state === "idle", {
+      timeoutMs: 60_000,
+      what: "the manager idle after compacting",
+    });
+
+    const idle = await cli("cancel", "manager");
+    assert.equal(idle.stdout, "manager: no turn was running; nothing cancelled\n");
+    assert.equal((await cli("send", "manager", "hold-me")).code, 0);
+    await waitUntil(async () => (await logged()).some((q) => q.text.includes("hold-me")), {
+      timeoutMs: 60_000,
+      what: "the held turn at the model server",
+    });
+    const cancelled = await cli("cancel", "manager");
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.match(cancelled.stdout, /^manager: cancelled turn \S+; its message is tried again/);
+    // Not lost: tried again, the prompt saying why, and answered this time.
+    await reply("manager", "pong: hold-me");
+    assert.ok(
+      (await logged()).some((q) =>
+        q.text.includes("the operator cancelled the previous turn on this message"),
+      ),
+    );
+  }, 240_000);
+
+  it("hive kill and start alice; hive restart --all restarts the manager first", async () => {
+    const killed = await cli("kill", "alice");
+    assert.equal(killed.stdout, "stopped alice; it stays stopped until: hive start alice\n");
+    assert.equal((await agent("alice"))?.running, false);
+    const started = await cli("start", "alice");
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /^started alice \(start #2\)\n$/);
+    const all = RestartAllResponse.parse(await json("restart", "--all"));
+    assert.deepEqual(all, { restarted: ["manager", "alice"], manager_idle: true });
+  }, 200_000);
+
+  it("hive destroy leaves a tombstone; hive purge frees the name", async () => {
+    const destroyed = await cli("destroy", "alice");
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    const stateDir = hivePaths(tmp.path).agentStateDir("alice");
+    assert.equal(
+      destroyed.stdout,
+      `destroyed alice: a tombstone now, its state dir kept (${stateDir}); hive purge alice deletes it\n`,
+    );
+    assert.doesNotMatch((await cli("agents")).stdout, /^alice/m);
+    assert.match((await cli("agents", "--all")).stdout, /^alice\s+agent\s+\S+\s+tombstone\s+/m);
+    assert.equal(existsSync(stateDir), true, "its state dir is kept");
+    const unconfirmed = await cli("purge", "alice");
+    assert.equal(unconfirmed.code, 2, "no terminal: --yes is needed");
+    assert.equal(existsSync(stateDir), true);
+    const purged = await cli("purge", "alice", "--yes");
+    assert.equal(purged.code, 0, purged.stderr);
+    assert.equal(purged.stdout, `purged alice: deleted ${stateDir}; the name is free\n`);
+    assert.equal(existsSync(stateDir), false);
+    assert.equal(await agent("alice"), undefined);
+    // The name is free: the manager may ask for it again.
+    assert.equal((await cli("send", "manager", "spawn alice")).code, 0);
+    const again = await pendingSpawn("alice");
+    assert.equal(again.state, "pending");
+  }, 120_000);
+});
