@@ -32,12 +32,14 @@ export interface McpConfigOptions {
 /**
  * The `--mcp-config` blob: claude re-runs this same binary as `mcp` (server `hyperhive`), beside
  * the extra servers of the agent's config (stdio; claude names their tools `mcp__<key>__<tool>`).
+ * Every server is `alwaysLoad`: without it this claude starts the turn while its MCP servers are
+ * still connecting, and a tool called early is "No such tool available".
  */
 export function mcpConfig(o: McpConfigOptions): unknown {
   const extra = Object.fromEntries(
     Object.entries(o.extraServers).map(([key, s]) => [
       key,
-      { type: "stdio", command: s.command, args: s.args, env: s.env },
+      { type: "stdio", command: s.command, args: s.args, env: s.env, alwaysLoad: true },
     ]),
   );
   return {
@@ -47,6 +49,7 @@ export function mcpConfig(o: McpConfigOptions): unknown {
         type: "stdio",
         command: o.nodeBin,
         args: [o.harnessMain, "mcp"],
+        alwaysLoad: true,
         env: {
           HIVE_SOCKET: o.socketPath,
           HIVE_AGENT: o.agent,

@@ -109,6 +109,11 @@ export class Bench {
     return (await request(this.nc, subjects.op.send, rpcs.send, { to, body })).id;
   }
 
+  /** The operator's `/model` for `agent`. */
+  async setModel(agent: string, model: string): Promise<void> {
+    await request(this.nc, subjects.op.ctl.model(agent), rpcs.ctlModel, { model });
+  }
+
   async stop(): Promise<void> {
     await this.stopHarnesses();
     await this.nc?.close();

@@ -248,13 +248,7 @@ describe("operator controls", () => {
         [false, true, false, true],
       );
       // claude really started over: the third turn ran in a session of its own.
-      const sessions = bench.obs
-        .liveOf(agent)
-        .flatMap((e) =>
-          e.kind === "stream" && e.event.type === "system" && e.event.subtype === "init"
-            ? [String(e.event.session_id)]
-            : [],
-        );
+      const sessions = bench.obs.claudeInits(agent).map((e) => String(e.session_id));
       assert.equal(sessions.length, 4);
       assert.equal(sessions[1], sessions[0]);
       assert.notEqual(sessions[2], sessions[1]);

@@ -44,6 +44,7 @@ describe("boot files", () => {
         type: "stdio",
         command: "/usr/bin/node",
         args: ["/x/main.js", "mcp"],
+        alwaysLoad: true,
         env: {
           HIVE_SOCKET: join(runDir, "hive.sock"),
           HIVE_AGENT: "boss",
@@ -56,6 +57,7 @@ describe("boot files", () => {
         command: "/bin/notes",
         args: ["--serve"],
         env: { NOTES_DIR: "/n" },
+        alwaysLoad: true,
       });
       const settings = JSON.parse(readFileSync(files.settings, "utf8"));
       assert.equal(settings.autoCompactEnabled, false);

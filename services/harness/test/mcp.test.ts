@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  type AgentInfo,
-  type AgentRole,
-  type Approval,
-  ErrorCode,
-  HiveError,
-} from "@hyperhive/shared";
+import { type AgentRole, type Approval, ErrorCode, HiveError } from "@hyperhive/shared";
 import { tempDir } from "@hyperhive/shared/testing";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
@@ -17,6 +11,7 @@ import type { SocketHandlers } from "../src/socket.js";
 import { socketRequest } from "../src/socket-client.js";
 import { SocketServer } from "../src/socket-server.js";
 import { hyperhiveTools } from "../src/tools.js";
+import { agentInfo, pendingFrom } from "./c0re-answers.js";
 import { type Seen, standInHandlers } from "./handlers.js";
 
 /** A harness socket whose handlers the test writes; every command it saw, with its params. */
@@ -26,31 +21,8 @@ interface Harness {
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
-/** An agent as c0re answers a lifecycle verb. */
-function info(name: string, running: boolean): AgentInfo {
-  return {
-    name,
-    role: "agent",
-    state: running ? "idle" : "offline",
-    state_since: 1,
-    running,
-    state_dir: `/hive/agents/${name}/state`,
-    started_at: 1,
-    starts: 1,
-    model: running ? "haiku" : null,
-    tombstoned_at: null,
-  };
-}
-
 /** A pending approval as c0re queues it. */
-const pending = {
-  submitter: "manager",
-  created_at: 1,
-  state: "pending",
-  decided_at: null,
-  decided_by: null,
-  note: null,
-} as const;
+const pending = pendingFrom("manager");
 
 describe("MCP server", () => {
   const t = tempDir("hive-mcp-");
@@ -152,10 +124,10 @@ describe("MCP server", () => {
     const { client, harness } = await connected(
       {
         request_spawn: async () => ({ approval: spawn }),
-        kill: async ({ name }) => ({ agent: info(name, false) }),
-        start: async ({ name }) => ({ agent: info(name, true) }),
-        restart: async ({ name }) => ({ agent: info(name, true) }),
-        update: async ({ name }) => ({ agent: info(name, true) }),
+        kill: async ({ name }) => ({ agent: agentInfo(name, false) }),
+        start: async ({ name }) => ({ agent: agentInfo(name, true) }),
+        restart: async ({ name }) => ({ agent: agentInfo(name, true) }),
+        update: async ({ name }) => ({ agent: agentInfo(name, true) }),
         request_apply_commit: async () => ({ approval: apply }),
       },
       "manager",

@@ -1,6 +1,7 @@
 import {
   AckRequest,
   AgentStateEvent,
+  type ClaudeStreamEvent,
   decodeJson,
   ExtendRequest,
   LiveEvent,
@@ -92,6 +93,14 @@ export class Observer {
   /** Turns started on one message. */
   turnsOn(agent: string, id: number): TurnStart[] {
     return this.turnStarts(agent).filter((s) => s.message.id === id);
+  }
+  /** claude's `system/init` events of `agent`'s runs (its tools, MCP servers, session id). */
+  claudeInits(agent: string): ClaudeStreamEvent[] {
+    return this.liveOf(agent).flatMap((e) =>
+      e.kind === "stream" && e.event.type === "system" && e.event.subtype === "init"
+        ? [e.event]
+        : [],
+    );
   }
   ackedIds(agent: string): number[] {
     return this.acks.filter((a) => a.agent === agent).map((a) => a.id);
