@@ -72,7 +72,7 @@ export class ApprovalQueue {
   submitSpawn(submitter: AgentName, name: AgentName): Approval {
     const { store, registry, roster, clock } = this.#o;
     const row = registry.get(name);
-    if (row?.tombstoned_at != null) {
+    if (row && row.tombstoned_at !== null) {
       throw new HiveError(
         ErrorCode.Conflict,
         `${name} is a destroyed agent's name; it is free again once the operator purges it`,

@@ -63,7 +63,8 @@ export class Team implements Executors {
     // The approval is decided once the agent exists; its start (up to the ready deadline, then
     // retried by the driver) is the lifecycle events' to tell.
     agents.start(name).catch((err: unknown) => {
-      if (!this.#o.signal.aborted) log.error({ err, agent: name }, "a spawned agent did not start");
+      // A stop meanwhile (c0re's, or the manager's kill) also ends up here.
+      if (!this.#o.signal.aborted) log.warn({ err, agent: name }, "a spawned agent did not start");
     });
     return `${name} is starting`;
   }
