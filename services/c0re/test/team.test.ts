@@ -133,7 +133,7 @@ describe("c0re's team: spawn approvals, manager verbs, tombstones", () => {
         hive.seen.mail.find(
           (m) => m.to === "operator" && m.from === "alice" && m.preview === "pong: hello alice",
         ),
-      { timeoutMs: 30_000, what: "alice answering the operator" },
+      { timeoutMs: 45_000, what: "alice answering the operator" },
     );
   });
 
