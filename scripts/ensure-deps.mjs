@@ -2,7 +2,7 @@
 // The pre-step of `npm start`, `npm test` and `npm run bench`: makes a fresh machine ready, or
 // says in one line what it lacks. Usage: node scripts/ensure-deps.mjs <start|test|bench>.
 //  1. Node.js new enough for every dependency (the lock file's strictest engine: vite's).
-//  2. The system programs that purpose needs: nats-server always; Chromium (dashboard tests) and a
+//  2. The system programs that purpose needs: git and nats-server always; Chromium (dashboard tests) and a
 //     Docker engine (testcontainers) for the tests. As root with apt they are installed; else one
 //     line names what to install.
 //  3. The npm dependencies, when node_modules is missing or older than package-lock.json, with a
@@ -39,6 +39,8 @@ function onPath(name, extra = ["/usr/sbin", "/usr/local/sbin", "/sbin"]) {
 const dockerAvailable = () =>
   Boolean(process.env.DOCKER_HOST) || existsSync("/var/run/docker.sock") || onPath("dockerd");
 const needs = [
+  // c0re keeps the agents' config in a git repo (meta).
+  { pkg: "git", present: () => onPath("git") },
   {
     pkg: "nats-server",
     present: () => Boolean(process.env.NATS_SERVER_BIN) || onPath("nats-server"),
