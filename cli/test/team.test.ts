@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  AgentConfig,
   AgentsListResponse,
   ApprovalsListResponse,
   hivePaths,
@@ -12,39 +14,7 @@ import { tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
 import { cleanEnv, dashboardOf, hive, startUp, stopUp, type Up } from "./helpers.js";
-
-/** A line `from: operator`, header lines, a blank line, then the body (the model server's rule). */
-const FROM_OPERATOR =
-  "(?:^|\\n)[ \\t]*from:[ \\t]*operator[ \\t]*\\r?\\n(?:[ \\t]*\\S[^\\n]*\\r?\\n)*?[ \\t]*\\r?\\n";
-
-/** The manager's script: "spawn <name>" is a request_spawn; "hold-me" is held once; else pong. */
-const SCRIPT = [
-  {
-    match: `${FROM_OPERATOR}spawn ([a-z][a-z0-9-]*)`,
-    reply: [
-      { tool_use: { name: "mcp__hyperhive__request_spawn", input: { name: "{{match.1}}" } } },
-      { text: "Asked the operator." },
-    ],
-  },
-  { match: `${FROM_OPERATOR}hold-me`, times: 1, hold: true, reply: [{ text: "held" }] },
-  {
-    match: `${FROM_OPERATOR}([\\s\\S]*)`,
-    reply: [
-      {
-        tool_use: {
-          name: "mcp__hyperhive__send",
-          input: { to: "operator", body: "pong: {{match.1|first_line}}" },
-        },
-      },
-      { text: "Replied to the operator." },
-    ],
-  },
-  { match: "", reply: [{ text: "Noted. Nothing to do." }] },
-];
-
-const Logged = z.array(
-  z.object({ text: z.string(), model: z.string().nullable(), compact: z.boolean() }),
-);
+import { Logged, SCRIPT } from "./manager-script.js";
 
 /**
  * The operator's commands of issue 6 against a real `hive up --offline` (nats-server, broker, c0re
@@ -136,6 +106,54 @@ describe("the team through the hive CLI (hive up --offline, the real manager)", 
     assert.match(list.stdout, /^alice\s+agent\s+haiku\s+/m);
   }, 150_000);
 
+  it("a config change the manager committed: hive approvals --diff shows it; approved, alice's next turn uses it", async () => {
+    // The manager's clone of meta (its state dir) has alice's file once her spawn is in main.
+    const clone = join(hivePaths(tmp.path).agentStateDir("manager"), "meta");
+    const file = join(clone, "agents/alice.json");
+    await waitUntil(() => existsSync(file), { timeoutMs: 30_000, what: "alice.json in the clone" });
+    const config = AgentConfig.parse(JSON.parse(readFileSync(file, "utf8")));
+    writeFileSync(file, `${JSON.stringify({ ...config, model: "sonnet" }, null, 2)}\n`);
+    const git = (...args: string[]) =>
+      execFileSync("git", args, { cwd: clone, encoding: "utf8" }).trim();
+    git("commit", "-q", "-am", "alice on sonnet");
+    const sha = git("rev-parse", "HEAD");
+    assert.equal((await cli("send", "manager", `apply alice ${sha}`)).code, 0);
+    const asked = await waitUntil(
+      async () =>
+        ApprovalsListResponse.parse(await json("approvals")).approvals.find(
+          (a) => a.kind === "apply_commit" && a.details.commit === sha,
+        ),
+      { timeoutMs: 60_000, intervalMs: 300, what: "the manager's request_apply_commit" },
+    );
+    assert.ok(asked.kind === "apply_commit");
+    const label = `config of alice (${sha.slice(0, 7)})`;
+    const shown = await cli("approvals", "--diff");
+    assert.match(shown.stdout, new RegExp(`^${asked.id}\\s+apply_commit\\s+manager\\s+`, "m"));
+    assert.ok(
+      shown.stdout.includes(
+        `#${asked.id} ${label}: ${asked.details.base.slice(0, 7)}..${sha.slice(0, 7)}\n`,
+      ),
+      shown.stdout,
+    );
+    assert.match(shown.stdout, /^\+\s*"model": "sonnet",?$/m);
+    assert.match(shown.stdout, /^-\s*"model": "haiku",?$/m);
+    const approved = await cli("approve", String(asked.id));
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.equal(
+      approved.stdout,
+      `approval #${asked.id} ${label}: approved; alice restarted with it\n`,
+    );
+    await waitUntil(async () => (await agent("alice"))?.model === "sonnet", {
+      timeoutMs: 30_000,
+      what: "alice on sonnet",
+    });
+    assert.equal((await cli("send", "alice", "after-config")).code, 0);
+    await reply("alice", "pong: after-config");
+    const turns = (await logged()).filter((q) => q.text.includes("after-config"));
+    assert.ok(turns.length > 0);
+    for (const q of turns) assert.match(q.model ?? "", /sonnet/, "alice's next turn used sonnet");
+  }, 150_000);
+
   it("a denied spawn creates nothing", async () => {
     assert.equal((await cli("send", "manager", "spawn bob")).code, 0);
     const asked = await pendingSpawn("bob");
@@ -200,12 +218,13 @@ describe("the team through the hive CLI (hive up --offline, the real manager)", 
   }, 240_000);
 
   it("hive kill and start alice; hive restart --all restarts the manager first", async () => {
+    const before = (await agent("alice"))?.starts ?? 0;
     const killed = await cli("kill", "alice");
     assert.equal(killed.stdout, "stopped alice; it stays stopped until: hive start alice\n");
     assert.equal((await agent("alice"))?.running, false);
     const started = await cli("start", "alice");
     assert.equal(started.code, 0, started.stderr);
-    assert.match(started.stdout, /^started alice \(start #2\)\n$/);
+    assert.equal(started.stdout, `started alice (start #${before + 1})\n`);
     const all = RestartAllResponse.parse(await json("restart", "--all"));
     assert.deepEqual(all, { restarted: ["manager", "alice"], manager_idle: true });
   }, 200_000);
