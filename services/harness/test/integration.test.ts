@@ -3,7 +3,15 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { request, rpcs, SocketWakeResult, subjects, WireError } from "@hyperhive/shared";
+import {
+  CancelResponse,
+  request,
+  rpcs,
+  SetModelResponse,
+  SocketWakeResult,
+  subjects,
+  WireError,
+} from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, it } from "vitest";
@@ -30,7 +38,7 @@ const WakeOk = z.strictObject({ ok: z.literal(true), result: SocketWakeResult })
 const WakeFailed = z.strictObject({ ok: z.literal(false), error: WireError });
 
 /** Every agent a case below runs. */
-const AGENTS = ["alice", "bob", "dave", "erin", "frank", "hank", "wendy"];
+const AGENTS = ["alice", "bob", "dave", "erin", "frank", "hank", "ivy", "wendy"];
 
 describe("harness with real nats, broker, model server and claude", () => {
   const t = tempDir("hive-harness-it-");
@@ -357,6 +365,34 @@ describe("harness with real nats, broker, model server and claude", () => {
       "the late mail's own turn ended",
     );
     assert.equal(obs.acks.filter((a) => a.agent === agent && a.id === late).length, 1);
+  });
+
+  it("i) `serve` answers the operator's controls: /model is said at once and used by the next turn", async () => {
+    const agent = "ivy";
+    await ctl.setScript([{ match: "", reply: [{ text: "ok" }] }]);
+    await startHarness(agent);
+    const idle = await waitUntil(
+      () => obs.states.find((s) => s.agent === agent && s.state === "idle"),
+      { what: "idle" },
+    );
+    assert.equal(idle.model, "haiku", "every state event says the model");
+    const ctlReq = { timeoutMs: 5000 };
+    const set = await request(
+      nc,
+      subjects.op.ctl.model(agent),
+      rpcs.ctlModel,
+      { model: "claude-int-b" },
+      ctlReq,
+    );
+    assert.deepEqual(SetModelResponse.parse(set), { model: "claude-int-b", previous: "haiku" });
+    await waitUntil(() => obs.states.some((s) => s.agent === agent && s.model === "claude-int-b"), {
+      what: "the state event with the new model",
+    });
+    const none = await request(nc, subjects.op.ctl.cancel(agent), rpcs.ctlCancel, {}, ctlReq);
+    assert.deepEqual(CancelResponse.parse(none), { cancelled: false, turn_id: null });
+    const id = await opSend(agent, "on the new model");
+    await waitUntil(() => obs.ackedIds(agent).includes(id), { timeoutMs: 60_000, what: "ack" });
+    assert.equal(obs.turnsOn(agent, id)[0]?.model, "claude-int-b");
   });
 
   it("wake CLI: a wake from inside the container becomes a turn shown from its label", async () => {

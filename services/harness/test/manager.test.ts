@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   type ApprovalResponse,
   ErrorCode,
@@ -12,11 +14,17 @@ import {
 } from "@hyperhive/shared";
 import { waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
+import { z } from "zod";
 import { socketRequest } from "../src/socket-client.js";
 import { Bench } from "./bench.js";
 import { agentInfo, pendingFrom } from "./c0re-answers.js";
+import { REPO } from "./procs.js";
 
 const SHA = "89abcdef0123456789abcdef0123456789abcdef";
+/** The version whoami must say: the harness package's. */
+const VERSION = z
+  .looseObject({ version: z.string() })
+  .parse(JSON.parse(readFileSync(join(REPO, "services/harness/package.json"), "utf8"))).version;
 const TURN_TIMEOUT_MS = 90_000;
 
 /** What the stand-in c0re was asked: the subject (so the caller) and the payload. */
@@ -126,7 +134,7 @@ describe("whoami and the manager's tools", () => {
         name: "boss",
         role: "manager",
         model: "haiku",
-        version: "0.1.0",
+        version: VERSION,
         rev: "rev-under-test",
         started_at: me.started_at,
         state_dir: h.cfg.stateDir,
