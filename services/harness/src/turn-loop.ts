@@ -17,22 +17,15 @@ import {
   type WhoAmI,
 } from "@hyperhive/shared";
 import type { Hive } from "./bridge.js";
-import { ClaudeSlot } from "./claude-slot.js";
 import { type RunningTurn, socketHandlers } from "./commands/mod.js";
-import { Compactor } from "./compaction.js";
 import { type Controls, operatorControls } from "./controls.js";
-import { CostLedger } from "./files.js";
 import { HeldMessage, type HeldRetry } from "./held.js";
-import { ClaudeInvoker } from "./invocation.js";
 import { LeaseSet } from "./leases.js";
-import { LiveStream } from "./live.js";
-import { ModelChoice } from "./model.js";
 import type { RunClaude } from "./run-claude.js";
 import type { RunConfig } from "./run-config.js";
+import { type AgentSession, agentSession } from "./session.js";
 import type { SocketHandlers } from "./socket.js";
-import { AgentStateReporter } from "./state.js";
-import { claudeTools } from "./tools.js";
-import { TurnRunner } from "./turn-runner.js";
+import type { AgentStateReporter } from "./state.js";
 import { harnessVersion } from "./version.js";
 
 /** The loop's three back-offs, as data (`config.ts` builds them from the environment). */
@@ -72,8 +65,8 @@ export interface TurnLoopOptions {
 }
 
 /**
- * The agent's turn loop: idle on a recv long-poll, one claude turn per message (the
- * {@link TurnRunner}), the turn's leases acked when it ends; a failed turn keeps its message and
+ * The agent's turn loop: idle on a recv long-poll, one claude turn per message (its session's
+ * `TurnRunner`), the turn's leases acked when it ends; a failed turn keeps its message and
  * is tried again after a pause. Its life is shared's {@link Lifecycle}: stopping aborts every
  * wait, broker request and claude run at once, and nothing unfinished is acked.
  */
@@ -81,11 +74,8 @@ export class TurnLoop {
   readonly #o: TurnLoopOptions;
   readonly #clock: Clock;
   readonly #life = new Lifecycle("turn loop");
+  readonly #session: AgentSession;
   readonly #state: AgentStateReporter;
-  readonly #runner: TurnRunner;
-  readonly #slot = new ClaudeSlot();
-  readonly #model: ModelChoice;
-  readonly #compactor: Compactor;
   readonly #startedAt: number;
   #held: HeldMessage | null = null;
   #turn: RunningTurn | undefined;
@@ -98,39 +88,19 @@ export class TurnLoop {
     // Every waiting broker request listens on the stop signal: the loop's own, and one per socket
     // command in flight (up to the socket's 64 connections), more than the default warning's 10.
     setMaxListeners(128, this.#life.signal);
-    const { hive, log, settings: s } = opts;
     const clock = opts.clock ?? systemClock;
     this.#clock = clock;
     this.#startedAt = clock.now();
-    const model = new ModelChoice({ stateDir: s.stateDir, run: s.runConfig, log });
-    this.#model = model;
-    this.#state = new AgentStateReporter({ hive, clock, log, model: () => model.effective });
-    const claude = new ClaudeInvoker({
+    this.#session = agentSession({
+      hive: opts.hive,
+      log: opts.log,
       runClaude: opts.runClaude,
-      claudeBin: s.claudeBin,
-      runDir: s.runDir,
-      stateDir: s.stateDir,
-      claudeHome: s.claudeHome,
+      settings: opts.settings,
       env: opts.env ?? process.env,
-      configEnv: s.runConfig.config.env,
-      tools: claudeTools(s.runConfig.config, s.role),
-      log,
-    });
-    const live = new LiveStream({
-      agent: hive.agent,
       clock,
-      publish: (ev) => hive.publishLive(ev),
+      signal: this.#life.signal,
     });
-    const common = { claude, live, state: this.#state, slot: this.#slot, model, clock, log };
-    const signal = this.#life.signal;
-    this.#runner = new TurnRunner({
-      ...common,
-      hive,
-      costs: new CostLedger(s.stateDir),
-      stateDir: s.stateDir,
-      signal,
-    });
-    this.#compactor = new Compactor({ ...common, stateDir: s.stateDir, signal });
+    this.#state = this.#session.state;
   }
 
   /** Where the loop is in its life. */
@@ -160,7 +130,7 @@ export class TurnLoop {
   stop(): Promise<void> {
     return this.#life.stop(async () => {
       await this.#loop?.catch(() => {});
-      await this.#compactor.settled();
+      await this.#session.compactor.settled();
       this.#held?.leases.stopExtending();
     });
   }
@@ -183,10 +153,7 @@ export class TurnLoop {
   /** The operator's controls (`hive.op.ctl.<me>.*`), acting on this loop. */
   controls(): Controls {
     return operatorControls({
-      model: this.#model,
-      state: this.#state,
-      compactor: this.#compactor,
-      slot: this.#slot,
+      ...this.#session,
       stateDir: this.#o.settings.stateDir,
       log: this.#o.log,
     });
@@ -198,7 +165,7 @@ export class TurnLoop {
     return {
       name: this.#o.hive.agent,
       role: s.role,
-      model: this.#model.effective,
+      model: this.#session.model.effective,
       version: harnessVersion(),
       rev: s.hyperhiveRev,
       started_at: this.#startedAt,
@@ -221,7 +188,7 @@ export class TurnLoop {
       if (signal.aborted) break;
 
       this.#turn = { leases: held.leases };
-      const end = await this.#runner.run(held.turnInput()).finally(() => {
+      const end = await this.#session.runner.run(held.turnInput()).finally(() => {
         this.#turn = undefined;
       });
       if (end.kind === "aborted") break;
@@ -254,7 +221,7 @@ export class TurnLoop {
     const signal = this.#life.signal;
     // An operator's compaction may hold the session while the loop waits for mail: it says
     // `compacting` until it is done, and then `idle` itself.
-    if (!this.#slot.busy) this.#state.set("idle");
+    if (!this.#session.slot.busy) this.#state.set("idle");
     let r: RecvResponse;
     try {
       r = await hive.recv(s.recvWaitSeconds ?? DEFAULT_RECV_WAIT_SECONDS, s.leaseSeconds, signal);
