@@ -110,16 +110,21 @@ export class MetaRepo {
   }
 
   /**
-   * What an agent runs with: its config on `main` and that commit. A config that does not parse
-   * (a hand-made commit) is an `internal` error naming the file.
+   * What an agent runs with: its config on `main`, and as `rev` the last commit that changed that
+   * file — not main's head, which moves with every other agent's spawn, purge or config change
+   * and would end the operator's `/model` override (it holds until *this* agent's config
+   * changes). A config that does not parse (a hand-made commit) is an `internal` error naming it.
    */
   async runConfig(name: AgentName): Promise<AgentRunConfig> {
-    const rev = await this.head();
+    const head = await this.head();
     const file = agentFile(name);
-    if (!(await this.#has(rev, file))) {
-      throw new HiveError(ErrorCode.Internal, `meta has no ${file} (at ${shortSha(rev)})`);
+    if (!(await this.#has(head, file))) {
+      throw new HiveError(ErrorCode.Internal, `meta has no ${file} (at ${shortSha(head)})`);
     }
-    const parsed = parseConfig(await this.#blob(rev, file));
+    const rev = CommitSha.parse(
+      (await git(["log", "-1", "--format=%H", MAIN, "--", file], { repo: this.dir })).trim(),
+    );
+    const parsed = parseConfig(await this.#blob(head, file));
     if (!parsed.ok) {
       throw new HiveError(
         ErrorCode.Internal,

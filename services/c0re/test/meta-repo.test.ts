@@ -84,6 +84,10 @@ describe("meta repo (real git)", () => {
     const rc = await meta.runConfig("alice");
     assert.equal(rc.rev, await meta.head());
     assert.equal(rc.config.model, "sonnet");
+    // Another agent's change moves main, not alice's rev (her /model override holds).
+    const bobAdded = await meta.addAgent("bob");
+    assert.equal((await meta.runConfig("alice")).rev, rc.rev);
+    assert.equal((await meta.runConfig("bob")).rev, bobAdded);
     await assert.rejects(meta.runConfig("nobody"), (e: unknown) =>
       HiveError.is(e, ErrorCode.Internal),
     );
