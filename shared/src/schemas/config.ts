@@ -7,15 +7,12 @@ import * as z from "zod";
  * `defaults/agent.json`.
  */
 
-/** claude's built-in tools an agent may be allowed. */
+/** The built-ins every agent gets unless its config says otherwise. */
+const DEFAULT_BUILTINS = ["Bash", "Edit", "Glob", "Grep", "Read", "TodoWrite", "Write"] as const;
+
+/** claude's built-in tools an agent may be allowed: the defaults and a few more. */
 export const ClaudeBuiltinTool = z.enum([
-  "Bash",
-  "Edit",
-  "Glob",
-  "Grep",
-  "Read",
-  "TodoWrite",
-  "Write",
+  ...DEFAULT_BUILTINS,
   "MultiEdit",
   "NotebookEdit",
   "WebFetch",
@@ -25,15 +22,7 @@ export const ClaudeBuiltinTool = z.enum([
 export type ClaudeBuiltinTool = z.infer<typeof ClaudeBuiltinTool>;
 
 /** The built-ins every agent gets unless its config says otherwise. */
-export const DEFAULT_ALLOWED_TOOLS: readonly ClaudeBuiltinTool[] = [
-  "Bash",
-  "Edit",
-  "Glob",
-  "Grep",
-  "Read",
-  "TodoWrite",
-  "Write",
-];
+export const DEFAULT_ALLOWED_TOOLS: readonly ClaudeBuiltinTool[] = DEFAULT_BUILTINS;
 
 /** The model a config names when it names none. */
 export const DEFAULT_MODEL = "haiku";
