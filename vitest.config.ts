@@ -41,5 +41,9 @@ export default defineConfig({
     teardownTimeout: 30_000,
     // Child processes, native sqlite and signal handlers: processes, not worker threads.
     pool: "forks",
+    // Two test files at once even on two cores: most of a file's time is spent waiting on the
+    // processes it started (claude, services, containers). Measured: 4 min instead of 5.5.
+    maxWorkers: 2,
+    minWorkers: 1,
   },
 });
