@@ -21,6 +21,13 @@ export type AgentName = z.infer<typeof AgentName>;
 export const Recipient = z.union([z.literal(OPERATOR), AgentName]);
 export type Recipient = z.infer<typeof Recipient>;
 
+/** The address of a broadcast: every agent of the hive but the sender. */
+export const BROADCAST = "*";
+
+/** What a send may be addressed to: a recipient, or `*` for a broadcast. */
+export const SendTarget = z.union([Recipient, z.literal(BROADCAST)]);
+export type SendTarget = z.infer<typeof SendTarget>;
+
 /** Who a message may come from: an agent, the operator, system, or a wake label. */
 export const Sender = z.string().min(1).max(64);
 export type Sender = z.infer<typeof Sender>;

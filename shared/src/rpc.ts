@@ -14,8 +14,12 @@ import {
   AckResponse,
   ExtendRequest,
   ExtendResponse,
+  HistoryRequest,
+  HistoryResponse,
   InboxListRequest,
   InboxListResponse,
+  RecvBatchRequest,
+  RecvBatchResponse,
   RecvRequest,
   RecvResponse,
   ReleaseRequest,
@@ -47,6 +51,20 @@ import {
   SetModelRequest,
   SetModelResponse,
 } from "./schemas/control.js";
+import {
+  AnswerRequest,
+  AskRequest,
+  CancelAskRequest,
+  CancelQuestionRequest,
+  MyAsksRequest,
+  OperatorAnswerRequest,
+  OperatorQuestionsRequest,
+  OperatorThreadsRequest,
+  QuestionResponse,
+  QuestionsResponse,
+  ThreadsRequest,
+  ThreadsResponse,
+} from "./schemas/questions.js";
 
 /** A request/reply pair: the schema of the question and of the answer. */
 export interface RpcSpec<Req extends z.ZodType, Res extends z.ZodType> {
@@ -68,7 +86,9 @@ export const rpcs = {
   ack: rpc(AckRequest, AckResponse),
   extend: rpc(ExtendRequest, ExtendResponse),
   release: rpc(ReleaseRequest, ReleaseResponse),
+  recvBatch: rpc(RecvBatchRequest, RecvBatchResponse),
   opInbox: rpc(InboxListRequest, InboxListResponse),
+  opHistory: rpc(HistoryRequest, HistoryResponse),
   opAgents: rpc(AgentsListRequest, AgentsListResponse),
   opAgentLifecycle: rpc(AgentLifecycleRequest, AgentLifecycleResponse),
   opPurge: rpc(PurgeRequest, PurgeResponse),
@@ -86,6 +106,16 @@ export const rpcs = {
   ctlCompact: rpc(CompactRequest, CompactResponse),
   ctlNewSession: rpc(NewSessionRequest, NewSessionResponse),
   ctlCancel: rpc(CancelRequest, CancelResponse),
+  /** Questions and open threads (c0re): an agent's on `hive.agent.<me>.*`, the operator's on `hive.op.*`. */
+  ask: rpc(AskRequest, QuestionResponse),
+  answer: rpc(AnswerRequest, QuestionResponse),
+  myAsks: rpc(MyAsksRequest, QuestionsResponse),
+  cancelAsk: rpc(CancelAskRequest, QuestionResponse),
+  threads: rpc(ThreadsRequest, ThreadsResponse),
+  opQuestions: rpc(OperatorQuestionsRequest, QuestionsResponse),
+  opAnswer: rpc(OperatorAnswerRequest, QuestionResponse),
+  opCancelQuestion: rpc(CancelQuestionRequest, QuestionResponse),
+  opThreads: rpc(OperatorThreadsRequest, ThreadsResponse),
 } as const;
 
 const encoder = new TextEncoder();

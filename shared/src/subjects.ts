@@ -8,6 +8,8 @@ import type { ServiceName } from "./schemas/hive.js";
 export const subjects = {
   /** Fixed: the broker announces new mail for one recipient here. */
   inbox: (to: Recipient) => `hive.inbox.${to}`,
+  /** Fixed: a broadcast (`to: "*"`) is announced once here (broker). */
+  broadcast: "hive.broadcast",
   /** Fixed: one record per finished turn, published by the harness. */
   turnStats: "hive.turn.stats",
   /** The live turn stream of one agent, published by its harness. */
@@ -30,6 +32,15 @@ export const subjects = {
     restart: (agent: AgentName) => `hive.agent.${agent}.restart`,
     update: (agent: AgentName) => `hive.agent.${agent}.update`,
     applyCommit: (agent: AgentName) => `hive.agent.${agent}.apply_commit`,
+    /** Lease several pending messages at once (broker). */
+    recvBatch: (agent: AgentName) => `hive.agent.${agent}.recv_batch`,
+    /** Questions (c0re): ask the operator or an agent, answer one, list and cancel one's own. */
+    ask: (agent: AgentName) => `hive.agent.${agent}.ask`,
+    answer: (agent: AgentName) => `hive.agent.${agent}.answer`,
+    asks: (agent: AgentName) => `hive.agent.${agent}.asks`,
+    cancelAsk: (agent: AgentName) => `hive.agent.${agent}.cancel_ask`,
+    /** What is still pending against the caller (c0re; hive-wide for the manager). */
+    threads: (agent: AgentName) => `hive.agent.${agent}.threads`,
   },
   /** Wildcards the broker and c0re subscribe to; the second token is the caller. */
   agentWildcard: {
@@ -44,6 +55,12 @@ export const subjects = {
     restart: "hive.agent.*.restart",
     update: "hive.agent.*.update",
     applyCommit: "hive.agent.*.apply_commit",
+    recvBatch: "hive.agent.*.recv_batch",
+    ask: "hive.agent.*.ask",
+    answer: "hive.agent.*.answer",
+    asks: "hive.agent.*.asks",
+    cancelAsk: "hive.agent.*.cancel_ask",
+    threads: "hive.agent.*.threads",
   },
 
   /** Operator actions: only the web and CLI users may publish here. */
@@ -63,6 +80,14 @@ export const subjects = {
     agentPurge: "hive.op.agent.purge",
     /** Restart every agent, the manager first (c0re). */
     restartAll: "hive.op.restart_all",
+    /** Stored messages by agent, thread or time, with their receipts (broker). */
+    history: "hive.op.history",
+    /** Questions put to the operator; answering and cancelling them (c0re). */
+    questions: "hive.op.questions",
+    answer: "hive.op.answer",
+    cancelQuestion: "hive.op.cancel_question",
+    /** Open threads of one agent or of the hive (c0re). */
+    threads: "hive.op.threads",
     /** The approvals queue (c0re). */
     approvals: "hive.op.approvals",
     approve: "hive.op.approve",
@@ -93,6 +118,10 @@ export const subjects = {
     agentStateAll: "hive.events.agent.*.state",
     agentLifecycle: (agent: AgentName) => `hive.events.agent.${agent}.lifecycle`,
     agentLifecycleAll: "hive.events.agent.*.lifecycle",
+    /** A question was asked or closed (c0re). */
+    questions: "hive.events.questions",
+    /** One recipient's copy of a message changed state: leased, acked, queued again (broker). */
+    delivery: "hive.events.delivery",
     /** An approval was created or changed (c0re). */
     approvals: "hive.events.approvals",
     /** The roster changed (c0re). */

@@ -173,6 +173,7 @@ export class MessageStore {
             body: row.body,
             sent_at: row.sent_at,
             in_reply_to: row.in_reply_to,
+            reply_to: null,
             delivery,
             redelivered: delivery > 1,
             lease_until: leaseUntil,
@@ -250,7 +251,16 @@ export class MessageStore {
       body: r.body,
       sent_at: r.sent_at,
       in_reply_to: r.in_reply_to,
+      reply_to: null,
       acked_at: r.acked_at,
+      receipts: [
+        {
+          recipient: r.recipient,
+          state: r.acked_at !== null ? "acked" : r.lease_until !== null ? "leased" : "queued",
+          deliveries: r.delivery_count,
+          acked_at: r.acked_at,
+        },
+      ],
     }));
   }
 }

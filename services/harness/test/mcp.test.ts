@@ -195,6 +195,7 @@ describe("MCP server", () => {
           body: "ping",
           sent_at: 1,
           in_reply_to: null,
+          reply_to: null,
           redelivered: false,
         },
         pending: 1,

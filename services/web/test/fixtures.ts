@@ -33,6 +33,8 @@ export function stored(id: number, from: string, body: string): StoredMessage {
     body,
     sent_at: Date.now() - 1000,
     in_reply_to: null,
+    reply_to: null,
+    receipts: [{ recipient: "operator", state: "queued", deliveries: 0, acked_at: null }],
     acked_at: null,
   };
 }

@@ -41,6 +41,7 @@ function shown(agent: string, m: InboxMessage): SocketMessage {
     ...displaySender(agent, m),
     sent_at: m.sent_at,
     in_reply_to: m.in_reply_to,
+    reply_to: m.reply_to,
     redelivered: m.redelivered,
   };
 }
