@@ -168,7 +168,7 @@ export class ApprovalQueue {
     if (!done) throw new HiveError(ErrorCode.Conflict, `approval #${a.id} was decided already`);
     this.#o.events.approval(done);
     if (done.kind === "spawn") this.#o.roster.changed(d.at);
-    this.#o.greeter.tell(done.submitter, outcomeMessage(done), `c0re-approval-${done.id}`);
+    void this.#o.greeter.tell(done.submitter, outcomeMessage(done), `c0re-approval-${done.id}`);
     return done;
   }
 }

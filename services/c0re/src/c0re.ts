@@ -25,12 +25,16 @@ import { Greeter, startNotice } from "./greeter.js";
 import { ManagerClone, managerCloneDir } from "./manager-clone.js";
 import { serveManagerVerbs } from "./manager-verbs.js";
 import { MetaRepo } from "./meta-repo.js";
+import { serveQuestions } from "./question-subjects.js";
+import { Questions } from "./questions.js";
+import { QuestionsStore } from "./questions-store.js";
 import { Registry } from "./registry.js";
 import { RestartAll } from "./restart-all.js";
 import { RosterKeeper } from "./roster.js";
 import { writeRunConfig } from "./run-config.js";
 import { AgentStates } from "./states.js";
 import { Team } from "./team.js";
+import { OpenThreads } from "./threads.js";
 
 /** Dependencies and settings of the c0re service. */
 export interface C0reOptions {
@@ -41,7 +45,10 @@ export interface C0reOptions {
   log: Logger;
   /** The hive root (agents' dirs; the meta repo is `<root>/meta`). */
   root: string;
-  /** Timestamps, start-notice retries and the restart-all deadline; default the system clock. */
+  /**
+   * Timestamps, start-notice retries, question deadlines and the restart-all deadline; default
+   * the system clock.
+   */
   clock?: Clock;
   /** How start notices are retried while the broker cannot take them; default the greeter's. */
   greetPolicy?: RetryPolicy;
@@ -54,8 +61,9 @@ export interface C0reOptions {
 /**
  * The control plane, composed of its parts: the registry and approvals (sqlite), the meta repo
  * and the manager's clone of it, the driver that runs agents, {@link AgentControl} and
- * {@link Team} behind the requests, the {@link ApprovalQueue}, {@link RestartAll},
- * {@link AgentStates} following the agents' states, and the {@link Greeter} for system messages.
+ * {@link Team} behind the requests, the {@link ApprovalQueue}, {@link Questions} and
+ * {@link OpenThreads}, {@link RestartAll}, {@link AgentStates} following the agents' states, and
+ * the {@link Greeter} for system messages.
  * This class serves the subjects, turns driver facts into events and notices, and boots the hive.
  */
 export class C0re {
@@ -73,6 +81,8 @@ export class C0re {
   readonly #team: Team;
   readonly #queue: ApprovalQueue;
   readonly #restartAll: RestartAll;
+  readonly #questions: Questions;
+  readonly #threads: OpenThreads;
   #services: Service[] = [];
   #unlisten: (() => void) | undefined;
 
@@ -105,6 +115,8 @@ export class C0re {
     const states = new AgentStates({ nc, log, registry, isRunning });
     const greetPolicy = opts.greetPolicy ? { policy: opts.greetPolicy } : {};
     const greeter = new Greeter({ nc, log, clock, signal, ...greetPolicy });
+    const asked = new QuestionsStore(opts.db);
+    const questions = new Questions({ store: asked, registry, events, greeter, clock, log });
     const team = new Team({
       registry,
       agents,
@@ -113,6 +125,8 @@ export class C0re {
       clone,
       events,
       roster,
+      greeter,
+      questions,
       clock,
       log,
       root,
@@ -153,6 +167,8 @@ export class C0re {
     this.#team = team;
     this.#queue = queue;
     this.#restartAll = restartAll;
+    this.#questions = questions;
+    this.#threads = new OpenThreads({ approvals, questions: asked, registry, clock });
     // The first starts wait for ready lines (up to the driver's deadline), and a stop waits for
     // the start: stopping the agents as soon as the stop is asked ends those waits at once.
     const stopAgents = () =>
@@ -166,6 +182,7 @@ export class C0re {
       const { nc, log, driver } = this.#o;
       this.#unlisten = driver.onEvent((e) => this.#onDriverEvent(e));
       this.#states.start();
+      this.#questions.start();
       const opts = { queue: "c0re", log };
       const agents = this.#agents;
       const team = this.#team;
@@ -197,6 +214,13 @@ export class C0re {
         ),
         serve(nc, op.deny, rpcs.opDeny, (r) => ({ approval: queue.deny(r.id, r.reason) }), opts),
         ...serveManagerVerbs({ nc, log, registry: this.#registry, agents, queue }),
+        ...serveQuestions({
+          nc,
+          log,
+          registry: this.#registry,
+          questions: this.#questions,
+          threads: this.#threads,
+        }),
       ];
       await nc.flush();
       await this.#boot();
@@ -210,6 +234,7 @@ export class C0re {
   stop(): Promise<void> {
     return this.#life.stop(async () => {
       await Promise.allSettled(this.#services.map((s) => s.stop()));
+      this.#questions.stop();
       await this.#o.driver.stopAll();
       await this.#states.stop();
       this.#unlisten?.();

@@ -7,6 +7,8 @@ import {
   type Logger,
   type NatsConnection,
   publishEvent,
+  type Question,
+  QuestionEvent,
   Roster,
   subjects,
 } from "@hyperhive/shared";
@@ -44,6 +46,11 @@ export class Events {
   /** `hive.events.approvals`: an approval was created or changed. */
   approval(approval: Approval): void {
     this.#publish(subjects.events.approvals, ApprovalEvent, { approval });
+  }
+
+  /** `hive.events.questions`: a question was asked or closed. */
+  question(question: Question): void {
+    this.#publish(subjects.events.questions, QuestionEvent, { question });
   }
 
   /** `hive.events.roster`. */

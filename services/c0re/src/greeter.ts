@@ -9,6 +9,7 @@ import {
   retry,
   retryPolicy,
   rpcs,
+  type SendTarget,
   subjects,
 } from "@hyperhive/shared";
 
@@ -49,13 +50,14 @@ export function startNotice(kind: StartKind, at: number, stateDir: string): stri
  * Drops system messages into agents' inboxes (`hive.sys.send`, sender `system`), retrying with
  * backoff while the broker cannot take them, for as long as c0re runs: start notices (a newer
  * one for the same agent replaces one still being retried: only the latest start is news) and
- * the other things c0re tells agents (approval outcomes, restart-all reports).
+ * the other things c0re tells agents (approval outcomes, restart-all reports, questions and
+ * their outcomes) or the whole hive (broadcasts: an agent joined or left).
  */
 export class Greeter {
   readonly #o: GreeterOptions;
   readonly #policy: RetryPolicy;
   readonly #current = new Map<AgentName, AbortController>();
-  readonly #pending = new Set<Promise<void>>();
+  readonly #pending = new Set<Promise<boolean>>();
 
   constructor(o: GreeterOptions) {
     this.#o = o;
@@ -76,16 +78,22 @@ export class Greeter {
   }
 
   /**
-   * Sends any other system message (an approval's outcome, a restart-all report) in the
-   * background; it replaces nothing. `clientId` must name this message alone: a retry with it is
-   * stored once.
+   * Sends any other system message (an approval's outcome, a restart-all report, a question, a
+   * broadcast to `*`) in the background; it replaces nothing. `clientId` must name this message
+   * alone: a retry with it is stored once. Resolves (never rejects) with whether the broker took
+   * it: false when c0re stopped first or the broker refused it for good.
    */
-  tell(agent: AgentName, body: string, clientId: string): void {
-    void this.#deliver(agent, body, clientId);
+  tell(to: SendTarget, body: string, clientId: string): Promise<boolean> {
+    return this.#deliver(to, body, clientId);
   }
 
   /** Sends until it lands, c0re stops or `cancel` aborts; never rejects. */
-  #deliver(agent: AgentName, body: string, clientId: string, cancel?: AbortSignal): Promise<void> {
+  #deliver(
+    agent: SendTarget,
+    body: string,
+    clientId: string,
+    cancel?: AbortSignal,
+  ): Promise<boolean> {
     const { nc, log, clock } = this.#o;
     const signal = cancel ? AbortSignal.any([this.#o.signal, cancel]) : this.#o.signal;
     let loggedAt: number | undefined;
@@ -112,9 +120,11 @@ export class Greeter {
       .then(
         () => {
           if (loggedAt !== undefined) log.info({ agent }, "system message delivered after retries");
+          return true;
         },
         (err: unknown) => {
           if (!signal.aborted) log.error({ agent, err }, "could not send a system message");
+          return false;
         },
       )
       .finally(() => this.#pending.delete(p));

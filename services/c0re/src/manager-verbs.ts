@@ -1,5 +1,5 @@
 import {
-  AgentName,
+  type AgentName,
   ErrorCode,
   HiveError,
   type Logger,
@@ -8,7 +8,6 @@ import {
   type Service,
   serve,
   subjects,
-  subjectToken,
 } from "@hyperhive/shared";
 import type { Msg } from "@nats-io/transport-node";
 import type { AgentControl, AgentReply } from "./agent-control.js";
@@ -36,10 +35,8 @@ export function serveManagerVerbs(o: ManagerVerbsOptions): Service[] {
 
   /** The caller, if it is the manager. */
   const manager = (msg: Msg, verb: string): AgentName => {
-    const token = subjectToken(msg.subject, 2);
-    const name = AgentName.safeParse(token);
-    const row = name.success ? registry.get(name.data) : undefined;
-    if (row?.role !== "manager" || row.tombstoned_at !== null) {
+    const { token, row } = registry.caller(msg.subject);
+    if (row?.role !== "manager") {
       throw new HiveError(ErrorCode.Forbidden, `only the manager may ${verb} (you are ${token})`);
     }
     return row.name;

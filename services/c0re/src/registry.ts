@@ -1,4 +1,11 @@
-import { AgentName, AgentRole, AgentState, type Db, ModelName } from "@hyperhive/shared";
+import {
+  AgentName,
+  AgentRole,
+  AgentState,
+  type Db,
+  ModelName,
+  subjectToken,
+} from "@hyperhive/shared";
 import { z } from "zod";
 
 /** Whether c0re keeps an agent running, also across c0re restarts. */
@@ -59,6 +66,17 @@ export class Registry {
       )
       .run(name, role, now, now);
     return r.changes === 1;
+  }
+
+  /**
+   * Who calls on `hive.agent.<name>.<verb>`: the name token as written (for a refusal to quote)
+   * and its row, when it names an active agent (not a tombstone).
+   */
+  caller(subject: string): { token: string | undefined; row: AgentRow | undefined } {
+    const token = subjectToken(subject, 2);
+    const name = AgentName.safeParse(token);
+    const row = name.success ? this.get(name.data) : undefined;
+    return { token, row: row?.tombstoned_at === null ? row : undefined };
   }
 
   /** The agents that are not tombstones, manager first. */

@@ -73,7 +73,7 @@ export class RestartAll {
     });
     const restarted = [MANAGER, ...others];
     const late = managerIdle ? "" : " (you were not idle again in time; the others went ahead)";
-    greeter.tell(
+    void greeter.tell(
       MANAGER,
       `c0re: restart-all restarted, in this order: ${restarted.join(", ")}${late}.`,
       `c0re-restart-all-${clock.now()}`,

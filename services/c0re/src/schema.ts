@@ -1,6 +1,6 @@
 import type { Migration } from "@hyperhive/shared";
 
-/** Schema of c0re's control database: the agent registry and the approvals queue. */
+/** Schema of c0re's control database: the agent registry, the approvals queue and questions. */
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -41,6 +41,35 @@ export const migrations: Migration[] = [
         note        TEXT
       ) STRICT;
       CREATE INDEX approvals_by_state ON approvals (state, id);
+    `,
+  },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE questions (
+        -- AUTOINCREMENT: an id is never given twice, even after the newest row is gone
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        asker       TEXT NOT NULL,
+        -- 'operator' or an agent
+        target      TEXT NOT NULL,
+        question    TEXT NOT NULL,
+        -- JSON array of the option labels, as asked
+        options     TEXT NOT NULL,
+        multi       INTEGER NOT NULL CHECK (multi IN (0, 1)),
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER,
+        state       TEXT NOT NULL CHECK (state IN ('open', 'answered', 'expired', 'cancelled')),
+        answer      TEXT,
+        answered_at INTEGER,
+        answered_by TEXT,
+        -- whether the target agent has the question in its inbox (the broker took the message);
+        -- 1 from the start when there is no one to tell (the operator reads the dashboard)
+        target_told INTEGER NOT NULL DEFAULT 0 CHECK (target_told IN (0, 1)),
+        -- whether the asker has the outcome in its inbox; 1 when it needs no telling
+        asker_told  INTEGER NOT NULL DEFAULT 0 CHECK (asker_told IN (0, 1))
+      ) STRICT;
+      CREATE INDEX questions_by_state ON questions (state, expires_at);
+      CREATE INDEX questions_by_asker ON questions (asker, id);
     `,
   },
 ];

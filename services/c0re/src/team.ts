@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import {
   type AgentInfo,
   type AgentName,
+  BROADCAST,
   type Clock,
   ErrorCode,
   HiveError,
@@ -15,8 +16,10 @@ import { agentLogFile } from "./agent-log.js";
 import type { ApplyCommitApproval, Executors, SpawnApproval } from "./approval-queue.js";
 import { type ContainerDriver, firstLine } from "./driver.js";
 import type { Events } from "./events.js";
+import type { Greeter } from "./greeter.js";
 import type { ManagerClone } from "./manager-clone.js";
 import { type MetaRepo, shortSha } from "./meta-repo.js";
+import type { Questions } from "./questions.js";
 import type { Registry } from "./registry.js";
 import type { RosterKeeper } from "./roster.js";
 
@@ -28,6 +31,10 @@ export interface TeamOptions {
   clone: ManagerClone;
   events: Events;
   roster: RosterKeeper;
+  /** Tells the hive who joined and who left (broadcasts). */
+  greeter: Greeter;
+  /** A destroyed agent's open questions are cancelled. */
+  questions: Pick<Questions, "dropAgent">;
   clock: Clock;
   log: Logger;
   root: string;
@@ -37,7 +44,8 @@ export interface TeamOptions {
 
 /**
  * Who is on the team: carrying out approved spawns and config changes (the approvals queue's
- * {@link Executors}), and the operator's destroy (a tombstone) and purge (the name freed).
+ * {@link Executors}), and the operator's destroy (a tombstone) and purge (the name freed). The
+ * hive is told by broadcast when an agent joins (its spawn approved) or leaves (destroyed).
  */
 export class Team implements Executors {
   readonly #o: TeamOptions;
@@ -48,7 +56,8 @@ export class Team implements Executors {
 
   /**
    * An approved spawn: commits `agents/<name>.json` (meta's defaults), registers the agent
-   * (lifecycle `created`) and starts it in the background; its first start notice greets it.
+   * (lifecycle `created`), tells the hive, and starts it in the background; its first start
+   * notice greets it.
    */
   async spawn(a: SpawnApproval): Promise<string> {
     const { registry, meta, events, roster, clock, agents, log } = this.#o;
@@ -59,6 +68,11 @@ export class Team implements Executors {
     registry.register(name, "agent", now);
     events.lifecycle(name, "created", now, `approval #${a.id}`);
     roster.changed(now);
+    void this.#o.greeter.tell(
+      BROADCAST,
+      `c0re: ${name} joined the hive (a sub-agent spawned by the manager)`,
+      `c0re-joined-${name}-${a.id}`,
+    );
     void this.#o.clone.sync();
     // The approval is decided once the agent exists; its start (up to the ready deadline, then
     // retried by the driver) is the lifecycle events' to tell.
@@ -96,7 +110,8 @@ export class Team implements Executors {
 
   /**
    * The operator's destroy: the agent is stopped for good and becomes a tombstone — off the
-   * active list and the roster, its run dir removed, its state dir kept. Not the manager.
+   * active list and the roster, its run dir removed, its state dir kept; its open questions are
+   * cancelled and the hive is told. Not the manager.
    */
   async destroy(name: AgentName): Promise<{ agent: AgentInfo }> {
     const { registry, driver, roster, events, clock, agents, root } = this.#o;
@@ -114,6 +129,12 @@ export class Team implements Executors {
     rmSync(hivePaths(root).agentRunDir(name), { recursive: true, force: true });
     roster.changed(now);
     events.lifecycle(name, "destroyed", now);
+    this.#o.questions.dropAgent(name);
+    void this.#o.greeter.tell(
+      BROADCAST,
+      `c0re: ${name} left the hive; mail to it is refused`,
+      `c0re-left-${name}-${now}`,
+    );
     return { agent: agents.info(name) };
   }
 
