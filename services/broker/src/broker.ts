@@ -2,14 +2,19 @@ import {
   type AckRequest,
   type AckResponse,
   AgentName,
+  BROADCAST,
+  BroadcastAnnouncement,
   bodyBytes,
   type Clock,
   type Db,
   DEFAULT_LEASE_SECONDS,
   DEFAULT_RECV_WAIT_SECONDS,
+  DeliveryEvent,
   ErrorCode,
   type ExtendRequest,
   type ExtendResponse,
+  type HistoryRequest,
+  type HistoryResponse,
   HiveError,
   InboxAnnouncement,
   type InboxListRequest,
@@ -23,6 +28,8 @@ import {
   OPERATOR,
   preview,
   publishEvent,
+  type RecvBatchRequest,
+  type RecvBatchResponse,
   type RecvRequest,
   type RecvResponse,
   type ReleaseResponse,
@@ -36,8 +43,20 @@ import {
   subjectToken,
   systemClock,
 } from "@hyperhive/shared";
+import { type BatchEffects, CommitQueue } from "./commit-queue.js";
+import { type Delivered, RecvDispatcher } from "./dispatcher.js";
+import { HistoryStore } from "./history.js";
+import { Retention, type RetentionOptions } from "./retention.js";
 import { RosterFollower } from "./roster.js";
 import { MessageStore } from "./store.js";
+
+/** See {@link Broker.stats}. */
+export interface BrokerStats {
+  batches: number;
+  ops: number;
+  fsynced: number;
+  leaseAttempts: number;
+}
 
 export interface BrokerOptions {
   nc: NatsConnection;
@@ -45,6 +64,8 @@ export interface BrokerOptions {
   db: Db;
   log: Logger;
   clock?: Clock;
+  /** The retention sweep; default: acked mail older than 30 days, swept hourly. */
+  retention?: Partial<RetentionOptions>;
 }
 
 /**
@@ -54,35 +75,36 @@ export interface BrokerOptions {
 export function bodyTooLargeMessage(bytes: number, from: string, to: string): string {
   const over = `message body is ${bytes} bytes; the inline limit is ${MAX_BODY_BYTES} bytes.`;
   if (from === OPERATOR) {
+    const reader = to === BROADCAST ? "the agents" : to;
     return (
-      `${over} Send a shorter message, or put the content in a file ${to} can read ` +
-      `(its state dir is the same path for you and for it) and send the file's path.`
+      `${over} Send a shorter message, or put the content in a file ${reader} can read ` +
+      `(a state dir is the same path for you and for its agent) and send the file's path.`
     );
   }
   return `${over} Write the content to a file in your state dir and send the file's path instead.`;
 }
 
 /**
- * Durable per-agent inboxes over NATS. Answers the agents' `send`/`recv`/`ack`/`extend`/`release`
- * (caller = the subject's second token), the operator's and system's `send`, and the operator's
- * inbox list. A send is replied to only after its row is committed; recv leases a message
- * (at-least-once delivery) and long-polls when nothing is deliverable. Mail goes only to agents
- * on c0re's roster.
+ * Durable per-agent inboxes over NATS. Answers the agents' `send`/`recv`/`recv_batch`/`ack`/
+ * `extend`/`release` (caller = the subject's second token), the operator's and system's `send`,
+ * the operator's inbox and history. Every write goes through one group commit
+ * ({@link CommitQueue}): a send is replied to only after its batch is committed and fsynced;
+ * leases, acks and extends are committed before their reply but ride the next fsync (losing one
+ * to a power cut means a redelivery, which at-least-once allows). recv leases a message and
+ * long-polls when nothing is deliverable; a broadcast (`to: "*"`) is one row with a receipt per
+ * agent on c0re's roster but the sender. Mail goes only to agents on that roster.
  */
 export class Broker {
   readonly #nc: NatsConnection;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #store: MessageStore;
+  readonly #history: HistoryStore;
+  readonly #queue: CommitQueue;
+  readonly #dispatcher: RecvDispatcher;
   readonly #roster: RosterFollower;
+  readonly #retention: Retention;
   readonly #life = new Lifecycle("broker");
-  /** Per recipient: wake-up callbacks of recvs waiting for mail or for a lease to expire. */
-  readonly #waiters = new Map<string, Set<() => void>>();
-  /**
-   * Per agent: how many times it called `release`. A recv parked before the latest release
-   * belongs to a dead incarnation (its reply subject is gone): it must not lease new mail.
-   */
-  readonly #releases = new Map<string, number>();
   #services: Service[] = [];
 
   constructor(opts: BrokerOptions) {
@@ -90,11 +112,39 @@ export class Broker {
     this.#log = opts.log;
     this.#clock = opts.clock ?? systemClock;
     this.#store = new MessageStore(opts.db);
+    this.#history = new HistoryStore(opts.db);
+    this.#dispatcher = new RecvDispatcher({
+      store: this.#store,
+      clock: this.#clock,
+      kick: () => this.#queue.kick(),
+      delivery: (ev) => this.#delivery(ev),
+    });
+    this.#queue = new CommitQueue({
+      db: opts.db,
+      log: opts.log,
+      beforeCommit: (fx) => this.#dispatcher.dispatch(fx),
+    });
     this.#roster = new RosterFollower({ ...opts, clock: this.#clock });
+    this.#retention = new Retention({
+      history: this.#history,
+      queue: this.#queue,
+      clock: this.#clock,
+      log: opts.log,
+      ...opts.retention,
+    });
   }
 
   get state(): LifecycleState {
     return this.#life.state;
+  }
+
+  /**
+   * Since the start: batches committed, operations in them, batches fsynced, and leases tried
+   * for parked recvs (benchmarks, diagnostics, and the tests of group commit and of waking one
+   * recv per message).
+   */
+  get stats(): BrokerStats {
+    return { ...this.#queue.stats, ...this.#dispatcher.stats };
   }
 
   /** Subscribes to every broker subject; resolves once the server has the subscriptions. */
@@ -103,37 +153,43 @@ export class Broker {
       const nc = this.#nc;
       const w = subjects.agentWildcard;
       const opts = { log: this.#log };
+      const as = (subject: string) => caller(subject);
       await this.#roster.start();
       this.#services = [
-        serve(nc, w.send, rpcs.send, (req, msg) => this.#send(caller(msg.subject), req), opts),
+        serve(nc, w.send, rpcs.send, (req, msg) => this.#send(as(msg.subject), req), opts),
         serve(nc, subjects.op.send, rpcs.send, (req) => this.#send(OPERATOR, req), opts),
         serve(nc, subjects.sys.send, rpcs.send, (req) => this.#send(SYSTEM, req), opts),
-        serve(nc, w.recv, rpcs.recv, (req, msg) => this.#recv(caller(msg.subject), req), opts),
-        serve(nc, w.ack, rpcs.ack, (req, msg) => this.#ack(caller(msg.subject), req), opts),
+        serve(nc, w.recv, rpcs.recv, (req, msg) => this.#recv(as(msg.subject), req), opts),
         serve(
           nc,
-          w.extend,
-          rpcs.extend,
-          (req, msg) => this.#extend(caller(msg.subject), req),
+          w.recvBatch,
+          rpcs.recvBatch,
+          (req, msg) => this.#recvBatch(as(msg.subject), req),
           opts,
         ),
-        serve(nc, w.release, rpcs.release, (_req, msg) => this.#release(caller(msg.subject)), opts),
+        serve(nc, w.ack, rpcs.ack, (req, msg) => this.#ack(as(msg.subject), req), opts),
+        serve(nc, w.extend, rpcs.extend, (req, msg) => this.#extend(as(msg.subject), req), opts),
+        serve(nc, w.release, rpcs.release, (_req, msg) => this.#release(as(msg.subject)), opts),
         serve(nc, subjects.op.inbox, rpcs.opInbox, (req) => this.#opInbox(req), opts),
+        serve(nc, subjects.op.history, rpcs.opHistory, (req) => this.#opHistory(req), opts),
       ];
       await nc.flush();
+      this.#retention.start();
       this.#log.info({ subjects: this.#services.map((s) => s.subject) }, "broker serving");
     });
   }
 
   /**
-   * Stops taking requests: pending long-polls are answered (empty) at once, then every
-   * subscription is drained and in-flight handlers finish. Safe to call twice.
+   * Stops taking requests: parked long-polls are answered (empty) at once, every subscription is
+   * drained, in-flight handlers finish and the last batch commits. Safe to call twice.
    */
   stop(): Promise<void> {
     return this.#life.stop(async () => {
-      for (const agent of [...this.#waiters.keys()]) this.#wake(agent);
+      this.#retention.stop();
+      this.#dispatcher.dismiss();
       await Promise.allSettled(this.#services.map((s) => s.stop()));
       this.#services = [];
+      await this.#queue.idle();
       await this.#roster.stop();
       this.#log.info("broker stopped");
     });
@@ -141,7 +197,7 @@ export class Broker {
 
   /** How many recvs are long-polling for `agent` right now (diagnostics and tests). */
   waiting(agent: string): number {
-    return this.#waiters.get(agent)?.size ?? 0;
+    return this.#dispatcher.waiting(agent);
   }
 
   /** The roster the broker goes by (undefined until c0re has said one). */
@@ -149,16 +205,24 @@ export class Broker {
     return this.#roster.agents;
   }
 
-  /** Refuses mail nobody will read: to an agent not on the roster, or from the operator to itself. */
-  #checkRecipient(from: string, to: string): void {
+  /** Runs one retention sweep now (tests, and the operator's tools); resolves with the count. */
+  sweep(): Promise<number> {
+    return this.#retention.sweep();
+  }
+
+  /**
+   * Who gets a receipt. Refuses mail nobody will read: to an agent not on the roster, from the
+   * operator to itself, a broadcast while the roster is unknown.
+   */
+  #recipients(from: string, to: string): string[] {
     if (to === OPERATOR) {
       if (from === OPERATOR) {
         throw new HiveError(ErrorCode.BadRequest, "the operator cannot send mail to the operator");
       }
-      return;
+      return [to];
     }
     // c0re's own notices go to agents it has just registered, maybe before their roster event.
-    if (from === SYSTEM || to === from) return;
+    if (to !== BROADCAST && (from === SYSTEM || to === from)) return [to];
     const roster = this.#roster.agents;
     if (roster === undefined) {
       throw new HiveError(
@@ -166,120 +230,160 @@ export class Broker {
         "the broker does not know the hive's agents yet (c0re has not told it); try again shortly",
       );
     }
+    if (to === BROADCAST) return [...roster].filter((a) => a !== from).sort();
     if (!roster.has(to)) {
       const known = [...roster].sort().join(", ") || "none";
       throw new HiveError(ErrorCode.NotFound, `no agent named ${to}; the agents are: ${known}`);
     }
+    return [to];
   }
 
-  #send(from: string, req: SendRequest): SendResponse {
-    this.#checkRecipient(from, req.to);
+  #send(from: string, req: SendRequest): Promise<SendResponse> {
+    const recipients = this.#recipients(from, req.to);
     const bytes = bodyBytes(req.body);
     if (bytes > MAX_BODY_BYTES) {
       throw new HiveError(ErrorCode.BodyTooLarge, bodyTooLargeMessage(bytes, from, req.to));
     }
-    const r = this.#store.insert({
-      from,
-      to: req.to,
-      body: req.body,
-      clientId: req.client_id,
-      inReplyTo: req.in_reply_to,
-      now: this.#clock.now(),
-    });
-    if (r.duplicate) {
-      this.#log.debug({ from, client_id: req.client_id, id: r.id }, "duplicate send");
+    return this.#queue.run(
+      (fx) => {
+        const r = this.#store.insert({
+          from,
+          to: req.to,
+          body: req.body,
+          recipients,
+          clientId: req.client_id,
+          inReplyTo: req.in_reply_to,
+          now: this.#clock.now(),
+        });
+        if (r.duplicate) {
+          this.#log.debug({ from, client_id: req.client_id, id: r.id }, "duplicate send");
+          return r;
+        }
+        for (const a of recipients) this.#dispatcher.markDirty(a);
+        fx.afterCommit(() => this.#announce(from, req, r, recipients));
+        return r;
+      },
+      { durable: true },
+    );
+  }
+
+  /** New mail, once committed: on `hive.inbox.<to>`, or once on `hive.broadcast`. */
+  #announce(from: string, req: SendRequest, r: SendResponse, recipients: string[]): void {
+    const ann = { id: r.id, from, to: req.to, preview: preview(req.body), sent_at: r.sent_at };
+    if (req.to === BROADCAST) {
+      publishEvent(this.#nc, subjects.broadcast, BroadcastAnnouncement, { ...ann, recipients });
     } else {
-      publishEvent(this.#nc, subjects.inbox(req.to), InboxAnnouncement, {
-        id: r.id,
-        from,
-        to: req.to,
-        preview: preview(req.body),
-        sent_at: r.sent_at,
-      });
-      this.#wake(req.to);
+      publishEvent(this.#nc, subjects.inbox(req.to), InboxAnnouncement, ann);
     }
-    return r;
   }
 
   async #recv(agent: string, req: RecvRequest): Promise<RecvResponse> {
+    const d = await this.#park(agent, 1, req);
+    return { message: d.messages[0] ?? null, pending: d.pending };
+  }
+
+  #recvBatch(agent: string, req: RecvBatchRequest): Promise<RecvBatchResponse> {
+    return this.#park(agent, req.max, req);
+  }
+
+  /** Parks a recv in the next batch; settles when mail is leased to it or its wait runs out. */
+  #park(agent: string, max: number, req: RecvRequest): Promise<Delivered> {
     const leaseMs = (req.lease_seconds ?? DEFAULT_LEASE_SECONDS) * 1000;
-    const waitMs =
-      Math.min(req.wait_seconds ?? DEFAULT_RECV_WAIT_SECONDS, MAX_RECV_WAIT_SECONDS) * 1000;
-    const deadline = this.#clock.now() + waitMs;
-    const incarnation = this.#releases.get(agent) ?? 0;
-    for (;;) {
-      const now = this.#clock.now();
-      if (!this.#life.running || (this.#releases.get(agent) ?? 0) !== incarnation) {
-        return { message: null, pending: this.#store.pending(agent, now) };
-      }
-      const got = this.#store.leaseNext(agent, now, Math.ceil(now + leaseMs));
-      if (got) {
-        // Other waiters for this agent re-arm their timers: this lease may end before theirs.
-        this.#wake(agent);
-        return got;
-      }
-      if (now >= deadline) return { message: null, pending: 0 };
-      const expiry = this.#store.earliestLeaseExpiry(agent, now);
-      await this.#waitFor(agent, expiry === null ? deadline : Math.min(deadline, expiry));
-    }
-  }
-
-  #ack(agent: string, req: AckRequest): AckResponse {
-    const r = this.#store.ack(agent, req.id, this.#clock.now());
-    if (r === "not_found") {
-      throw new HiveError(ErrorCode.NotFound, `no message ${req.id} addressed to ${agent}`);
-    }
-    return { id: req.id, first_ack: r === "first" };
-  }
-
-  #extend(agent: string, req: ExtendRequest): ExtendResponse {
-    const now = this.#clock.now();
-    const leaseUntil = Math.ceil(now + req.lease_seconds * 1000);
-    const extended = this.#store.extend(agent, req.ids, now, leaseUntil);
-    if (extended.length > 0) this.#wake(agent);
-    return { extended };
-  }
-
-  #release(agent: string): ReleaseResponse {
-    const released = this.#store.releaseAll(agent, this.#clock.now());
-    if (released.length > 0) {
-      this.#log.info({ agent, released }, "released the leases of a previous incarnation");
-    }
-    // Ends the previous incarnation's parked recvs (they answer empty, to nobody) so that the
-    // next mail goes to the caller's recv instead of leasing out to a dead reply subject.
-    this.#releases.set(agent, (this.#releases.get(agent) ?? 0) + 1);
-    this.#wake(agent);
-    return { released };
-  }
-
-  #opInbox(req: InboxListRequest): InboxListResponse {
-    return { messages: this.#store.list(OPERATOR, req.limit ?? 50, req.before_id) };
-  }
-
-  /** Resolves when {@link #wake} is called for `agent` or at unix ms `until`, whichever first. */
-  #waitFor(agent: string, until: number): Promise<void> {
-    return new Promise((resolve) => {
-      let set = this.#waiters.get(agent);
-      if (!set) {
-        set = new Set();
-        this.#waiters.set(agent, set);
-      }
-      const waiters = set;
-      const done = (): void => {
-        cancel();
-        waiters.delete(done);
-        if (waiters.size === 0 && this.#waiters.get(agent) === waiters) this.#waiters.delete(agent);
-        resolve();
-      };
-      // +1 ms: timers may fire a hair early, and a lease counts as expired only at lease_until.
-      const cancel = this.#clock.schedule(Math.max(0, until - this.#clock.now()) + 1, done);
-      waiters.add(done);
+    const wait = Math.min(req.wait_seconds ?? DEFAULT_RECV_WAIT_SECONDS, MAX_RECV_WAIT_SECONDS);
+    return new Promise<Delivered>((resolve, reject) => {
+      this.#queue
+        .run(
+          () => {
+            if (!this.#life.running) {
+              const pending = this.#store.pending(agent, this.#clock.now());
+              resolve({ messages: [], pending });
+              return;
+            }
+            this.#dispatcher.park({ agent, max, leaseMs, waitMs: wait * 1000, resolve, reject });
+          },
+          { durable: false },
+        )
+        .catch(reject);
     });
   }
 
-  #wake(agent: string): void {
-    const set = this.#waiters.get(agent);
-    if (set) for (const done of [...set]) done();
+  #ack(agent: string, req: AckRequest): Promise<AckResponse> {
+    return this.#queue.run(
+      (fx) => {
+        const now = this.#clock.now();
+        const r = this.#store.ack(agent, req.id, now);
+        if (r.result === "not_found") {
+          throw new HiveError(ErrorCode.NotFound, `no message ${req.id} addressed to ${agent}`);
+        }
+        if (r.result === "first") {
+          fx.afterCommit(() =>
+            this.#delivery({
+              id: req.id,
+              recipient: agent,
+              state: "acked",
+              deliveries: r.deliveries,
+              at: now,
+            }),
+          );
+        }
+        return { id: req.id, first_ack: r.result === "first" };
+      },
+      { durable: false },
+    );
+  }
+
+  #extend(agent: string, req: ExtendRequest): Promise<ExtendResponse> {
+    return this.#queue.run(
+      () => {
+        const now = this.#clock.now();
+        const leaseUntil = Math.ceil(now + req.lease_seconds * 1000);
+        const extended = this.#store.extend(agent, req.ids, now, leaseUntil);
+        // The agent's lease timer re-arms for the new earliest expiry.
+        if (extended.length > 0) this.#dispatcher.markDirty(agent);
+        return { extended };
+      },
+      { durable: false },
+    );
+  }
+
+  #release(agent: string): Promise<ReleaseResponse> {
+    return this.#queue.run(
+      (fx: BatchEffects) => {
+        const now = this.#clock.now();
+        const released = this.#store.releaseAll(agent, now);
+        if (released.length > 0) {
+          this.#log.info({ agent, released }, "released the leases of a previous incarnation");
+        }
+        const events = released.map((id) => ({
+          id,
+          recipient: agent,
+          state: "queued" as const,
+          deliveries: this.#store.deliveries(agent, id),
+          at: now,
+        }));
+        fx.afterCommit(() => {
+          for (const ev of events) this.#delivery(ev);
+        });
+        // The previous incarnation's parked recvs answer empty (to nobody), so the next mail
+        // goes to the caller's recv instead of leasing out to a dead reply subject.
+        this.#dispatcher.dismiss(agent);
+        return { released };
+      },
+      { durable: false },
+    );
+  }
+
+  #opInbox(req: InboxListRequest): InboxListResponse {
+    const now = this.#clock.now();
+    return { messages: this.#history.inbox(OPERATOR, req.limit ?? 50, req.before_id, now) };
+  }
+
+  #opHistory(req: HistoryRequest): HistoryResponse {
+    return this.#history.page(req, this.#clock.now());
+  }
+
+  #delivery(ev: DeliveryEvent): void {
+    publishEvent(this.#nc, subjects.events.delivery, DeliveryEvent, ev);
   }
 }
 

@@ -16,6 +16,8 @@ import { migrations } from "./store.js";
 const Env = BaseEnv.extend({
   /** The broker's sqlite file; default `<HIVE_ROOT>/db/broker.sqlite`. */
   BROKER_DB: z.string().min(1).optional(),
+  /** Delivered mail (every receipt acked) older than this many days is deleted; 0 keeps it all. */
+  HIVE_BROKER_RETENTION_DAYS: z.coerce.number().min(0).default(30),
 });
 
 /** Give up on a graceful stop after this long and exit non-zero. */
@@ -35,7 +37,12 @@ async function main(): Promise<void> {
       defer(() => db.close());
       const nc = await connectNats({ url: env.NATS_URL, name: "broker" });
       defer(() => nc.drain());
-      const broker = new Broker({ nc, db, log });
+      const broker = new Broker({
+        nc,
+        db,
+        log,
+        retention: { maxAgeMs: env.HIVE_BROKER_RETENTION_DAYS * 24 * 3600 * 1000 },
+      });
       await broker.start();
       defer(() => broker.stop());
       log.info({ db: dbPath, nats: env.NATS_URL }, "broker ready");

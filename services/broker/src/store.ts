@@ -1,43 +1,9 @@
-import type { Db, InboxMessage, Migration, StoredMessage } from "@hyperhive/shared";
+import type { Db, InboxMessage, ReplyContext } from "@hyperhive/shared";
 
-/** The broker's schema. One row per message; the lease lives on the row (one recipient each). */
-export const migrations: Migration[] = [
-  {
-    version: 1,
-    sql: `
-      CREATE TABLE messages (
-        id             INTEGER PRIMARY KEY AUTOINCREMENT,
-        sender         TEXT    NOT NULL,
-        recipient      TEXT    NOT NULL,
-        body           TEXT    NOT NULL,
-        sent_at        INTEGER NOT NULL,
-        in_reply_to    INTEGER,
-        client_id      TEXT,
-        -- how many times recv has leased it out
-        delivery_count INTEGER NOT NULL DEFAULT 0,
-        -- unix ms; NULL = never leased. Deliverable when unacked and (NULL or <= now).
-        lease_until    INTEGER,
-        acked_at       INTEGER
-      );
-      CREATE UNIQUE INDEX messages_sender_client_id
-        ON messages (sender, client_id) WHERE client_id IS NOT NULL;
-      CREATE INDEX messages_unacked ON messages (recipient, acked_at, id);
-    `,
-  },
-  {
-    version: 2,
-    sql: `
-      -- c0re's latest roster: who mail may be addressed to (one row).
-      CREATE TABLE roster (
-        id     INTEGER PRIMARY KEY CHECK (id = 1),
-        agents TEXT    NOT NULL, -- JSON array of names
-        at     INTEGER NOT NULL
-      ) STRICT;
-    `,
-  },
-];
+export { migrations } from "./schema.js";
 
-interface Row {
+/** A `messages` row. */
+export interface MessageRow {
   id: number;
   sender: string;
   recipient: string;
@@ -45,6 +11,13 @@ interface Row {
   sent_at: number;
   in_reply_to: number | null;
   client_id: string | null;
+  acked_at: number | null;
+}
+
+/** A `receipts` row. */
+export interface ReceiptRow {
+  message_id: number;
+  recipient: string;
   delivery_count: number;
   lease_until: number | null;
   acked_at: number | null;
@@ -60,8 +33,11 @@ export interface InsertResult {
 
 export interface NewMessage {
   from: string;
+  /** An agent, `operator`, or `*`. */
   to: string;
   body: string;
+  /** Who gets a receipt: `[to]`, or for a broadcast every agent on the roster but the sender. */
+  recipients: readonly string[];
   clientId?: string | undefined;
   inReplyTo?: number | undefined;
   now: number;
@@ -70,197 +46,207 @@ export interface NewMessage {
 /** What {@link MessageStore.ack} found. */
 export type AckResult = "first" | "repeat" | "not_found";
 
+/** Characters of the answered message's body quoted with a reply. */
+export const REPLY_QUOTE_CHARS = 80;
+
+/** A body's first {@link REPLY_QUOTE_CHARS} characters, `…` when cut. */
+export function replyQuote(body: string): string {
+  return body.length <= REPLY_QUOTE_CHARS ? body : `${body.slice(0, REPLY_QUOTE_CHARS - 1)}…`;
+}
+
 /**
- * All sql the broker runs, as prepared statements. Every method is one synchronous sqlite
- * transaction: in this single-threaded process that makes each of them atomic with respect to
- * every other request, which is what keeps two concurrent recvs from leasing the same row.
+ * The sql of sending, leasing and acking, as prepared statements. The methods do not open
+ * transactions of their own: the broker runs them inside its group commit ({@link CommitQueue}),
+ * which in this single-threaded process makes each batch atomic with respect to every other
+ * request (two recvs never lease the same receipt).
  */
 export class MessageStore {
   readonly #byClientId;
-  readonly #insert;
+  readonly #insertMessage;
+  readonly #insertReceipt;
+  readonly #markDone;
+  readonly #visible;
+  readonly #message;
   readonly #nextDeliverable;
   readonly #lease;
   readonly #countDeliverable;
-  readonly #get;
-  readonly #ackRow;
-  readonly #extendRow;
+  readonly #receipt;
+  readonly #ackReceipt;
+  readonly #openReceipts;
+  readonly #extendReceipt;
   readonly #releaseAll;
   readonly #earliestLease;
-  readonly #listFor;
-  readonly #listForBefore;
-  readonly #insertTx;
-  readonly #leaseTx;
-  readonly #extendTx;
 
   constructor(db: Db) {
-    this.#byClientId = db.prepare<[string, string], Row>(
+    this.#byClientId = db.prepare<[string, string], MessageRow>(
       "SELECT * FROM messages WHERE sender = ? AND client_id = ?",
     );
-    this.#insert = db.prepare<
-      [string, string, string, number, number | null, string | null],
+    this.#insertMessage = db.prepare<
+      [string, string, string, number, number | null, string | null, number | null],
       { id: number }
     >(
-      `INSERT INTO messages (sender, recipient, body, sent_at, in_reply_to, client_id)
-       VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+      `INSERT INTO messages (sender, recipient, body, sent_at, in_reply_to, client_id, acked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     );
-    this.#nextDeliverable = db.prepare<[string, number], Row>(
-      `SELECT * FROM messages
-        WHERE recipient = ? AND acked_at IS NULL AND (lease_until IS NULL OR lease_until <= ?)
-        ORDER BY id LIMIT 1`,
+    this.#insertReceipt = db.prepare<[number, string]>(
+      "INSERT INTO receipts (message_id, recipient) VALUES (?, ?)",
     );
-    this.#lease = db.prepare<[number, number]>(
-      "UPDATE messages SET lease_until = ?, delivery_count = delivery_count + 1 WHERE id = ?",
-    );
-    this.#countDeliverable = db.prepare<[string, number], { n: number }>(
-      `SELECT count(*) AS n FROM messages
-        WHERE recipient = ? AND acked_at IS NULL AND (lease_until IS NULL OR lease_until <= ?)`,
-    );
-    this.#get = db.prepare<[number], Row>("SELECT * FROM messages WHERE id = ?");
-    this.#ackRow = db.prepare<[number, number]>(
+    this.#markDone = db.prepare<[number, number]>(
       "UPDATE messages SET acked_at = ? WHERE id = ? AND acked_at IS NULL",
     );
-    this.#extendRow = db.prepare<[number, number, string, number]>(
-      `UPDATE messages SET lease_until = ?
-        WHERE id = ? AND recipient = ? AND acked_at IS NULL AND lease_until > ?`,
+    // Sent by them, to them, or a broadcast they got: what a sender may say it replies to.
+    this.#visible = db.prepare<[number, string, string, string], { id: number }>(
+      `SELECT id FROM messages m
+        WHERE m.id = ? AND (m.sender = ? OR m.recipient = ? OR EXISTS (
+          SELECT 1 FROM receipts r WHERE r.message_id = m.id AND r.recipient = ?))`,
     );
-    this.#releaseAll = db.prepare<[number, string, number], { id: number }>(
-      `UPDATE messages SET lease_until = ?
+    this.#message = db.prepare<[number], MessageRow>("SELECT * FROM messages WHERE id = ?");
+    this.#nextDeliverable = db.prepare<[string, number], ReceiptRow>(
+      `SELECT * FROM receipts
+        WHERE recipient = ? AND acked_at IS NULL AND (lease_until IS NULL OR lease_until <= ?)
+        ORDER BY message_id LIMIT 1`,
+    );
+    this.#lease = db.prepare<[number, number, string]>(
+      `UPDATE receipts SET lease_until = ?, delivery_count = delivery_count + 1
+        WHERE message_id = ? AND recipient = ?`,
+    );
+    this.#countDeliverable = db.prepare<[string, number], { n: number }>(
+      `SELECT count(*) AS n FROM receipts
+        WHERE recipient = ? AND acked_at IS NULL AND (lease_until IS NULL OR lease_until <= ?)`,
+    );
+    this.#receipt = db.prepare<[number, string], ReceiptRow>(
+      "SELECT * FROM receipts WHERE message_id = ? AND recipient = ?",
+    );
+    this.#ackReceipt = db.prepare<[number, number, string]>(
+      `UPDATE receipts SET acked_at = ?, lease_until = NULL
+        WHERE message_id = ? AND recipient = ? AND acked_at IS NULL`,
+    );
+    this.#openReceipts = db.prepare<[number], { n: number }>(
+      "SELECT count(*) AS n FROM receipts WHERE message_id = ? AND acked_at IS NULL",
+    );
+    this.#extendReceipt = db.prepare<[number, number, string, number]>(
+      `UPDATE receipts SET lease_until = ?
+        WHERE message_id = ? AND recipient = ? AND acked_at IS NULL AND lease_until > ?`,
+    );
+    this.#releaseAll = db.prepare<[number, string, number], { message_id: number }>(
+      `UPDATE receipts SET lease_until = ?
         WHERE recipient = ? AND acked_at IS NULL AND lease_until > ?
-        RETURNING id`,
+        RETURNING message_id`,
     );
     this.#earliestLease = db.prepare<[string, number], { t: number | null }>(
-      `SELECT min(lease_until) AS t FROM messages
+      `SELECT min(lease_until) AS t FROM receipts
         WHERE recipient = ? AND acked_at IS NULL AND lease_until > ?`,
     );
-    this.#listFor = db.prepare<[string, number], Row>(
-      "SELECT * FROM messages WHERE recipient = ? ORDER BY id DESC LIMIT ?",
-    );
-    this.#listForBefore = db.prepare<[string, number, number], Row>(
-      "SELECT * FROM messages WHERE recipient = ? AND id < ? ORDER BY id DESC LIMIT ?",
-    );
-
-    this.#insertTx = db.transaction((m: NewMessage): InsertResult => {
-      if (m.clientId !== undefined) {
-        const prior = this.#byClientId.get(m.from, m.clientId);
-        if (prior) return { id: prior.id, sent_at: prior.sent_at, duplicate: true };
-      }
-      const row = this.#insert.get(
-        m.from,
-        m.to,
-        m.body,
-        m.now,
-        m.inReplyTo ?? null,
-        m.clientId ?? null,
-      );
-      return { id: row!.id, sent_at: m.now, duplicate: false };
-    });
-
-    this.#leaseTx = db.transaction(
-      (
-        agent: string,
-        now: number,
-        leaseUntil: number,
-      ): { message: InboxMessage; pending: number } | null => {
-        const row = this.#nextDeliverable.get(agent, now);
-        if (!row) return null;
-        this.#lease.run(leaseUntil, row.id);
-        const delivery = row.delivery_count + 1;
-        return {
-          message: {
-            id: row.id,
-            from: row.sender,
-            to: row.recipient,
-            body: row.body,
-            sent_at: row.sent_at,
-            in_reply_to: row.in_reply_to,
-            reply_to: null,
-            delivery,
-            redelivered: delivery > 1,
-            lease_until: leaseUntil,
-          },
-          pending: this.#countDeliverable.get(agent, now)!.n,
-        };
-      },
-    );
-
-    this.#extendTx = db.transaction(
-      (agent: string, ids: number[], now: number, leaseUntil: number): number[] =>
-        [...new Set(ids)].filter(
-          (id) => this.#extendRow.run(leaseUntil, id, agent, now).changes > 0,
-        ),
-    );
-  }
-
-  /** Stores a message unless (from, clientId) is already stored. Returns after the commit. */
-  insert(m: NewMessage): InsertResult {
-    return this.#insertTx.immediate(m);
   }
 
   /**
-   * Leases the oldest deliverable message for `agent` until `leaseUntil`, and counts the
-   * deliverable ones left. Null when nothing is deliverable.
+   * Stores a message and its receipts unless (from, clientId) is already stored. An
+   * `inReplyTo` the sender could not see is dropped. A broadcast nobody received is done at once.
+   */
+  insert(m: NewMessage): InsertResult {
+    if (m.clientId !== undefined) {
+      const prior = this.#byClientId.get(m.from, m.clientId);
+      if (prior) return { id: prior.id, sent_at: prior.sent_at, duplicate: true };
+    }
+    const inReplyTo =
+      m.inReplyTo !== undefined && this.#visible.get(m.inReplyTo, m.from, m.from, m.from)
+        ? m.inReplyTo
+        : null;
+    const row = this.#insertMessage.get(
+      m.from,
+      m.to,
+      m.body,
+      m.now,
+      inReplyTo,
+      m.clientId ?? null,
+      m.recipients.length === 0 ? m.now : null,
+    );
+    const id = row!.id;
+    for (const r of m.recipients) this.#insertReceipt.run(id, r);
+    return { id, sent_at: m.now, duplicate: false };
+  }
+
+  message(id: number): MessageRow | undefined {
+    return this.#message.get(id);
+  }
+
+  /** The answered message in short, while it is stored. */
+  replyContext(id: number | null): ReplyContext | null {
+    if (id === null) return null;
+    const m = this.#message.get(id);
+    return m ? { id: m.id, from: m.sender, quote: replyQuote(m.body) } : null;
+  }
+
+  /**
+   * Leases `agent`'s oldest deliverable receipt until `leaseUntil`; null when none is. The
+   * message row comes from `messages` (a broadcast's is the same for every recipient).
    */
   leaseNext(
     agent: string,
     now: number,
     leaseUntil: number,
-  ): { message: InboxMessage; pending: number } | null {
-    return this.#leaseTx.immediate(agent, now, leaseUntil);
+    messages: (id: number) => MessageRow | undefined = (id) => this.message(id),
+  ): InboxMessage | null {
+    const r = this.#nextDeliverable.get(agent, now);
+    if (!r) return null;
+    this.#lease.run(leaseUntil, r.message_id, agent);
+    const m = messages(r.message_id)!;
+    const delivery = r.delivery_count + 1;
+    return {
+      id: m.id,
+      from: m.sender,
+      to: m.recipient,
+      body: m.body,
+      sent_at: m.sent_at,
+      in_reply_to: m.in_reply_to,
+      reply_to: this.replyContext(m.in_reply_to),
+      delivery,
+      redelivered: delivery > 1,
+      lease_until: leaseUntil,
+    };
   }
 
-  /** Ends every live lease on `agent`'s messages (they become deliverable now); returns their ids. */
-  releaseAll(agent: string, now: number): number[] {
-    return this.#releaseAll
-      .all(now, agent, now)
-      .map((r) => r.id)
-      .sort((a, b) => a - b);
-  }
-
-  /** Deliverable (unacked, not currently leased) messages for `agent`. */
+  /** Deliverable (unacked, not currently leased) receipts of `agent`. */
   pending(agent: string, now: number): number {
     return this.#countDeliverable.get(agent, now)!.n;
   }
 
-  /** Ends a message's lease for good. `not_found` when it is not addressed to `agent`. */
-  ack(agent: string, id: number, now: number): AckResult {
-    const row = this.#get.get(id);
-    if (!row || row.recipient !== agent) return "not_found";
-    return this.#ackRow.run(now, id).changes > 0 ? "first" : "repeat";
+  /**
+   * Ends `agent`'s receipt of message `id` for good; the message is done when it was its last
+   * open receipt. `not_found` when the message has no receipt for `agent`.
+   */
+  ack(agent: string, id: number, now: number): { result: AckResult; deliveries: number } {
+    const r = this.#receipt.get(id, agent);
+    if (!r) return { result: "not_found", deliveries: 0 };
+    if (this.#ackReceipt.run(now, id, agent).changes === 0) {
+      return { result: "repeat", deliveries: r.delivery_count };
+    }
+    if (this.#openReceipts.get(id)!.n === 0) this.#markDone.run(now, id);
+    return { result: "first", deliveries: r.delivery_count };
   }
 
   /** Pushes the lease of those ids still leased to `agent` and unacked; returns them. */
-  extend(agent: string, ids: number[], now: number, leaseUntil: number): number[] {
-    return this.#extendTx.immediate(agent, ids, now, leaseUntil);
+  extend(agent: string, ids: readonly number[], now: number, leaseUntil: number): number[] {
+    return [...new Set(ids)].filter(
+      (id) => this.#extendReceipt.run(leaseUntil, id, agent, now).changes > 0,
+    );
+  }
+
+  /** Ends every live lease on `agent`'s receipts (deliverable now); returns their message ids. */
+  releaseAll(agent: string, now: number): number[] {
+    return this.#releaseAll
+      .all(now, agent, now)
+      .map((r) => r.message_id)
+      .sort((a, b) => a - b);
+  }
+
+  /** How often `agent`'s receipt of `id` was leased out (after a release, for its event). */
+  deliveries(agent: string, id: number): number {
+    return this.#receipt.get(id, agent)?.delivery_count ?? 0;
   }
 
   /** Unix ms of the earliest lease of `agent`'s that is still running, or null. */
   earliestLeaseExpiry(agent: string, now: number): number | null {
     return this.#earliestLease.get(agent, now)?.t ?? null;
-  }
-
-  /** Messages addressed to `recipient`, newest first. */
-  list(recipient: string, limit: number, beforeId?: number): StoredMessage[] {
-    const rows =
-      beforeId === undefined
-        ? this.#listFor.all(recipient, limit)
-        : this.#listForBefore.all(recipient, beforeId, limit);
-    return rows.map((r) => ({
-      id: r.id,
-      from: r.sender,
-      to: r.recipient,
-      body: r.body,
-      sent_at: r.sent_at,
-      in_reply_to: r.in_reply_to,
-      reply_to: null,
-      acked_at: r.acked_at,
-      receipts: [
-        {
-          recipient: r.recipient,
-          state: r.acked_at !== null ? "acked" : r.lease_until !== null ? "leased" : "queued",
-          deliveries: r.delivery_count,
-          acked_at: r.acked_at,
-        },
-      ],
-    }));
   }
 }

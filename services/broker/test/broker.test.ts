@@ -12,7 +12,7 @@ import {
 import { waitUntil, withTimeout } from "@hyperhive/shared/testing";
 import { deferred } from "@nats-io/transport-node";
 import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
-import { type Harness, raw, snapshot, startHarness, wireError } from "./helpers.js";
+import { type Harness, messageRows, raw, snapshot, startHarness, wireError } from "./helpers.js";
 
 const send = (h: Harness, as: string, to: string, body: string, client_id?: string) =>
   request(h.nc, subjects.agent.send(as), rpcs.send, {
@@ -101,7 +101,7 @@ describe("broker over a real nats-server and sqlite", () => {
     assert.equal(ann.to, "bob");
     assert.equal(ann.preview.length, 120);
     // Committed before announced: the row is there when the event is seen.
-    assert.equal(snapshot(h.db).length, 1);
+    assert.equal(messageRows(h.db).length, 1);
   });
 
   it("honours the wait on its clock: 0 answers at once, 1 answers empty a second later, >180 is capped", async () => {
@@ -140,7 +140,7 @@ describe("broker over a real nats-server and sqlite", () => {
     const other = await send(h, "carol", "bob", "once", "c-1");
     assert.notEqual(other.id, first.id);
     assert.equal(other.duplicate, false);
-    assert.equal(snapshot(h.db).length, 2);
+    assert.equal(messageRows(h.db).length, 2);
   });
 
   it("refuses an empty or whitespace-only body, storing nothing", async () => {
@@ -149,7 +149,7 @@ describe("broker over a real nats-server and sqlite", () => {
       assert.equal(err.code, ErrorCode.BadRequest);
       assert.match(err.message, /^body: body must not be empty or only whitespace/);
     }
-    assert.equal(snapshot(h.db).length, 0);
+    assert.equal(messageRows(h.db).length, 0);
   });
 
   it("gives body_too_large advice that fits the sender", async () => {
@@ -161,7 +161,7 @@ describe("broker over a real nats-server and sqlite", () => {
         /Send a shorter message, or put the content in a file bob can read/.test(e.message) &&
         !/your state dir/.test(e.message),
     );
-    assert.equal(snapshot(h.db).length, 0);
+    assert.equal(messageRows(h.db).length, 0);
   });
 
   it("refuses bodies over 4096 UTF-8 bytes with body_too_large, storing nothing", async () => {
@@ -176,7 +176,7 @@ describe("broker over a real nats-server and sqlite", () => {
     });
     const ok = await send(h, "alice", "bob", "a".repeat(MAX_BODY_BYTES));
     assert.equal(ok.duplicate, false);
-    assert.equal(snapshot(h.db).length, 1);
+    assert.equal(messageRows(h.db).length, 1);
   });
 
   it("takes the sender from the subject, never the payload", async () => {
@@ -185,7 +185,7 @@ describe("broker over a real nats-server and sqlite", () => {
     );
     assert.equal(spoof.code, ErrorCode.BadRequest);
     assert.match(spoof.message, /from/);
-    assert.equal(snapshot(h.db).length, 0);
+    assert.equal(messageRows(h.db).length, 0);
 
     await send(h, "mallory", "bob", "hi");
     await request(h.nc, subjects.op.send, rpcs.send, { to: "bob", body: "from op" });

@@ -22,7 +22,7 @@ import {
   waitUntil,
 } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Broker } from "../src/broker.js";
+import { Broker, type BrokerOptions } from "../src/broker.js";
 import { migrations } from "../src/store.js";
 
 /** The built entry point, as other packages run it. */
@@ -58,7 +58,7 @@ export async function publishRoster(
   });
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(opts: Pick<BrokerOptions, "retention"> = {}): Promise<Harness> {
   const server = await natsForTests();
   const dir = tempDir("hive-broker-");
   const dbPath = join(dir.path, "broker.sqlite");
@@ -67,7 +67,7 @@ export async function startHarness(): Promise<Harness> {
   const nc = await connect({ servers: server.url });
   const clock = new TestClock();
   const log = createLogger("broker", { level: "silent" });
-  const broker = new Broker({ nc: brokerNc, db, log, clock });
+  const broker = new Broker({ nc: brokerNc, db, log, clock, ...opts });
   await broker.start();
   await publishRoster(nc, broker, AGENTS);
   return {
@@ -108,8 +108,16 @@ export function wireError(reply: unknown): WireError {
   return err;
 }
 
-/** Every row of the messages table, to compare before/after. */
+/** Every row of the messages and receipts tables, to compare before/after. */
 export function snapshot(db: Db): unknown[] {
+  return [
+    ...db.prepare("SELECT * FROM messages ORDER BY id").all(),
+    ...db.prepare("SELECT * FROM receipts ORDER BY message_id, recipient").all(),
+  ];
+}
+
+/** Rows of the messages table alone. */
+export function messageRows(db: Db): unknown[] {
   return db.prepare("SELECT * FROM messages ORDER BY id").all();
 }
 

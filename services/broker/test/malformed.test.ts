@@ -19,6 +19,7 @@ describe("malformed requests get bad_request and change nothing", () => {
     await request(h.nc, subjects.agent.send("alice"), rpcs.send, { to: "bob", body: "leased" });
     await request(h.nc, subjects.agent.send("alice"), rpcs.send, { to: "bob", body: "waiting" });
     await request(h.nc, subjects.agent.send("alice"), rpcs.send, { to: "operator", body: "fyi" });
+    await request(h.nc, subjects.agent.send("carol"), rpcs.send, { to: "*", body: "to all" });
     const got = await request(h.nc, subjects.agent.recv("bob"), rpcs.recv, { wait_seconds: 0 });
     leasedId = got.message!.id;
   });
@@ -82,6 +83,31 @@ describe("malformed requests get bad_request and change nothing", () => {
       },
     },
     {
+      subject: subjects.agent.recvBatch("bob"),
+      bad: {
+        "not JSON": "five please",
+        "missing max": { wait_seconds: 0 },
+        "max of zero": { max: 0, wait_seconds: 0 },
+        "max over 50": { max: 51, wait_seconds: 0 },
+        "fractional max": { max: 2.5, wait_seconds: 0 },
+        "negative wait": { max: 5, wait_seconds: -1 },
+        "unknown field": { max: 5, wait_seconds: 0, peek: true },
+      },
+    },
+    {
+      subject: subjects.op.history,
+      bad: {
+        "not JSON": "history",
+        "agent that is no name": { agent: "Bob!" },
+        "broadcast as an agent": { agent: "*" },
+        "thread not an id": { thread: 0 },
+        "since not a number": { since: "yesterday" },
+        "limit too large": { limit: 501 },
+        "before_id of the wrong type": { before_id: "9" },
+        "unknown field": { sender: "alice" },
+      },
+    },
+    {
       subject: subjects.op.inbox,
       bad: {
         "not JSON": "inbox",
@@ -104,7 +130,7 @@ describe("malformed requests get bad_request and change nothing", () => {
         checked++;
       }
     }
-    assert.ok(checked >= 40);
+    assert.ok(checked >= 55);
     assert.deepEqual(snapshot(h.db), before);
   });
 
@@ -116,6 +142,7 @@ describe("malformed requests get bad_request and change nothing", () => {
       ack: { id: leasedId },
       extend: { ids: [leasedId], lease_seconds: 30 },
       release: {},
+      recv_batch: { max: 5, wait_seconds: 0 },
     };
     for (const token of ["Bob", "operator", "system", "waytoolongname", "b_b", "9lives"]) {
       for (const [verb, payload] of Object.entries(good)) {

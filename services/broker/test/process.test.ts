@@ -80,16 +80,25 @@ describe("the built broker as a child process", () => {
     assert.ok(performance.now() - t < 5000);
   });
 
-  it("kill -9 mid-sends: every acknowledged send is stored exactly once, retries included", async () => {
-    const dbPath = join(dir.path, "crash.sqlite");
+  /**
+   * `workers` senders (as alice, to `to`, each send retried with its client id until answered)
+   * while the broker is killed with SIGKILL after `killAfter` acknowledged sends; then a new
+   * broker on the same file. Returns what was acknowledged (client id -> id) and issued, and the
+   * file's path, once every send has an answer.
+   */
+  async function sendThroughKill(
+    name: string,
+    to: string,
+    workers: number,
+    killAfter: number,
+  ): Promise<{ acked: Map<string, number>; issued: number; dbPath: string }> {
+    const dbPath = join(dir.path, `${name}.sqlite`);
     let broker = await spawnBroker(server.url, dbPath);
-
-    const WORKERS = 24;
-    const KILL_AFTER = 150;
     const acked = new Map<string, number>(); // client_id -> id from the broker's reply
     const unanswered = new Set<string>();
     let issued = 0;
     let killed = false;
+    const body = (cid: string) => `body of ${cid}`;
 
     const worker = async (w: number): Promise<void> => {
       for (let i = 0; !killed; i++) {
@@ -101,7 +110,7 @@ describe("the built broker as a child process", () => {
             nc,
             subjects.agent.send("alice"),
             rpcs.send,
-            { to: "bob", body: `body of ${cid}`, client_id: cid },
+            { to, body: body(cid), client_id: cid },
             { timeoutMs: 2000 },
           );
         } catch {
@@ -112,13 +121,13 @@ describe("the built broker as a child process", () => {
         acked.set(cid, r.id);
       }
     };
-    const workers = Array.from({ length: WORKERS }, (_, w) => worker(w));
-    await waitUntil(() => acked.size >= KILL_AFTER, { timeoutMs: 30_000, intervalMs: 1 });
+    const running = Array.from({ length: workers }, (_, w) => worker(w));
+    await waitUntil(() => acked.size >= killAfter, { timeoutMs: 30_000, intervalMs: 1 });
     broker.child.kill("SIGKILL");
     killed = true;
     const exit = await broker.exited;
     assert.equal(exit.signal, "SIGKILL");
-    await Promise.all(workers);
+    await Promise.all(running);
     const ackedBeforeCrash = new Map(acked);
     // Each worker had a send in flight when the broker died.
     assert.ok(unanswered.size > 0, "no send was in flight at the kill");
@@ -128,8 +137,8 @@ describe("the built broker as a child process", () => {
     let committedButUnanswered = 0;
     for (const cid of unanswered) {
       const r = await request(nc, subjects.agent.send("alice"), rpcs.send, {
-        to: "bob",
-        body: `body of ${cid}`,
+        to,
+        body: body(cid),
         client_id: cid,
       });
       if (r.duplicate) committedButUnanswered++;
@@ -138,20 +147,28 @@ describe("the built broker as a child process", () => {
     // A retry of something acknowledged before the crash returns the same id and stores nothing.
     for (const [cid, id] of [...ackedBeforeCrash].slice(0, 20)) {
       const r = await request(nc, subjects.agent.send("alice"), rpcs.send, {
-        to: "bob",
-        body: `body of ${cid}`,
+        to,
+        body: body(cid),
         client_id: cid,
       });
       assert.deepEqual([r.id, r.duplicate], [id, true]);
     }
+    console.log(
+      `${name}: ${issued} sends to ${to} from ${workers} at once, ${ackedBeforeCrash.size} ` +
+        `acked before kill -9, ${unanswered.size} unanswered ` +
+        `(${committedButUnanswered} of them had been committed)`,
+    );
     broker.child.kill("SIGTERM");
     assert.equal((await broker.exited).code, 0);
+    return { acked, issued, dbPath };
+  }
 
-    const db = openDatabase(dbPath, []);
-    const rows = db
-      .prepare("SELECT id, client_id, body FROM messages WHERE recipient = 'bob' ORDER BY id")
-      .all() as { id: number; client_id: string; body: string }[];
-    db.close();
+  /** Every acknowledged send is in the file exactly once, with its own id and body. */
+  function assertStoredOnce(
+    rows: { id: number; client_id: string; body: string }[],
+    acked: Map<string, number>,
+    issued: number,
+  ): void {
     assert.equal(rows.length, issued, "one row per send issued");
     const byCid = new Map(rows.map((r) => [r.client_id, r]));
     assert.equal(byCid.size, rows.length, "no client_id stored twice");
@@ -162,9 +179,55 @@ describe("the built broker as a child process", () => {
       assert.equal(row.body, `body of ${cid}`);
     }
     assert.equal(acked.size, issued);
-    console.log(
-      `crash test: ${issued} sends, ${ackedBeforeCrash.size} acked before kill -9, ` +
-        `${unanswered.size} unanswered (${committedButUnanswered} of them had been committed)`,
+  }
+
+  it("kill -9 during 64 concurrent sends: every acknowledged send is stored exactly once", async () => {
+    const { acked, issued, dbPath } = await sendThroughKill("crash", "bob", 64, 300);
+    const db = openDatabase(dbPath, []);
+    const rows = db
+      .prepare("SELECT id, client_id, body FROM messages WHERE recipient = 'bob' ORDER BY id")
+      .all() as { id: number; client_id: string; body: string }[];
+    const receipts = db
+      .prepare("SELECT count(*) AS n FROM receipts WHERE recipient = 'bob'")
+      .get() as { n: number };
+    db.close();
+    assertStoredOnce(rows, acked, issued);
+    assert.equal(receipts.n, rows.length, "one receipt per message");
+  });
+
+  it("kill -9 mid-broadcast loses no receipt: every stored broadcast has all of them", async () => {
+    const { acked, issued, dbPath } = await sendThroughKill("crash-broadcast", "*", 16, 100);
+    const db = openDatabase(dbPath, []);
+    const rows = db
+      .prepare("SELECT id, client_id, body FROM messages WHERE recipient = '*' ORDER BY id")
+      .all() as { id: number; client_id: string; body: string }[];
+    const perMessage = db
+      .prepare(
+        `SELECT m.id, group_concat(r.recipient, ',') AS who FROM messages m
+          LEFT JOIN receipts r ON r.message_id = m.id WHERE m.recipient = '*' GROUP BY m.id`,
+      )
+      .all() as { id: number; who: string | null }[];
+    db.close();
+    assertStoredOnce(rows, acked, issued);
+    const others = AGENTS.filter((a) => a !== "alice").join(",");
+    for (const m of perMessage) {
+      assert.equal(m.who?.split(",").sort().join(","), others, `receipts of #${m.id}`);
+    }
+    // And every recipient can still take each of them, once.
+    const broker = await spawnBroker(server.url, dbPath);
+    const got: number[] = [];
+    for (;;) {
+      const r = await request(nc, subjects.agent.recvBatch("carol"), rpcs.recvBatch, {
+        max: 50,
+        wait_seconds: 0,
+      });
+      if (r.messages.length === 0) break;
+      got.push(...r.messages.map((m) => m.id));
+    }
+    assert.deepEqual(
+      got,
+      rows.map((r) => r.id),
     );
+    await broker.stop(5000);
   });
 });

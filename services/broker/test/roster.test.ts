@@ -15,7 +15,7 @@ import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
 import { Broker } from "../src/broker.js";
 import { migrations } from "../src/store.js";
-import { type Harness, publishRoster, snapshot, startHarness } from "./helpers.js";
+import { type Harness, messageRows, publishRoster, snapshot, startHarness } from "./helpers.js";
 
 const send = (h: Harness, subject: string, to: string, body = "hi") =>
   request(h.nc, subject, rpcs.send, { to, body });
@@ -53,7 +53,7 @@ describe("who may be mailed (c0re's roster)", () => {
     assert.deepEqual(snapshot(h.db), []);
     await send(h, subjects.agent.send("alice"), "operator");
     await send(h, subjects.agent.send("alice"), "alice");
-    assert.equal(snapshot(h.db).length, 2);
+    assert.equal(messageRows(h.db).length, 2);
   });
 
   it("c0re's own notices reach a name it registered before the roster event did", async () => {
@@ -126,6 +126,11 @@ describe("a broker that has never heard a roster", () => {
       await broker.start();
       await assert.rejects(
         request(nc, subjects.op.send, rpcs.send, { to: "manager", body: "hi" }),
+        (e: unknown) => HiveError.is(e, ErrorCode.Unavailable) && e.retryable,
+      );
+      // A broadcast has no recipients to go by either, even from c0re's own system user.
+      await assert.rejects(
+        request(nc, subjects.sys.send, rpcs.send, { to: "*", body: "all of you" }),
         (e: unknown) => HiveError.is(e, ErrorCode.Unavailable) && e.retryable,
       );
       // c0re comes up and answers the broker's retried question.
