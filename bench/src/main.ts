@@ -1,20 +1,20 @@
 /**
- * Broker latency benchmark. Starts a real nats-server and the built broker (a child process on a
- * temp db), then, over ONE client connection and in the same run (the broker and raw NATS samples
- * interleaved, one of each per iteration, so drift hits both alike), measures:
- *   broker_send_recv   — issuing a send to the recv (already long-polling) returning it; the
- *                        message is then acked (timed separately as broker_ack);
- *   nats_request_reply — a raw request/reply round trip to a trivial responder;
- *   sqlite_commit      — one INSERT + commit in WAL with synchronous FULL.
- * Prints p50/p99 and the ratios, and writes JSON to bench/results/.
+ * The broker benchmarks. Starts a real nats-server, the built broker (a child process on a temp
+ * db) and a raw NATS echo responder (a child process too), stands in for c0re's roster, and
+ * measures each broker figure beside its baseline in the same run:
+ *   latency     send->recv (a parked recv) vs raw request/reply, at 1, 16 and 64 in flight;
+ *   throughput  durable sends/s vs raw requests/s, at 1, 16 and 64 in flight;
+ *   broadcast   one broadcast to 1,000 parked agents vs one raw publish to 1,000 subscriptions;
+ *   herd        sends to an agent with 2,000 parked recvs vs to one with none (and broker CPU);
+ *   sqlite      one INSERT + commit in WAL with synchronous FULL (the cost of an fsync).
+ * Prints the figures with their targets and writes JSON to bench/results/.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { arch, cpus, platform } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   openDatabase,
-  request,
   rpcs,
   type ServiceProcess,
   serve,
@@ -23,100 +23,47 @@ import {
 } from "@hyperhive/shared";
 import { startNatsServer, tempDir } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { atLeast, atMost, ratio, type Stats, stats } from "./stats.js";
+import { agentConnections, broadcast } from "./suites/broadcast.js";
+import { herd } from "./suites/herd.js";
+import { latency } from "./suites/latency.js";
+import { ECHO_SUBJECT } from "./suites/mail.js";
+import { throughput } from "./suites/throughput.js";
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2000);
-if (!Number.isSafeInteger(ITERATIONS) || ITERATIONS < 1) {
-  console.error(`BENCH_ITERATIONS must be a positive integer, got ${process.env.BENCH_ITERATIONS}`);
+if (!Number.isSafeInteger(ITERATIONS) || ITERATIONS < 64) {
+  console.error(`BENCH_ITERATIONS must be an integer >= 64, got ${process.env.BENCH_ITERATIONS}`);
   process.exit(2);
 }
-const WARMUP = Math.max(50, Math.floor(ITERATIONS / 10));
+const IN_FLIGHT = [1, 16, 64] as const;
+const THROUGHPUT_SENDS = Math.max(1000, ITERATIONS * 2);
+const BROADCAST_AGENTS = 1000;
+const BROADCAST_ROUNDS = 10;
+const HERD_PARKED = 2000;
+const HERD_SENDS = 200;
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const BROKER_MAIN = here("../../../services/broker/dist/src/main.js");
+const ECHO_MAIN = here("./echo.js");
 const RESULTS_DIR = here("../../results/");
 
-interface Stats {
-  p50_ms: number;
-  p99_ms: number;
-  mean_ms: number;
-  min_ms: number;
-  max_ms: number;
-}
+const fanout = Array.from({ length: BROADCAST_AGENTS }, (_, i) => `a${i}`);
+const ROSTER = [...fanout, "sender", "sink", "herd", "calm"];
 
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-  const round = (x: number) => Math.round(x * 1000) / 1000;
-  return {
-    p50_ms: round(at(0.5)),
-    p99_ms: round(at(0.99)),
-    mean_ms: round(s.reduce((a, b) => a + b, 0) / s.length),
-    min_ms: round(s[0]!),
-    max_ms: round(s[s.length - 1]!),
-  };
-}
-
-async function spawnBroker(natsUrl: string, dbPath: string): Promise<ServiceProcess> {
-  if (!existsSync(BROKER_MAIN)) {
-    throw new Error(`${BROKER_MAIN} is missing: build first (npm run build, or npm run bench)`);
-  }
+function child(name: string, main: string, natsUrl: string, env: Record<string, string> = {}) {
   return startService({
-    name: "broker",
+    name,
     command: process.execPath,
-    args: [BROKER_MAIN],
-    env: { ...process.env, NATS_URL: natsUrl, BROKER_DB: dbPath, HIVE_LOG_LEVEL: "warn" },
+    args: [main],
+    env: { ...process.env, NATS_URL: natsUrl, HIVE_LOG_LEVEL: "warn", ...env },
     echoStderr: true,
+    lifeline: true,
     readyTimeoutMs: 30_000,
   });
 }
 
-interface Samples {
-  sendRecv: number[];
-  ack: number[];
-  nats: number[];
-}
-
-/** One broker send->recv (+ ack) and one raw NATS round trip per iteration, on the same `nc`. */
-async function benchRoundTrips(nc: NatsConnection, n: number, run: string): Promise<Samples> {
-  const out: Samples = { sendRecv: [], ack: [], nats: [] };
-  const payload = new TextEncoder().encode(JSON.stringify({ to: "bench", body: "ping" }));
-  for (let i = 0; i < n; i++) {
-    let t0 = performance.now();
-    await nc.request("bench.echo", payload, { timeout: 5000 });
-    out.nats.push(performance.now() - t0);
-
-    const polling = request(
-      nc,
-      subjects.agent.recv("bench"),
-      rpcs.recv,
-      { wait_seconds: 10 },
-      {
-        timeoutMs: 15_000,
-      },
-    );
-    // The round trip to the server puts the recv ahead of the send on the broker's connection.
-    await nc.flush();
-    t0 = performance.now();
-    const sent = request(nc, subjects.agent.send("sender"), rpcs.send, {
-      to: "bench",
-      body: `message ${i}`,
-      client_id: `${run}-${i}`,
-    });
-    sent.catch(() => {}); // awaited below; this only keeps a failure from going unhandled
-    const got = await polling;
-    const t1 = performance.now();
-    const id = (await sent).id;
-    if (got.message?.id !== id) throw new Error(`recv returned ${got.message?.id}, sent ${id}`);
-    await request(nc, subjects.agent.ack("bench"), rpcs.ack, { id });
-    const t2 = performance.now();
-    out.sendRecv.push(t1 - t0);
-    out.ack.push(t2 - t1);
-  }
-  return out;
-}
-
-function benchSqlite(path: string, n: number): number[] {
-  // The broker's own settings (WAL, synchronous FULL), so this is its per-commit floor.
+function sqliteCommits(path: string, n: number): number[] {
+  // The broker's own settings for a send (WAL, synchronous FULL): the floor of one fsync.
   const db = openDatabase(
     path,
     [
@@ -131,97 +78,174 @@ function benchSqlite(path: string, n: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    insert.run(`message ${i}`, Date.now()); // autocommit: one transaction, fsynced (FULL)
+    insert.run(`message ${i}`, Date.now()); // autocommit: one transaction, fsynced
     out.push(performance.now() - t0);
   }
   db.close();
   return out;
 }
 
+const row = (name: string, s: Stats) =>
+  `  ${name.padEnd(34)} p50 ${s.p50_ms.toFixed(3).padStart(8)} ms   p99 ${s.p99_ms
+    .toFixed(3)
+    .padStart(8)} ms`;
+
+async function measure(nc: NatsConnection, url: string, dir: string, brokerPid: number) {
+  console.error("warm-up…");
+  await latency(nc, 16, 20, "warm-lat");
+  await throughput(nc, 16, 500, "warm-tp");
+
+  const lat: Record<string, unknown> = {};
+  const tp: Record<string, unknown> = {};
+  for (const n of IN_FLIGHT) {
+    console.error(`latency at ${n} in flight…`);
+    const perWorker = Math.max(20, Math.ceil(ITERATIONS / n));
+    const s = await latency(nc, n, perWorker, `lat${n}`);
+    const broker = stats(s.sendRecv);
+    const nats = stats(s.nats);
+    const natsProcess = stats(s.natsProcess);
+    lat[n] = {
+      broker_send_recv: broker,
+      nats_request_reply: nats,
+      nats_request_reply_process: natsProcess,
+      ratio_p50: ratio(broker.p50_ms, nats.p50_ms),
+      ratio_p99: ratio(broker.p99_ms, nats.p99_ms),
+      ratio_p50_vs_process: ratio(broker.p50_ms, natsProcess.p50_ms),
+    };
+    console.log(`latency, ${n} in flight:`);
+    console.log(row("broker send->recv", broker));
+    console.log(row("raw NATS request/reply", nats));
+    console.log(row("raw, responder in its own process", natsProcess));
+    console.error(`throughput at ${n} in flight…`);
+    const t = await throughput(nc, n, THROUGHPUT_SENDS, `tp${n}`);
+    tp[n] = {
+      ...t,
+      ratio: ratio(t.broker_sends_per_s, t.nats_requests_per_s),
+      ratio_vs_process: ratio(t.broker_sends_per_s, t.nats_process_requests_per_s),
+    };
+    console.log(
+      `throughput, ${n} in flight: broker ${t.broker_sends_per_s} durable sends/s, raw NATS ` +
+        `${t.nats_requests_per_s} req/s (${ratio(t.broker_sends_per_s, t.nats_requests_per_s)}x); ` +
+        `responder in its own process ${t.nats_process_requests_per_s} req/s ` +
+        `(${ratio(t.broker_sends_per_s, t.nats_process_requests_per_s)}x)`,
+    );
+  }
+
+  console.error(`herd: ${HERD_PARKED} parked recvs…`);
+  const h = await herd(nc, HERD_PARKED, HERD_SENDS, "herd", brokerPid);
+  const herdResult = {
+    parked: HERD_PARKED,
+    sends: HERD_SENDS,
+    send_with_parked: stats(h.parked),
+    send_without: stats(h.calm),
+    broker_cpu_ms_with_parked: h.cpu_parked_ms,
+    broker_cpu_ms_without: h.cpu_calm_ms,
+  };
+  console.log(`herd, ${HERD_SENDS} sends to an agent with ${HERD_PARKED} parked recvs:`);
+  console.log(row("send, recipient with parked recvs", herdResult.send_with_parked));
+  console.log(row("send, recipient nobody polls", herdResult.send_without));
+  console.log(`  broker CPU: ${h.cpu_parked_ms} ms with parked recvs, ${h.cpu_calm_ms} ms without`);
+
+  console.error(`broadcast to ${BROADCAST_AGENTS} parked agents, each on its own connection…`);
+  const conns = await agentConnections(url, BROADCAST_AGENTS);
+  const agents = conns.map((c, i) => ({ name: fanout[i]!, nc: c }));
+  let b: Awaited<ReturnType<typeof broadcast>>;
+  try {
+    await broadcast(nc, agents, 2, "warm-bc");
+    b = await broadcast(nc, agents, BROADCAST_ROUNDS, "bc");
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+  }
+  const bc = {
+    agents: BROADCAST_AGENTS,
+    rounds: BROADCAST_ROUNDS,
+    broker_all_received: stats(b.broker),
+    nats_publish_all_received: stats(b.nats),
+    ratio_p50: ratio(stats(b.broker).p50_ms, stats(b.nats).p50_ms),
+  };
+  console.log(`broadcast to ${BROADCAST_AGENTS} agents, until all have it:`);
+  console.log(row("broker (parked recvs)", bc.broker_all_received));
+  console.log(row("raw NATS publish to as many subs", bc.nats_publish_all_received));
+
+  const sqlite = stats(sqliteCommits(join(dir, "commit.sqlite"), 1000));
+  console.log(row("sqlite commit (WAL, FULL)", sqlite));
+  return { lat, tp, herdResult, bc, sqlite };
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const dir = tempDir("hive-bench-");
   const server = await startNatsServer();
-  let broker: ServiceProcess | undefined;
+  const procs: { name: string; proc: ServiceProcess }[] = [];
   let nc: NatsConnection | undefined;
   try {
     nc = await connect({ servers: server.url, name: "bench" });
     // Stands in for c0re: the broker asks who may be mailed when it starts.
-    const roster = serve(nc, subjects.c0re.roster, rpcs.roster, () => ({
-      agents: ["bench", "sender"],
-      at: 1,
-    }));
+    const roster = serve(nc, subjects.c0re.roster, rpcs.roster, () => ({ agents: ROSTER, at: 1 }));
     await nc.flush();
-    broker = await spawnBroker(server.url, join(dir.path, "broker.sqlite"));
-    const echo = nc.subscribe("bench.echo", {
+    const broker = await child("broker", BROKER_MAIN, server.url, {
+      BROKER_DB: join(dir.path, "broker.sqlite"),
+    });
+    procs.push({ name: "broker", proc: broker });
+    procs.push({ name: "echo", proc: await child("echo", ECHO_MAIN, server.url) });
+    // The raw baseline the broker's targets were set against: a responder on this connection.
+    nc.subscribe(ECHO_SUBJECT.local, {
       callback: (_err, msg) => {
         msg.respond(msg.data);
       },
     });
     await nc.flush();
+    const pid = broker.child.pid;
+    if (pid === undefined) throw new Error("the broker has no pid");
 
-    console.error(`warm-up (${WARMUP})…`);
-    await benchRoundTrips(nc, WARMUP, "warmup");
-    benchSqlite(join(dir.path, "warm.sqlite"), WARMUP);
-
-    console.error(`measuring (${ITERATIONS} iterations each)…`);
-    const run = await benchRoundTrips(nc, ITERATIONS, "measure");
-    const sqlite = benchSqlite(join(dir.path, "commit.sqlite"), ITERATIONS);
-    echo.unsubscribe();
+    const m = await measure(nc, server.url, dir.path, pid);
     await roster.stop();
 
-    const results = {
-      broker_send_recv: stats(run.sendRecv),
-      broker_ack: stats(run.ack),
-      nats_request_reply: stats(run.nats),
-      sqlite_commit: stats(sqlite),
+    const lat1 = m.lat[1] as { ratio_p50: number; broker_send_recv: Stats };
+    const tp64 = m.tp[64] as { ratio: number };
+    const targets = {
+      throughput_64_vs_nats: atLeast(tp64.ratio, 0.8),
+      send_recv_p50_vs_nats: atMost(lat1.ratio_p50, 3),
+      send_recv_p99_ms: atMost(lat1.broker_send_recv.p99_ms, 5),
+      broadcast_1000_vs_nats: atMost(m.bc.ratio_p50, 2),
     };
-    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
-    const ratios = {
-      broker_vs_nats_p50: ratio(results.broker_send_recv.p50_ms, results.nats_request_reply.p50_ms),
-      broker_vs_nats_p99: ratio(results.broker_send_recv.p99_ms, results.nats_request_reply.p99_ms),
-      broker_vs_nats_plus_sqlite_p50: ratio(
-        results.broker_send_recv.p50_ms,
-        results.nats_request_reply.p50_ms + results.sqlite_commit.p50_ms,
-      ),
-    };
+    console.log("targets:");
+    for (const [k, t] of Object.entries(targets)) {
+      console.log(
+        `  ${k.padEnd(26)} ${String(t.value).padStart(8)}  ${t.target.padEnd(7)} ${t.met ? "met" : "MISSED"}`,
+      );
+    }
     const date = new Date();
     const report = {
-      name: "broker-latency",
+      name: "broker",
       date: date.toISOString(),
       node: process.version,
       nats_server: nc.info?.version ?? null,
       platform: `${platform()}-${arch()}`,
       cpu: cpus()[0]?.model ?? null,
+      cores: cpus().length,
       iterations: ITERATIONS,
-      warmup: WARMUP,
       duration_s: Math.round((performance.now() - started) / 100) / 10,
-      results,
-      ratios,
+      latency: m.lat,
+      throughput: m.tp,
+      herd: m.herdResult,
+      broadcast: m.bc,
+      sqlite_commit: m.sqlite,
+      targets,
     };
-
-    const row = (name: string, s: Stats) =>
-      `${name.padEnd(20)} p50 ${s.p50_ms.toFixed(3).padStart(8)} ms   p99 ${s.p99_ms.toFixed(3).padStart(8)} ms`;
-    console.log(row("broker send->recv", results.broker_send_recv));
-    console.log(row("broker ack", results.broker_ack));
-    console.log(row("nats request/reply", results.nats_request_reply));
-    console.log(row("sqlite commit (FULL)", results.sqlite_commit));
-    console.log(
-      `ratio broker/nats: p50 ${ratios.broker_vs_nats_p50}x, p99 ${ratios.broker_vs_nats_p99}x; ` +
-        `broker/(nats+sqlite) p50 ${ratios.broker_vs_nats_plus_sqlite_p50}x`,
-    );
-
     mkdirSync(RESULTS_DIR, { recursive: true });
     const stamp = date.toISOString().replace(/[:.]/g, "-");
     const json = `${JSON.stringify(report, null, 2)}\n`;
-    const file = join(RESULTS_DIR, `broker-latency-${stamp}.json`);
+    const file = join(RESULTS_DIR, `broker-${stamp}.json`);
     writeFileSync(file, json);
     writeFileSync(join(RESULTS_DIR, "latest.json"), json);
     console.log(`wrote ${file}`);
   } finally {
-    // Each step runs even if an earlier one throws: no nats-server or broker is left behind.
+    // Each step runs even if an earlier one throws: nothing is left running.
     await nc?.drain().catch((e: unknown) => console.error("drain:", e));
-    await broker?.stop(10_000).catch((e: unknown) => console.error("broker stop:", e));
+    for (const { name, proc } of procs.reverse()) {
+      await proc.stop(10_000).catch((e: unknown) => console.error(`${name} stop:`, e));
+    }
     await server.stop();
     dir.remove();
   }

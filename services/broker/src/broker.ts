@@ -49,12 +49,17 @@ import { HistoryStore } from "./history.js";
 import { Retention, type RetentionOptions } from "./retention.js";
 import { RosterFollower } from "./roster.js";
 import { MessageStore } from "./store.js";
+import { WalSync } from "./wal-sync.js";
 
 /** See {@link Broker.stats}. */
 export interface BrokerStats {
+  /** Batches committed, and operations in them. */
   batches: number;
   ops: number;
-  fsynced: number;
+  /** Batches that waited for the disk, and the fsyncs they shared. */
+  durableBatches: number;
+  fsyncs: number;
+  /** Leases tried for parked recvs. */
   leaseAttempts: number;
 }
 
@@ -88,9 +93,10 @@ export function bodyTooLargeMessage(bytes: number, from: string, to: string): st
  * Durable per-agent inboxes over NATS. Answers the agents' `send`/`recv`/`recv_batch`/`ack`/
  * `extend`/`release` (caller = the subject's second token), the operator's and system's `send`,
  * the operator's inbox and history. Every write goes through one group commit
- * ({@link CommitQueue}): a send is replied to only after its batch is committed and fsynced;
- * leases, acks and extends are committed before their reply but ride the next fsync (losing one
- * to a power cut means a redelivery, which at-least-once allows). recv leases a message and
+ * ({@link CommitQueue}): a send is replied to only after its batch is committed and its WAL
+ * fsynced; leases, acks and extends are committed before their reply but need no fsync of their
+ * own (they ride the next one; losing one to a power cut means a redelivery, which at-least-once
+ * allows), and no reply reveals anything committed after a send still waiting for the disk. recv leases a message and
  * long-polls when nothing is deliverable; a broadcast (`to: "*"`) is one row with a receipt per
  * agent on c0re's roster but the sender. Mail goes only to agents on that roster.
  */
@@ -101,11 +107,13 @@ export class Broker {
   readonly #store: MessageStore;
   readonly #history: HistoryStore;
   readonly #queue: CommitQueue;
+  readonly #wal: WalSync | undefined;
   readonly #dispatcher: RecvDispatcher;
   readonly #roster: RosterFollower;
   readonly #retention: Retention;
   readonly #life = new Lifecycle("broker");
   #services: Service[] = [];
+  #deliveries: DeliveryEvent[] = [];
 
   constructor(opts: BrokerOptions) {
     this.#nc = opts.nc;
@@ -119,9 +127,11 @@ export class Broker {
       kick: () => this.#queue.kick(),
       delivery: (ev) => this.#delivery(ev),
     });
+    this.#wal = opts.db.memory ? undefined : new WalSync(opts.db.name);
     this.#queue = new CommitQueue({
       db: opts.db,
       log: opts.log,
+      wal: this.#wal,
       beforeCommit: (fx) => this.#dispatcher.dispatch(fx),
     });
     this.#roster = new RosterFollower({ ...opts, clock: this.#clock });
@@ -190,6 +200,7 @@ export class Broker {
       await Promise.allSettled(this.#services.map((s) => s.stop()));
       this.#services = [];
       await this.#queue.idle();
+      await this.#wal?.close();
       await this.#roster.stop();
       this.#log.info("broker stopped");
     });
@@ -382,8 +393,24 @@ export class Broker {
     return this.#history.page(req, this.#clock.now());
   }
 
+  /**
+   * Queues a receipt's change for `hive.events.delivery`. They go out just after the replies of
+   * the same batch: events are for watchers, and a broadcast's thousand replies should not wait
+   * behind a thousand events.
+   */
   #delivery(ev: DeliveryEvent): void {
-    publishEvent(this.#nc, subjects.events.delivery, DeliveryEvent, ev);
+    this.#deliveries.push(ev);
+    if (this.#deliveries.length > 1) return;
+    setImmediate(() => {
+      const events = this.#deliveries;
+      this.#deliveries = [];
+      try {
+        for (const e of events) publishEvent(this.#nc, subjects.events.delivery, DeliveryEvent, e);
+      } catch (e) {
+        // The connection closed under a stop: watchers reload from history when they return.
+        this.#log.warn({ err: e, dropped: events.length }, "delivery events not published");
+      }
+    });
   }
 }
 

@@ -1,14 +1,15 @@
 import type { Db, Logger } from "@hyperhive/shared";
+import type { WalSync } from "./wal-sync.js";
 
 /** What a batch does once its transaction committed, or instead when it did not. */
 export interface BatchEffects {
-  /** Runs after the commit, in order (replies, announcements, events). */
+  /** Runs once the batch is committed (and on the disk, when it had to be), in order. */
   afterCommit(fn: () => void): void;
-  /** Runs instead of the afterCommit effects when the batch's transaction failed. */
+  /** Runs instead of the afterCommit effects when the batch failed. */
   afterRollback(fn: (e: unknown) => void): void;
 }
 
-/** How much a write needs: `durable` ones are fsynced before anyone hears of them. */
+/** How much a write needs: a `durable` one is on the disk before anyone hears of it. */
 export interface OpOptions {
   durable: boolean;
 }
@@ -22,6 +23,8 @@ interface Op {
 export interface CommitQueueOptions {
   db: Db;
   log: Logger;
+  /** fsyncs the database's WAL; none for a database in memory (tests of logic only). */
+  wal?: WalSync | undefined;
   /**
    * Runs inside each batch's transaction after its operations (the broker hands new mail to
    * parked recvs there, so a send and the lease it causes share one commit).
@@ -30,36 +33,47 @@ export interface CommitQueueOptions {
 }
 
 /**
- * Group commit. Operations that arrive together — every request NATS delivered in one read, and
- * whatever queued up while the previous commit's fsync blocked the thread — run in ONE sqlite
- * transaction, each in a savepoint of its own (one failing rolls back only itself), with one
- * commit: fsynced (`synchronous = FULL`) when any of them is durable, else not (`NORMAL`: it
- * survives a crash of this process, and rides the next fsync to the disk). Each operation's
- * promise settles only after that commit, so a reply never gets ahead of what it reports.
+ * Group commit. Operations that arrive together — every request NATS delivered in one read of
+ * the socket — run in ONE sqlite transaction, each in a savepoint of its own (one failing rolls
+ * back only itself), with one commit. The connection runs with `synchronous = NORMAL`: a commit
+ * writes the WAL without waiting for the disk; a batch with a durable operation in it then waits
+ * for an fsync of the WAL ({@link WalSync}, on the thread pool, shared by every batch committed
+ * while the previous one ran) while the event loop goes on with the next batch. Batches are
+ * released strictly in order: an operation's promise and its batch's effects (replies,
+ * announcements, leases handed to parked recvs) come only after everything committed before them
+ * is on the disk, so nothing is revealed that a power cut could take back.
  */
 export class CommitQueue {
   readonly #db: Db;
   readonly #log: Logger;
+  readonly #wal: WalSync | undefined;
   readonly #beforeCommit: ((fx: BatchEffects) => void) | undefined;
   readonly #savepoint: (fn: () => unknown) => unknown;
   #ops: Op[] = [];
   #durable = false;
-  #scheduled = false;
-  #synchronous: "FULL" | "NORMAL" | undefined;
-  #idle: Promise<void> = Promise.resolve();
-  #markIdle: () => void = () => {};
-  /** Batches committed, and operations in them (diagnostics, benchmarks). */
-  readonly stats = { batches: 0, ops: 0, fsynced: 0 };
+  #scheduled: Promise<void> | undefined;
+  /** Batches committed and not released yet (waiting for an fsync, or behind one that is). */
+  #unreleased = 0;
+  #released: Promise<void> = Promise.resolve();
+  /** Batches committed, operations in them, and batches that waited for an fsync. */
+  readonly #stats = { batches: 0, ops: 0, durableBatches: 0 };
 
   constructor(o: CommitQueueOptions) {
     this.#db = o.db;
     this.#log = o.log;
+    this.#wal = o.wal;
     this.#beforeCommit = o.beforeCommit;
+    o.db.pragma("synchronous = NORMAL");
     // Called inside the batch's transaction, better-sqlite3 makes this a SAVEPOINT.
     this.#savepoint = o.db.transaction((fn: () => unknown) => fn());
   }
 
-  /** Runs `fn` in the next batch; settles with its result once that batch has committed. */
+  /** Batches, operations, batches that waited for the disk, and the fsyncs they shared. */
+  get stats(): { batches: number; ops: number; durableBatches: number; fsyncs: number } {
+    return { ...this.#stats, fsyncs: this.#wal?.count ?? 0 };
+  }
+
+  /** Runs `fn` in the next batch; settles with its result once that batch is released. */
   run<T>(fn: (fx: BatchEffects) => T, opts: OpOptions): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#ops.push({ fn, resolve: (v) => resolve(v as T), reject });
@@ -70,18 +84,22 @@ export class CommitQueue {
 
   /** Makes sure a batch runs soon, even with no operation queued (for `beforeCommit`'s work). */
   kick(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    this.#idle = new Promise((resolve) => {
-      this.#markIdle = resolve;
-    });
     // After the I/O callbacks of this turn of the event loop: everything NATS delivered joins.
-    setImmediate(() => this.#flush());
+    this.#scheduled ??= new Promise<void>((resolve) => {
+      setImmediate(() => {
+        this.#scheduled = undefined;
+        this.#flush();
+        resolve();
+      });
+    });
   }
 
-  /** Resolves once nothing is queued (the batch scheduled now, if any, has run). */
-  idle(): Promise<void> {
-    return this.#idle;
+  /** Resolves once every batch queued or committed so far has been released. */
+  async idle(): Promise<void> {
+    while (this.#scheduled !== undefined || this.#unreleased > 0) {
+      await this.#scheduled;
+      await this.#released;
+    }
   }
 
   #flush(): void {
@@ -89,8 +107,6 @@ export class CommitQueue {
     const durable = this.#durable;
     this.#ops = [];
     this.#durable = false;
-    this.#scheduled = false;
-    const markIdle = this.#markIdle;
     const after: (() => void)[] = [];
     const rollback: ((e: unknown) => void)[] = [];
     const fx: BatchEffects = {
@@ -99,7 +115,6 @@ export class CommitQueue {
     };
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
-      this.#setSynchronous(durable ? "FULL" : "NORMAL");
       this.#db
         .transaction(() => {
           for (const op of ops) {
@@ -113,36 +128,45 @@ export class CommitQueue {
         })
         .immediate();
     } catch (e) {
-      this.#log.error(
-        { err: e, ops: ops.length },
-        "a batch's transaction failed; nothing of it was kept",
-      );
-      for (const op of ops) op.reject(e);
-      for (const fn of rollback) fn(e);
-      markIdle();
+      this.#fail(ops, rollback, e, "a batch's transaction failed; nothing of it was kept");
       return;
     }
-    this.stats.batches++;
-    this.stats.ops += ops.length;
-    if (durable) this.stats.fsynced++;
-    ops.forEach((op, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) op.resolve(o.value);
-      else op.reject(o.value);
-    });
-    for (const fn of after) {
-      try {
-        fn();
-      } catch (e) {
-        this.#log.error({ err: e }, "an after-commit effect failed");
+    this.#stats.batches++;
+    this.#stats.ops += ops.length;
+    const release = (): void => {
+      ops.forEach((op, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) op.resolve(o.value);
+        else op.reject(o.value);
+      });
+      for (const fn of after) {
+        try {
+          fn();
+        } catch (e) {
+          this.#log.error({ err: e }, "an after-commit effect failed");
+        }
       }
+    };
+    const wal = durable ? this.#wal : undefined;
+    if (wal === undefined && this.#unreleased === 0) {
+      release();
+      return;
     }
-    markIdle();
+    if (wal !== undefined) this.#stats.durableBatches++;
+    this.#unreleased++;
+    const synced = wal?.sync();
+    this.#released = Promise.all([this.#released, synced])
+      .then(release, (e: unknown) =>
+        this.#fail(ops, rollback, e, "fsync of the WAL failed; the batch was not acknowledged"),
+      )
+      .finally(() => {
+        this.#unreleased--;
+      });
   }
 
-  #setSynchronous(level: "FULL" | "NORMAL"): void {
-    if (this.#synchronous === level) return;
-    this.#db.pragma(`synchronous = ${level}`);
-    this.#synchronous = level;
+  #fail(ops: Op[], rollback: ((e: unknown) => void)[], e: unknown, what: string): void {
+    this.#log.error({ err: e, ops: ops.length }, what);
+    for (const op of ops) op.reject(e);
+    for (const fn of rollback) fn(e);
   }
 }

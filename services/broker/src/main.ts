@@ -33,7 +33,9 @@ async function main(): Promise<void> {
     log,
     forceExitMs: FORCE_EXIT_MS,
     async start(defer) {
-      const db = openDatabase(dbPath, migrations, { synchronous: "FULL" });
+      // NORMAL: the broker fsyncs the WAL itself, off the event loop, before a send is
+      // acknowledged (see CommitQueue).
+      const db = openDatabase(dbPath, migrations, { synchronous: "NORMAL" });
       defer(() => db.close());
       const nc = await connectNats({ url: env.NATS_URL, name: "broker" });
       defer(() => nc.drain());
