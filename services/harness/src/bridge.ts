@@ -5,20 +5,30 @@ import {
   type AgentName,
   type AgentState,
   AgentStateEvent,
+  type AnswerRequest,
   type ApplyCommitRequest,
   type ApprovalResponse,
+  type AskRequest,
+  type CancelAskRequest,
   LiveEvent,
+  type MyAsksRequest,
   type NatsConnection,
   publishEvent,
+  type QuestionResponse,
+  type QuestionsResponse,
+  type RecvBatchResponse,
   type RecvResponse,
+  type RpcSpec,
   request,
   rpcs,
   type SendRequest,
   type SendResponse,
   type SpawnRequest,
   subjects,
+  type ThreadsResponse,
   TurnStats,
 } from "@hyperhive/shared";
+import type { z } from "zod";
 
 /** A message the agent sends; the client id is the bridge's to choose. */
 export type Outgoing = Omit<SendRequest, "client_id">;
@@ -46,6 +56,13 @@ export interface Hive {
   send(msg: Outgoing, signal?: AbortSignal): Promise<SendResponse>;
   /** Long-polls for the next message and leases it for `leaseSeconds`. */
   recv(waitSeconds: number, leaseSeconds: number, signal?: AbortSignal): Promise<RecvResponse>;
+  /** Long-polls for up to `max` messages and leases them all for `leaseSeconds`. */
+  recvBatch(
+    max: number,
+    waitSeconds: number,
+    leaseSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<RecvBatchResponse>;
   /** Ends a message's lease for good; false when it had been acked already. */
   ack(id: number, signal?: AbortSignal): Promise<boolean>;
   /** Keeps leases alive; returns the ids still leased to this agent. */
@@ -60,6 +77,12 @@ export interface Hive {
     signal?: AbortSignal,
   ): Promise<AgentLifecycleResponse>;
   applyCommit(req: ApplyCommitRequest, signal?: AbortSignal): Promise<ApprovalResponse>;
+  /** Questions and open threads, answered by c0re (which takes the caller from the subject). */
+  ask(req: AskRequest, signal?: AbortSignal): Promise<QuestionResponse>;
+  answer(req: AnswerRequest, signal?: AbortSignal): Promise<QuestionResponse>;
+  myAsks(req: MyAsksRequest, signal?: AbortSignal): Promise<QuestionsResponse>;
+  cancelAsk(req: CancelAskRequest, signal?: AbortSignal): Promise<QuestionResponse>;
+  threads(signal?: AbortSignal): Promise<ThreadsResponse>;
   publishState(report: StateReport): void;
   publishLive(ev: LiveEvent): void;
   publishStats(stats: TurnStats): void;
@@ -71,6 +94,8 @@ const RECV_SLACK_MS = 10_000;
 const SEND_TIMEOUT_MS = 10_000;
 /** c0re queues a spawn after checking the name: quick, but it writes its sqlite. */
 const SPAWN_TIMEOUT_MS = 15_000;
+/** c0re answers questions from its sqlite: quick, but it writes (and fsyncs) first. */
+const QUESTION_TIMEOUT_MS = 10_000;
 /** A restart or update stops the harness (a grace of seconds) and starts it again. */
 const LIFECYCLE_TIMEOUT_MS = 60_000;
 /** c0re fetches the commit from the manager's clone and checks it with git first. */
@@ -106,6 +131,21 @@ export class NatsBridge implements Hive {
       subjects.agent.recv(this.agent),
       rpcs.recv,
       { wait_seconds: waitSeconds, lease_seconds: leaseSeconds },
+      { timeoutMs: waitSeconds * 1000 + RECV_SLACK_MS, signal },
+    );
+  }
+
+  recvBatch(
+    max: number,
+    waitSeconds: number,
+    leaseSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<RecvBatchResponse> {
+    return request(
+      this.nc,
+      subjects.agent.recvBatch(this.agent),
+      rpcs.recvBatch,
+      { max, wait_seconds: waitSeconds, lease_seconds: leaseSeconds },
       { timeoutMs: waitSeconds * 1000 + RECV_SLACK_MS, signal },
     );
   }
@@ -161,6 +201,35 @@ export class NatsBridge implements Hive {
       timeoutMs: APPLY_COMMIT_TIMEOUT_MS,
       signal,
     });
+  }
+
+  ask(req: AskRequest, signal?: AbortSignal): Promise<QuestionResponse> {
+    return this.#c0re(subjects.agent.ask(this.agent), rpcs.ask, req, signal);
+  }
+
+  answer(req: AnswerRequest, signal?: AbortSignal): Promise<QuestionResponse> {
+    return this.#c0re(subjects.agent.answer(this.agent), rpcs.answer, req, signal);
+  }
+
+  myAsks(req: MyAsksRequest, signal?: AbortSignal): Promise<QuestionsResponse> {
+    return this.#c0re(subjects.agent.asks(this.agent), rpcs.myAsks, req, signal);
+  }
+
+  cancelAsk(req: CancelAskRequest, signal?: AbortSignal): Promise<QuestionResponse> {
+    return this.#c0re(subjects.agent.cancelAsk(this.agent), rpcs.cancelAsk, req, signal);
+  }
+
+  threads(signal?: AbortSignal): Promise<ThreadsResponse> {
+    return this.#c0re(subjects.agent.threads(this.agent), rpcs.threads, {}, signal);
+  }
+
+  #c0re<Req extends z.ZodType, Res extends z.ZodType>(
+    subject: string,
+    spec: RpcSpec<Req, Res>,
+    req: z.input<Req>,
+    signal: AbortSignal | undefined,
+  ): Promise<z.infer<Res>> {
+    return request(this.nc, subject, spec, req, { timeoutMs: QUESTION_TIMEOUT_MS, signal });
   }
 
   publishState(r: StateReport): void {

@@ -7,6 +7,7 @@ import {
 } from "@hyperhive/shared";
 import { displaySender } from "./claude.js";
 import type { LeaseSet } from "./leases.js";
+import type { ActionLog, TurnMemory } from "./turn-memory.js";
 import type { TurnEnd, TurnInput } from "./turn-runner.js";
 
 /** How a held message is tried again. */
@@ -15,6 +16,18 @@ export interface HeldRetry {
   login: RetryPolicy;
   /** A turn failed otherwise: after `maxAttempts` failed turns it is let go of. */
   turn: RetryPolicy;
+}
+
+/** A message the loop has just received, and what goes with it. */
+export interface HeldMessageOptions {
+  msg: InboxMessage;
+  /** Messages waiting after it when it was received. */
+  pending: number;
+  leases: LeaseSet;
+  /** What its turns send and ask (and what earlier turns on it did, in `actions`). */
+  memory: TurnMemory;
+  actions: ActionLog;
+  retry: HeldRetry;
 }
 
 /**
@@ -31,17 +44,29 @@ export class HeldMessage {
   /** Pause before the next try; set when a turn on it failed. */
   retryInMs = 0;
 
-  constructor(
-    readonly msg: InboxMessage,
-    /** Messages waiting after it when it was received. */
-    readonly pending: number,
-    readonly leases: LeaseSet,
-    private readonly retry: HeldRetry,
-  ) {}
+  readonly msg: InboxMessage;
+  readonly leases: LeaseSet;
+  readonly memory: TurnMemory;
+  readonly #o: HeldMessageOptions;
 
-  /** The next turn on it; a retry after a failed turn says which try it is, and why. */
+  constructor(o: HeldMessageOptions) {
+    this.#o = o;
+    this.msg = o.msg;
+    this.leases = o.leases;
+    this.memory = o.memory;
+  }
+
+  /**
+   * The next turn on it; a retry after a failed turn says which try it is, and why; a redelivery
+   * or a retry says what earlier turns on it already sent.
+   */
   turnInput(): TurnInput {
-    const t: TurnInput = { msg: this.msg, pending: this.pending };
+    const again = this.msg.redelivered || this.#lastError !== undefined;
+    const t: TurnInput = {
+      msg: this.msg,
+      pending: this.#o.pending,
+      previous: again ? this.#o.actions.previous(this.msg) : [],
+    };
     if (this.#lastError !== undefined) {
       t.retry = {
         attempt: this.#turnFailures + 1,
@@ -55,15 +80,15 @@ export class HeldMessage {
   /** After a turn on it: whether it gets another (after {@link retryInMs}) instead of its ack. */
   tryAgain(end: TurnEnd): boolean {
     if (end.kind === "needs_login") {
-      this.retryInMs = retryDelay(this.retry.login, ++this.#loginFailures);
+      this.retryInMs = retryDelay(this.#o.retry.login, ++this.#loginFailures);
       return true;
     }
     if (end.kind !== "error") return false;
     // A cancelled turn counts as a failed one: the message is neither lost nor retried forever.
     this.#lastError = end.note;
     this.#lastCancelled = end.cancelled === true;
-    if (!mayRetry(this.retry.turn, ++this.#turnFailures)) return false;
-    this.retryInMs = retryDelay(this.retry.turn, this.#turnFailures);
+    if (!mayRetry(this.#o.retry.turn, ++this.#turnFailures)) return false;
+    this.retryInMs = retryDelay(this.#o.retry.turn, this.#turnFailures);
     return true;
   }
 

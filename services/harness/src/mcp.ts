@@ -1,52 +1,66 @@
 import {
   type AgentRole,
+  type Clock,
   MAX_RECV_WAIT_SECONDS,
+  SocketRecvBatchParams,
   SocketRecvParams,
-  type SocketRecvResult,
   SocketSendParams,
+  systemClock,
 } from "@hyperhive/shared";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { registerManagerTools } from "./mcp-manager.js";
+import { registerQuestionTools } from "./mcp-questions.js";
 import { answer } from "./mcp-text.js";
+import { batchText, recvText } from "./message-text.js";
 import { type SocketCaller, socketRequest } from "./socket-client.js";
 import { harnessVersion } from "./version.js";
 
-/** Formats a received message for claude, like the wake prompt. */
-export function formatRecv(r: SocketRecvResult): string {
-  if (!r.message) return "(no messages)";
-  const lines = [`from: ${r.message.from}`, "", r.message.body];
-  if (r.pending > 0) lines.push("", `(${r.pending} more pending — call recv to drain)`);
-  if (r.message.redelivered) {
-    lines.push("", "(redelivered: a previous turn on this message did not finish)");
-  }
-  return lines.join("\n");
+/** A wait as the broker takes it: at most {@link MAX_RECV_WAIT_SECONDS}; none means the default. */
+function waitParam(wait_seconds: number | undefined): { wait_seconds?: number } {
+  return wait_seconds === undefined
+    ? {}
+    : { wait_seconds: Math.min(wait_seconds, MAX_RECV_WAIT_SECONDS) };
 }
 
 /**
- * The hyperhive MCP server claude talks to, every tool bridged to the harness socket: `send`,
- * `recv` and `whoami` for every agent, and the manager's verbs only when `role` is manager.
+ * The hyperhive MCP server claude talks to, every tool bridged to the harness socket: mail
+ * (`send`, `recv`, `recv_batch`), `whoami` and the questions and open threads for every agent,
+ * and the manager's verbs only when `role` is manager. `clock` dates what the tools read back.
  */
-export function createMcpServer(call: SocketCaller, role: AgentRole): McpServer {
+export function createMcpServer(
+  call: SocketCaller,
+  role: AgentRole,
+  clock: Clock = systemClock,
+): McpServer {
   const server = new McpServer({ name: "hyperhive", version: harnessVersion() });
   server.registerTool(
     "send",
     {
       description:
-        "Message a peer (logical agent name), another agent, or the operator (recipient " +
-        "`operator`, surfaces in the dashboard inbox). Bodies over 4 KiB are refused: write the " +
-        "content to a file in your state dir and send its path.",
+        "Message a peer (logical agent name), another agent, the operator (recipient " +
+        "`operator`, surfaces in the dashboard inbox), or every other agent at once (`*`, a " +
+        "broadcast). Pass `in_reply_to` with the id of the message you answer (shown as " +
+        "`(message #N)` with every message) so the recipient sees what it replies to. Bodies " +
+        "over 4 KiB are refused: write the content to a file in your state dir and send its path.",
       // The socket's own param schemas: claude sees their constraints, and a bad argument comes
       // back as a tool error before anything is sent.
       inputSchema: {
-        to: SocketSendParams.shape.to.describe("Recipient: an agent name or `operator`."),
+        to: SocketSendParams.shape.to.describe(
+          "Recipient: an agent name, `operator`, or `*` for every other agent.",
+        ),
         body: SocketSendParams.shape.body.describe("The message text (at most 4096 bytes)."),
+        in_reply_to: SocketSendParams.shape.in_reply_to.describe(
+          "Optional: the id of the message this answers (ignored if you never saw that message).",
+        ),
       },
     },
-    ({ to, body }) =>
+    ({ to, body, in_reply_to }) =>
       answer(
-        call("send", { to, body }).then(
-          (r) => `sent to ${to} (message ${r.id}${r.duplicate ? ", duplicate" : ""})`,
+        call("send", { to, body, ...(in_reply_to === undefined ? {} : { in_reply_to }) }).then(
+          (r) =>
+            `${to === "*" ? "broadcast to every other agent" : `sent to ${to}`} ` +
+            `(message ${r.id}${r.duplicate ? ", duplicate" : ""})`,
         ),
       ),
   );
@@ -63,13 +77,24 @@ export function createMcpServer(call: SocketCaller, role: AgentRole): McpServer 
         ),
       },
     },
-    ({ wait_seconds }) => {
-      const wait =
-        wait_seconds === undefined ? undefined : Math.min(wait_seconds, MAX_RECV_WAIT_SECONDS);
-      return answer(
-        call("recv", wait === undefined ? {} : { wait_seconds: wait }).then(formatRecv),
-      );
+    ({ wait_seconds }) => answer(call("recv", waitParam(wait_seconds)).then(recvText)),
+  );
+  server.registerTool(
+    "recv_batch",
+    {
+      description:
+        "Drain up to `max` inbox messages (1-50) in one call, oldest first; cheaper than one " +
+        "recv per message when several are queued. Waits like recv (default 30 s, at most 180) " +
+        "only when the inbox is empty.",
+      inputSchema: {
+        max: SocketRecvBatchParams.shape.max.describe("At most this many messages (1-50)."),
+        wait_seconds: SocketRecvBatchParams.shape.wait_seconds.describe(
+          "Seconds to wait when the inbox is empty (0-180, default 30).",
+        ),
+      },
     },
+    ({ max, wait_seconds }) =>
+      answer(call("recv_batch", { max, ...waitParam(wait_seconds) }).then(batchText)),
   );
   server.registerTool(
     "whoami",
@@ -82,6 +107,7 @@ export function createMcpServer(call: SocketCaller, role: AgentRole): McpServer 
     },
     () => answer(call("whoami", {}).then((me) => JSON.stringify(me, null, 2))),
   );
+  registerQuestionTools(server, call, clock);
   if (role === "manager") registerManagerTools(server, call);
   return server;
 }

@@ -1,7 +1,18 @@
 import type { AgentConfig, AgentRole } from "@hyperhive/shared";
 
 /** The hyperhive MCP tools every agent has. */
-export const AGENT_TOOLS = ["send", "recv", "whoami"] as const;
+export const AGENT_TOOLS = [
+  "send",
+  "recv",
+  "recv_batch",
+  "whoami",
+  "ask_operator",
+  "ask",
+  "answer",
+  "list_my_asks",
+  "cancel_ask",
+  "get_open_threads",
+] as const;
 /** The manager's tools on top of those: its verbs, bridged to c0re. */
 export const MANAGER_TOOLS = [
   "request_spawn",

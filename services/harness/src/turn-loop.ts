@@ -26,7 +26,12 @@ import type { RunConfig } from "./run-config.js";
 import { type AgentSession, agentSession } from "./session.js";
 import type { SocketHandlers } from "./socket.js";
 import type { AgentStateReporter } from "./state.js";
+import { ActionLog, TurnMemory } from "./turn-memory.js";
 import { harnessVersion } from "./version.js";
+
+/** How long a stopping harness waits for the broker to take its release (best effort: a stop must
+ * stay well within c0re's grace, and the next run releases anyway). */
+const STOP_RELEASE_MS = 500;
 
 /** The loop's three back-offs, as data (`config.ts` builds them from the environment). */
 export interface TurnLoopRetry extends HeldRetry {
@@ -76,6 +81,7 @@ export class TurnLoop {
   readonly #life = new Lifecycle("turn loop");
   readonly #session: AgentSession;
   readonly #state: AgentStateReporter;
+  readonly #actions: ActionLog;
   readonly #startedAt: number;
   #held: HeldMessage | null = null;
   #turn: RunningTurn | undefined;
@@ -101,6 +107,7 @@ export class TurnLoop {
       signal: this.#life.signal,
     });
     this.#state = this.#session.state;
+    this.#actions = new ActionLog({ stateDir: opts.settings.stateDir, log: opts.log });
   }
 
   /** Where the loop is in its life. */
@@ -125,13 +132,21 @@ export class TurnLoop {
 
   /**
    * Stops: a running claude is killed, waits and broker requests give up, leases are no longer
-   * extended; what was not acked comes again (at-least-once). Idempotent.
+   * extended; what was not acked comes again (at-least-once). Last, the broker is told this run
+   * is over (`release`), so its recv still parked there cannot lease the next message — a
+   * broadcast sent while the agent is stopped waits for its next start, not for a lease to run
+   * out. Idempotent.
    */
   stop(): Promise<void> {
     return this.#life.stop(async () => {
       await this.#loop?.catch(() => {});
       await this.#session.compactor.settled();
       this.#held?.leases.stopExtending();
+      try {
+        await this.#o.hive.release(AbortSignal.timeout(STOP_RELEASE_MS));
+      } catch (e) {
+        this.#o.log.warn({ err: toWireError(e) }, "could not release at stop; the next run will");
+      }
     });
   }
 
@@ -142,6 +157,7 @@ export class TurnLoop {
       hive: this.#o.hive,
       log: this.#o.log,
       role: s.role,
+      actions: this.#actions,
       leaseSeconds: s.leaseSeconds,
       signal: this.#life.signal,
       currentTurn: () => this.#turn,
@@ -187,7 +203,7 @@ export class TurnLoop {
       }
       if (signal.aborted) break;
 
-      this.#turn = { leases: held.leases };
+      this.#turn = { leases: held.leases, memory: held.memory };
       const end = await this.#session.runner.run(held.turnInput()).finally(() => {
         this.#turn = undefined;
       });
@@ -244,7 +260,14 @@ export class TurnLoop {
     });
     leases.add(r.message.id);
     leases.startExtending();
-    return new HeldMessage(r.message, r.pending, leases, s.retry);
+    return new HeldMessage({
+      msg: r.message,
+      pending: r.pending,
+      leases,
+      memory: new TurnMemory(this.#actions, r.message),
+      actions: this.#actions,
+      retry: s.retry,
+    });
   }
 
   /** Waits before another try on the held message; a wake (maybe after a login) cuts it short. */

@@ -1,11 +1,11 @@
 import { join } from "node:path";
-import type { AgentState, Clock, InboxMessage, Logger } from "@hyperhive/shared";
+import type { AgentState, Clock, InboxMessage, Logger, PreviousAction } from "@hyperhive/shared";
 import type { Hive } from "./bridge.js";
-import { displaySender, type RetryHint, wakePrompt } from "./claude.js";
 import type { ClaudeSlot, SlotHold } from "./claude-slot.js";
 import { type CostLedger, hasSession, takeNewSession } from "./files.js";
 import { type ClaudeInvoker, endNote, type Invocation } from "./invocation.js";
 import type { LiveStream, TurnLive } from "./live.js";
+import { type RetryHint, showMessage, wakePrompt } from "./message-text.js";
 import type { ModelChoice } from "./model.js";
 import type { AgentStateReporter } from "./state.js";
 import { resultKind } from "./stream.js";
@@ -42,6 +42,8 @@ export interface TurnInput {
   msg: InboxMessage;
   /** Messages still waiting after it. */
   pending: number;
+  /** What earlier turns on it already sent and asked (when it came again). */
+  previous: PreviousAction[];
   /** Set when an earlier turn on this message failed: which try this is, and why. */
   retry?: RetryHint;
 }
@@ -83,19 +85,14 @@ export class TurnRunner {
     hold.setTurn(live.turnId);
     const signal = AbortSignal.any([o.signal, hold.cancelled]);
     const model = o.model.effective;
-    const shown = displaySender(o.hive.agent, t.msg);
+    const shown = showMessage(o.hive.agent, t.msg, t.previous);
     live.turnStart({
-      message: { id: t.msg.id, ...shown, redelivered: t.msg.redelivered },
+      message: { id: t.msg.id, from: shown.from, body: shown.body, redelivered: shown.redelivered },
       pending: t.pending,
       model,
     });
     o.state.set("thinking");
-    const prompt = wakePrompt({
-      ...shown,
-      pending: t.pending,
-      redelivered: t.msg.redelivered,
-      ...(t.retry === undefined ? {} : { retry: t.retry }),
-    });
+    const prompt = wakePrompt({ message: shown, pending: t.pending, retry: t.retry });
 
     const fresh = takeNewSession(o.stateDir);
     const cont = !fresh && hasSession(join(o.stateDir, ".claude"));

@@ -1,4 +1,4 @@
-import type { AgentInfo } from "@hyperhive/shared";
+import type { AgentInfo, Question } from "@hyperhive/shared";
 
 /** A sub-agent as c0re answers a lifecycle verb: running (idle, on haiku) or stopped. */
 export function agentInfo(name: string, running: boolean): AgentInfo {
@@ -26,4 +26,23 @@ export function pendingFrom(submitter: string) {
     decided_by: null,
     note: null,
   } as const;
+}
+
+/** A question as c0re answers ask/answer/cancel_ask/list_my_asks: open, asked by alice at `at`. */
+export function questionFrom(
+  over: Partial<Question> & Pick<Question, "id" | "target" | "question">,
+  at = 1,
+): Question {
+  return {
+    asker: "alice",
+    options: [],
+    multi: false,
+    created_at: at,
+    expires_at: null,
+    state: "open",
+    answer: null,
+    answered_at: null,
+    answered_by: null,
+    ...over,
+  };
 }

@@ -1,16 +1,25 @@
 import assert from "node:assert/strict";
 import { AgentConfig, DEFAULT_ALLOWED_TOOLS } from "@hyperhive/shared";
 import { describe, it } from "vitest";
-import {
-  buildClaudeArgs,
-  buildClaudeEnv,
-  displaySender,
-  wakeBody,
-  wakePrompt,
-} from "../src/claude.js";
+import { buildClaudeArgs, buildClaudeEnv, displaySender, wakeBody } from "../src/claude.js";
 import { claudeTools, hyperhiveTools } from "../src/tools.js";
 
 const defaults = AgentConfig.parse({});
+/** The hyperhive tools every agent has, written out: mail, whoami, questions and threads. */
+const EVERY_AGENT = [
+  "send",
+  "recv",
+  "recv_batch",
+  "whoami",
+  "ask_operator",
+  "ask",
+  "answer",
+  "list_my_asks",
+  "cancel_ask",
+  "get_open_threads",
+];
+/** Those as claude's --allowedTools names them. */
+const AGENT_MCP = EVERY_AGENT.map((x) => `mcp__hyperhive__${x}`).join(",");
 
 describe("buildClaudeArgs", () => {
   it("builds the exact flags, --continue only when asked", () => {
@@ -38,8 +47,7 @@ describe("buildClaudeArgs", () => {
       "--tools",
       "Bash,Edit,Glob,Grep,Read,TodoWrite,Write",
       "--allowedTools",
-      "Bash,Edit,Glob,Grep,Read,TodoWrite,Write," +
-        "mcp__hyperhive__send,mcp__hyperhive__recv,mcp__hyperhive__whoami",
+      `Bash,Edit,Glob,Grep,Read,TodoWrite,Write,${AGENT_MCP}`,
     ]);
     const next = buildClaudeArgs({ model: "sonnet", continueSession: true, runDir: "/r", tools });
     assert.deepEqual(next.slice(4, 7), ["--model", "sonnet", "--continue"]);
@@ -50,10 +58,7 @@ describe("buildClaudeArgs", () => {
     const tools = claudeTools(AgentConfig.parse({ allowed_tools: [] }), "agent");
     const args = buildClaudeArgs({ model: "haiku", continueSession: false, runDir: "/r", tools });
     assert.equal(args[args.indexOf("--tools") + 1], "");
-    assert.equal(
-      args[args.indexOf("--allowedTools") + 1],
-      "mcp__hyperhive__send,mcp__hyperhive__recv,mcp__hyperhive__whoami",
-    );
+    assert.equal(args[args.indexOf("--allowedTools") + 1], AGENT_MCP);
   });
 });
 
@@ -68,8 +73,8 @@ describe("claudeTools", () => {
 
   it("the manager's flavour adds its verbs; a sub-agent's has none of them", () => {
     const verbs = ["request_spawn", "kill", "start", "restart", "update", "request_apply_commit"];
-    assert.deepEqual(hyperhiveTools("manager"), ["send", "recv", "whoami", ...verbs]);
-    assert.deepEqual(hyperhiveTools("agent"), ["send", "recv", "whoami"]);
+    assert.deepEqual(hyperhiveTools("manager"), [...EVERY_AGENT, ...verbs]);
+    assert.deepEqual(hyperhiveTools("agent"), EVERY_AGENT);
     const m = claudeTools(defaults, "manager").allowed;
     for (const v of verbs) assert.ok(m.includes(`mcp__hyperhive__${v}`), v);
     const a = claudeTools(defaults, "agent").allowed;
@@ -90,9 +95,7 @@ describe("claudeTools", () => {
     assert.deepEqual(t.allowed, [
       "Read",
       "Bash",
-      "mcp__hyperhive__send",
-      "mcp__hyperhive__recv",
-      "mcp__hyperhive__whoami",
+      ...EVERY_AGENT.map((x) => `mcp__hyperhive__${x}`),
       "mcp__notes__*",
       "mcp__web-x__fetch",
       "mcp__web-x__search",
@@ -142,31 +145,7 @@ describe("buildClaudeEnv", () => {
   });
 });
 
-describe("wake prompt", () => {
-  it("is from + body, with pending and redelivery hints", () => {
-    assert.equal(
-      wakePrompt({ from: "operator", body: "hi", pending: 0, redelivered: false }),
-      "from: operator\n\nhi\n",
-    );
-    assert.equal(
-      wakePrompt({ from: "bob", body: "x\ny", pending: 2, redelivered: true }),
-      "from: bob\n\nx\ny\n\n(2 more pending — call recv to drain)\n" +
-        "(redelivered: a previous turn on this message did not finish)\n",
-    );
-  });
-
-  it("a retry says why: the previous turn failed, or the operator cancelled it", () => {
-    const base = { from: "operator", body: "hi", pending: 0, redelivered: false };
-    assert.equal(
-      wakePrompt({ ...base, retry: { attempt: 2, lastError: "overloaded" } }),
-      "from: operator\n\nhi\n\n(retry 2: the previous turn on this message failed: overloaded)\n",
-    );
-    assert.equal(
-      wakePrompt({ ...base, retry: { attempt: 3, lastError: "x", cancelled: true } }),
-      "from: operator\n\nhi\n\n(retry 3: the operator cancelled the previous turn on this message)\n",
-    );
-  });
-
+describe("wake sender", () => {
   it("shows a self-sent wake as coming from its label", () => {
     const body = wakeBody("webhook: deploy ok", "build 42 is live\nsecond line");
     assert.deepEqual(displaySender("alice", { from: "alice", body }), {

@@ -29,6 +29,13 @@ export function standInHandlers(seen: Seen[], given: Partial<SocketHandlers>): S
   return {
     send: rec("send"),
     recv: rec("recv"),
+    recv_batch: rec("recv_batch"),
+    ask_operator: rec("ask_operator"),
+    ask: rec("ask"),
+    answer: rec("answer"),
+    list_my_asks: rec("list_my_asks"),
+    cancel_ask: rec("cancel_ask"),
+    get_open_threads: rec("get_open_threads"),
     wake: rec("wake"),
     whoami: rec("whoami"),
     request_spawn: rec("request_spawn"),

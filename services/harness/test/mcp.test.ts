@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type AgentRole, type Approval, ErrorCode, HiveError } from "@hyperhive/shared";
-import { tempDir } from "@hyperhive/shared/testing";
+import {
+  type AgentRole,
+  type Approval,
+  type Clock,
+  ErrorCode,
+  HiveError,
+  type OpenThread,
+  type SocketMessage,
+} from "@hyperhive/shared";
+import { TestClock, tempDir } from "@hyperhive/shared/testing";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
@@ -11,7 +19,7 @@ import type { SocketHandlers } from "../src/socket.js";
 import { socketRequest } from "../src/socket-client.js";
 import { SocketServer } from "../src/socket-server.js";
 import { hyperhiveTools } from "../src/tools.js";
-import { agentInfo, pendingFrom } from "./c0re-answers.js";
+import { agentInfo, pendingFrom, questionFrom } from "./c0re-answers.js";
 import { type Seen, standInHandlers } from "./handlers.js";
 
 /** A harness socket whose handlers the test writes; every command it saw, with its params. */
@@ -20,6 +28,26 @@ interface Harness {
 }
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
+
+/** A message as the harness's recv hands it to the tools: from bob, plain. */
+function msg(over: Partial<SocketMessage>): SocketMessage {
+  return {
+    id: 1,
+    from: "bob",
+    body: "x",
+    sent_at: 1,
+    in_reply_to: null,
+    reply_to: null,
+    redelivered: false,
+    broadcast: false,
+    previous: [],
+    ...over,
+  };
+}
+
+/** The MCP server's clock in these tests (unix ms). */
+const NOW = 1_800_000_000_000;
+const MIN = 60_000;
 
 /** A pending approval as c0re queues it. */
 const pending = pendingFrom("manager");
@@ -41,6 +69,7 @@ describe("MCP server", () => {
   async function connected(
     handlers: Partial<SocketHandlers>,
     role: AgentRole = "agent",
+    clock: Clock = new TestClock(NOW),
   ): Promise<{ client: Client; harness: Harness }> {
     const harness: Harness = { seen: [] };
     const path = join(t.path, `h${++n}.sock`);
@@ -48,7 +77,9 @@ describe("MCP server", () => {
     await server.start();
     cleanups.push(() => server.stop());
     const [a, b] = InMemoryTransport.createLinkedPair();
-    await createMcpServer((cmd, params) => socketRequest(path, cmd, params), role).connect(a);
+    await createMcpServer((cmd, params) => socketRequest(path, cmd, params), role, clock).connect(
+      a,
+    );
     const client = new Client({ name: "test", version: "0" });
     await client.connect(b);
     cleanups.push(() => client.close());
@@ -65,13 +96,25 @@ describe("MCP server", () => {
     return { text, isError: r.isError === true };
   }
 
-  it("a sub-agent's server lists send, recv and whoami, and none of the manager's verbs", async () => {
+  it("a sub-agent's server lists mail, whoami, questions and threads, and none of the manager's verbs", async () => {
     const { client } = await connected({});
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((x) => x.name).sort(), [...hyperhiveTools("agent")].sort());
-    assert.deepEqual(tools.map((x) => x.name).sort(), ["recv", "send", "whoami"]);
+    assert.deepEqual(tools.map((x) => x.name).sort(), [
+      "answer",
+      "ask",
+      "ask_operator",
+      "cancel_ask",
+      "get_open_threads",
+      "list_my_asks",
+      "recv",
+      "recv_batch",
+      "send",
+      "whoami",
+    ]);
     const send = tools.find((x) => x.name === "send")!;
     assert.deepEqual(send.inputSchema.required?.sort(), ["body", "to"]);
+    assert.ok(send.inputSchema.properties && "in_reply_to" in send.inputSchema.properties);
     const kill = CallToolResultSchema.parse(
       await client.callTool({ name: "kill", arguments: { name: "alice" } }),
     );
@@ -189,25 +232,23 @@ describe("MCP server", () => {
     const { client, harness } = await connected({
       send: async () => ({ id: 12, duplicate: false, sent_at: 1 }),
       recv: async () => ({
-        message: {
-          id: 13,
-          from: "bob",
-          body: "ping",
-          sent_at: 1,
-          in_reply_to: null,
-          reply_to: null,
-          redelivered: false,
-        },
+        message: msg({ id: 13, body: "ping" }),
         pending: 1,
       }),
     });
     const sent = await call(client, "send", { to: "operator", body: "hi" });
     assert.equal(sent.isError, false);
-    assert.match(sent.text, /sent to operator \(message 12\)/);
+    assert.equal(sent.text, "sent to operator (message 12)");
+    const all = await call(client, "send", { to: "*", body: "heads up", in_reply_to: 4 });
+    assert.equal(all.text, "broadcast to every other agent (message 12)");
     const got = await call(client, "recv", { wait_seconds: 500 });
-    assert.equal(got.text, "from: bob\n\nping\n\n(1 more pending — call recv to drain)");
+    assert.equal(
+      got.text,
+      "from: bob\n\nping\n\n(message #13)\n(+1 more queued; consider draining before acting)",
+    );
     assert.deepEqual(harness.seen, [
       { cmd: "send", params: { to: "operator", body: "hi" } },
+      { cmd: "send", params: { to: "*", body: "heads up", in_reply_to: 4 } },
       { cmd: "recv", params: { wait_seconds: 180 } },
     ]);
   });
@@ -242,5 +283,245 @@ describe("MCP server", () => {
   it("an empty inbox says so", async () => {
     const { client } = await connected({ recv: async () => ({ message: null, pending: 0 }) });
     assert.equal((await call(client, "recv", {})).text, "(no messages)");
+  });
+  it("the question tools go to the socket and read back in plain words, ages from the clock", async () => {
+    const toOperator = questionFrom(
+      {
+        id: 12,
+        target: "operator",
+        question: "deploy now?",
+        options: ["yes", "no"],
+        multi: true,
+        expires_at: NOW + 10 * MIN,
+      },
+      NOW,
+    );
+    const toBob = questionFrom({ id: 13, target: "bob", question: "is the build green?" }, NOW);
+    const fromBob = questionFrom({ id: 14, asker: "bob", target: "alice", question: "lunch?" });
+    const { client, harness } = await connected({
+      ask_operator: async () => ({ question: toOperator }),
+      ask: async () => ({ question: toBob }),
+      answer: async () => ({
+        question: { ...fromBob, state: "answered", answer: "yes", answered_by: "alice" },
+      }),
+      list_my_asks: async ({ all }) => ({
+        questions: all
+          ? [
+              { ...toBob, created_at: NOW - 5 * MIN },
+              {
+                ...toOperator,
+                created_at: NOW - 3 * 3600_000,
+                state: "expired",
+                answer: "[expired]",
+              },
+              questionFrom(
+                {
+                  id: 11,
+                  target: "carol",
+                  question: "coffee?",
+                  state: "answered",
+                  answer: "yes please",
+                },
+                NOW - 2 * 86_400_000 - 5,
+              ),
+            ]
+          : [],
+      }),
+      cancel_ask: async () => ({
+        question: { ...toBob, state: "cancelled", answer: "[cancelled]" },
+      }),
+    });
+    const texts = [
+      await call(client, "ask_operator", {
+        question: "deploy now?",
+        options: ["yes", "no"],
+        multi: true,
+        ttl_seconds: 600,
+      }),
+      await call(client, "ask", { to: "bob", question: "is the build green?" }),
+      await call(client, "answer", { id: 14, text: "yes" }),
+      await call(client, "list_my_asks", {}),
+      await call(client, "list_my_asks", { all: true }),
+      await call(client, "cancel_ask", { id: 13 }),
+    ];
+    assert.ok(
+      texts.every((x) => !x.isError),
+      JSON.stringify(texts),
+    );
+    const later =
+      "The answer will arrive later in your inbox, quoting the question; do not wait for it here " +
+      "(cancel_ask if it stops mattering).";
+    assert.deepEqual(
+      texts.map((x) => x.text),
+      [
+        'question #12 asked of the operator: "deploy now?" (options (several may be chosen): ' +
+          `"yes", "no"; expires in 10 min). ${later}`,
+        `question #13 asked of bob: "is the build green?". ${later}`,
+        'answered question #14 from bob: "lunch?"; your answer is on its way to bob\'s inbox.',
+        "(no open questions)",
+        "3 questions of yours:\n" +
+          '#13 to bob, asked 5 min ago: "is the build green?" — open\n' +
+          '#12 to the operator, asked 3 h ago: "deploy now?" — expired\n' +
+          '#11 to carol, asked 2 d ago: "coffee?" — answered: yes please',
+        'question #13 to bob cancelled: "is the build green?" (no answer will come).',
+      ],
+    );
+    assert.deepEqual(harness.seen, [
+      {
+        cmd: "ask_operator",
+        params: { question: "deploy now?", options: ["yes", "no"], multi: true, ttl_seconds: 600 },
+      },
+      { cmd: "ask", params: { to: "bob", question: "is the build green?" } },
+      { cmd: "answer", params: { question_id: 14, text: "yes" } },
+      { cmd: "list_my_asks", params: {} },
+      { cmd: "list_my_asks", params: { all: true } },
+      { cmd: "cancel_ask", params: { question_id: 13 } },
+    ]);
+  });
+
+  it("get_open_threads reads each kind and role, oldest first, with ages from the clock", async () => {
+    const threads: OpenThread[] = [
+      {
+        kind: "approval",
+        id: 3,
+        summary: "spawn carol",
+        submitter: "manager",
+        counterparty: "operator",
+        created_at: NOW - 2 * 3600_000,
+        age_seconds: 7200,
+      },
+      {
+        kind: "question",
+        id: 12,
+        summary: "deploy now?",
+        asker: "alice",
+        target: "operator",
+        role: "asker",
+        counterparty: "operator",
+        created_at: NOW - 5 * MIN,
+        expires_at: NOW + 10 * MIN,
+        age_seconds: 300,
+      },
+      {
+        kind: "question",
+        id: 14,
+        summary: "lunch?",
+        asker: "bob",
+        target: "alice",
+        role: "target",
+        counterparty: "bob",
+        created_at: NOW - 40_000,
+        expires_at: null,
+        age_seconds: 40,
+      },
+      {
+        kind: "question",
+        id: 15,
+        summary: "which branch?",
+        asker: "bob",
+        target: "carol",
+        role: null,
+        counterparty: "carol",
+        created_at: NOW - 3 * 86_400_000,
+        expires_at: null,
+        age_seconds: 3 * 86_400,
+      },
+    ];
+    let answer: OpenThread[] = [];
+    const { client, harness } = await connected({
+      get_open_threads: async () => ({ threads: answer }),
+    });
+    assert.equal((await call(client, "get_open_threads", {})).text, "(no open threads)");
+    answer = threads;
+    const r = await call(client, "get_open_threads", {});
+    assert.equal(r.isError, false);
+    assert.equal(
+      r.text,
+      "4 open threads:\n" +
+        "approval #3 by manager: spawn carol — waiting on the operator for 2 h\n" +
+        'question #12 you asked the operator: "deploy now?" — waiting on them for 5 min, expires in 10 min\n' +
+        'question #14 bob asked you: "lunch?" — you owe the answer (answer(14, "…")), asked 40 s ago\n' +
+        'question #15 bob asked carol: "which branch?" — open for 3 d',
+    );
+    assert.deepEqual(harness.seen, [
+      { cmd: "get_open_threads", params: {} },
+      { cmd: "get_open_threads", params: {} },
+    ]);
+  });
+
+  it("c0re's refusals of questions come back as tool errors; bad arguments never leave", async () => {
+    const { client, harness } = await connected({
+      answer: async () => {
+        throw new HiveError(ErrorCode.Conflict, "question #14 was expired already");
+      },
+      cancel_ask: async () => {
+        throw new HiveError(ErrorCode.NotFound, "no question #99 of yours");
+      },
+    });
+    assert.deepEqual(await call(client, "answer", { id: 14, text: "late" }), {
+      text: "error (conflict): question #14 was expired already",
+      isError: true,
+    });
+    assert.deepEqual(await call(client, "cancel_ask", { id: 99 }), {
+      text: "error (not_found): no question #99 of yours",
+      isError: true,
+    });
+    const bad: [string, Record<string, unknown>][] = [
+      ["ask_operator", { question: "   " }],
+      ["ask_operator", { question: "x", ttl_seconds: 0 }],
+      ["ask", { to: "operator", question: "x" }],
+      ["ask", { to: "Bob!", question: "x" }],
+      ["answer", { id: 0, text: "x" }],
+      ["answer", { id: 1, text: " " }],
+      ["cancel_ask", { id: -1 }],
+      ["list_my_asks", { all: "yes" }],
+      ["recv_batch", { max: 0 }],
+      ["recv_batch", { max: 51 }],
+    ];
+    for (const [name, args] of bad) {
+      const r = await call(client, name, args);
+      assert.equal(r.isError, true, `${name} ${JSON.stringify(args)}: ${r.text}`);
+    }
+    assert.deepEqual(
+      harness.seen.map((x) => x.cmd),
+      ["answer", "cancel_ask"],
+      "nothing malformed reached the socket",
+    );
+  });
+
+  it("recv_batch goes to the socket and reads each message, then what is still queued", async () => {
+    const { client, harness } = await connected({
+      recv_batch: async ({ max }) =>
+        max === 1
+          ? { messages: [], pending: 0 }
+          : {
+              messages: [
+                msg({ id: 7, body: "one" }),
+                msg({
+                  id: 8,
+                  from: "carol",
+                  body: "two",
+                  in_reply_to: 7,
+                  reply_to: { id: 7, from: "bob", quote: "one" },
+                  broadcast: true,
+                }),
+              ],
+              pending: 3,
+            },
+    });
+    const r = await call(client, "recv_batch", { max: 2, wait_seconds: 999 });
+    assert.equal(
+      r.text,
+      "2 messages:\n" +
+        "--- 1/2\nfrom: bob\n\none\n\n(message #7)\n" +
+        '--- 2/2\nfrom: carol\n\ntwo\n\n(message #8)\n(in reply to #7 from bob: "one")\n' +
+        "(this was a broadcast and may not need any action from you)\n" +
+        "---\n(+3 more queued; consider draining before acting)",
+    );
+    assert.equal((await call(client, "recv_batch", { max: 1 })).text, "(no messages)");
+    assert.deepEqual(harness.seen, [
+      { cmd: "recv_batch", params: { max: 2, wait_seconds: 180 } },
+      { cmd: "recv_batch", params: { max: 1 } },
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import {
   HiveError,
   LineBuffer,
   SocketResponse,
+  socketCommands,
   type WireError,
 } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
@@ -130,7 +131,7 @@ describe("socket protocol", () => {
     const unknown = await c.next();
     assert.equal(unknown.id, 4);
     assert.equal(errorOf(unknown).code, ErrorCode.BadRequest);
-    assert.match(errorOf(unknown).message, /explode.*send, recv, wake/);
+    assert.match(errorOf(unknown).message, /explode.*send, recv, recv_batch, ask_operator/);
     c.write(JSON.stringify({ cmd: "recv" }));
     const noId = await c.next();
     assert.equal(noId.id, null);
@@ -182,6 +183,52 @@ describe("socket protocol", () => {
     assert.ok(who.ok);
     assert.deepEqual(seen.at(-1), { cmd: "whoami", params: {} });
     c.sock.destroy();
+  });
+
+  it("mail, questions and threads: malformed params are refused with a typed error before any handler", async () => {
+    const c = await LineClient.connect(path);
+    const before = seen.length;
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ cmd: "send", to: "*", body: "x", in_reply_to: 0 }, /in_reply_to/],
+      [{ cmd: "send", to: "**", body: "x" }, /to/],
+      [{ cmd: "recv_batch" }, /max/],
+      [{ cmd: "recv_batch", max: 0 }, /max/],
+      [{ cmd: "recv_batch", max: 51 }, /max/],
+      [{ cmd: "recv_batch", max: 2.5 }, /max/],
+      [{ cmd: "recv_batch", max: 2, lease_seconds: 9 }, /lease_seconds/],
+      [{ cmd: "ask_operator" }, /question/],
+      [{ cmd: "ask_operator", question: "  " }, /question/],
+      [{ cmd: "ask_operator", question: "x", to: "bob" }, /to/],
+      [{ cmd: "ask_operator", question: "x", ttl_seconds: 0 }, /ttl_seconds/],
+      [{ cmd: "ask_operator", question: "x", options: [""] }, /options/],
+      [{ cmd: "ask", question: "x" }, /to/],
+      [{ cmd: "ask", to: "operator", question: "x" }, /to/],
+      [{ cmd: "ask", to: "bob", question: "x", multi: true }, /multi/],
+      [{ cmd: "answer", text: "yes" }, /question_id/],
+      [{ cmd: "answer", question_id: 0, text: "yes" }, /question_id/],
+      [{ cmd: "answer", question_id: 3, text: " " }, /text/],
+      [{ cmd: "list_my_asks", all: "yes" }, /all/],
+      [{ cmd: "list_my_asks", mine: true }, /mine/],
+      [{ cmd: "cancel_ask" }, /question_id/],
+      [{ cmd: "cancel_ask", question_id: "3" }, /question_id/],
+      [{ cmd: "get_open_threads", agent: "bob" }, /agent/],
+    ];
+    for (const [i, [req, why]] of bad.entries()) {
+      c.write(JSON.stringify({ id: 300 + i, ...req }));
+      const r = await c.next();
+      assert.equal(r.id, 300 + i);
+      assert.equal(errorOf(r).code, ErrorCode.BadRequest, JSON.stringify(req));
+      assert.match(errorOf(r).message, why, JSON.stringify(req));
+    }
+    assert.equal(seen.length, before, "the handlers saw none of them");
+    c.sock.destroy();
+  });
+
+  it("no command has a param named id or cmd: those are the request line's own", () => {
+    for (const [cmd, spec] of Object.entries(socketCommands)) {
+      const keys = Object.keys(spec.params.shape);
+      assert.ok(!keys.includes("id") && !keys.includes("cmd"), `${cmd}: ${keys.join(", ")}`);
+    }
   });
 
   it("a line that never ends is refused and the connection closed, even if the client keeps writing", async () => {

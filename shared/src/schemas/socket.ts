@@ -1,8 +1,8 @@
 import * as z from "zod";
 import { WireError } from "../errors.js";
-import { AgentName, Recipient, Sender } from "../names.js";
+import { AgentName, Recipient, Sender, SendTarget } from "../names.js";
 import { ApprovalResponse } from "./approvals.js";
-import { Body, MessageFields, MessageId, SendResponse } from "./broker.js";
+import { Body, MAX_RECV_BATCH, MessageFields, MessageId, SendResponse } from "./broker.js";
 import {
   AgentLifecycleRequest,
   AgentLifecycleResponse,
@@ -11,6 +11,16 @@ import {
   SpawnRequest,
 } from "./c0re.js";
 import { ModelName } from "./config.js";
+import {
+  AnswerRequest,
+  AskRequest,
+  MyAsksRequest,
+  QuestionId,
+  QuestionResponse,
+  QuestionsResponse,
+  ThreadsRequest,
+  ThreadsResponse,
+} from "./questions.js";
 
 /**
  * The per-agent unix socket between the harness and processes in its container (the MCP server
@@ -22,10 +32,11 @@ import { ModelName } from "./config.js";
 /** Correlates a reply line with its request line; chosen by the client. */
 export const SocketRequestId = z.number().int();
 
-/** `send`: mail someone as this agent. */
+/** `send`: mail someone as this agent, or every other agent (`to: "*"`, a broadcast). */
 export const SocketSendParams = z.strictObject({
-  to: Recipient,
+  to: SendTarget,
   body: Body,
+  /** The message this one answers; the broker drops an id the agent could not see. */
   in_reply_to: MessageId.optional(),
 });
 
@@ -35,9 +46,40 @@ export const SocketRecvParams = z.strictObject({
   wait_seconds: z.number().min(0).optional(),
 });
 
+/**
+ * Something an earlier, unfinished turn on a message already did (its harness remembers it in
+ * the state dir), so a redelivered or retried message need not be answered twice unknowingly.
+ */
+export const PreviousAction = z.discriminatedUnion("kind", [
+  z.strictObject({
+    /** A message it sent. */
+    kind: z.literal("sent"),
+    id: MessageId,
+    to: SendTarget,
+    /** The body's first 80 characters. */
+    quote: z.string(),
+  }),
+  z.strictObject({
+    /** A question it asked (`ask_operator`, `ask`). */
+    kind: z.literal("asked"),
+    id: QuestionId,
+    to: Recipient,
+    /** The question's first 80 characters. */
+    quote: z.string(),
+  }),
+]);
+export type PreviousAction = z.infer<typeof PreviousAction>;
+
 /** A message as the agent's tools show it: a wake shows its label as the sender. */
 export const SocketMessage = MessageFields.omit({ to: true }).extend({
   redelivered: z.boolean(),
+  /** Sent to `*`: every agent got it, and it may need no action from this one. */
+  broadcast: z.boolean(),
+  /**
+   * What earlier turns on this message already sent or asked before they died or failed (only
+   * when it is redelivered or retried; else empty).
+   */
+  previous: z.array(PreviousAction),
 });
 export type SocketMessage = z.infer<typeof SocketMessage>;
 
@@ -47,6 +89,39 @@ export const SocketRecvResult = z.strictObject({
   pending: z.number().int().nonnegative(),
 });
 export type SocketRecvResult = z.infer<typeof SocketRecvResult>;
+
+/** `recv_batch`: lease up to `max` pending messages at once (long-poll for the first). */
+export const SocketRecvBatchParams = z.strictObject({
+  max: z.number().int().min(1).max(MAX_RECV_BATCH),
+  /** Seconds to wait when nothing is pending; default 30, capped at 180. */
+  wait_seconds: z.number().min(0).optional(),
+});
+
+export const SocketRecvBatchResult = z.strictObject({
+  /** Oldest first; empty when the wait ran out. */
+  messages: z.array(SocketMessage),
+  /** Messages still deliverable after these. */
+  pending: z.number().int().nonnegative(),
+});
+export type SocketRecvBatchResult = z.infer<typeof SocketRecvBatchResult>;
+
+/** `ask_operator`: ask the operator; answered at once with the question (its id). */
+export const SocketAskOperatorParams = AskRequest.omit({ to: true });
+
+/** `ask`: ask another agent, which answers with `answer(id, text)`. */
+export const SocketAskParams = AskRequest.omit({ multi: true }).extend({ to: AgentName });
+
+/**
+ * `answer`: answer a question put to this agent. The question is `question_id`, not `id`: a
+ * request line's `id` is the line's own (see {@link socketCommands}).
+ */
+export const SocketAnswerParams = z.strictObject({
+  question_id: QuestionId,
+  text: AnswerRequest.shape.text,
+});
+
+/** `cancel_ask`: withdraw one of this agent's own open questions (`question_id`, as for answer). */
+export const SocketCancelAskParams = z.strictObject({ question_id: QuestionId });
 
 /** `wake`: put a message from `<label>` in this agent's own inbox (from any process inside). */
 export const SocketWakeParams = z.strictObject({
@@ -81,12 +156,21 @@ export type WhoAmI = z.infer<typeof WhoAmI>;
 
 /**
  * The catalog: every socket command with its params and result schemas. A request line is
- * `{id, cmd, ...params}` (the params checked strictly against `socketCommands[cmd].params`); a
- * new command is one entry here and one handler in the harness.
+ * `{id, cmd, ...params}` (the params checked strictly against `socketCommands[cmd].params`), so
+ * no command has a param named `id` or `cmd`; a new command is one entry here and one handler in
+ * the harness.
  */
 export const socketCommands = {
   send: { params: SocketSendParams, result: SendResponse },
   recv: { params: SocketRecvParams, result: SocketRecvResult },
+  recv_batch: { params: SocketRecvBatchParams, result: SocketRecvBatchResult },
+  /** Questions and open threads, bridged to c0re on `hive.agent.<me>.{ask,answer,asks,cancel_ask,threads}`. */
+  ask_operator: { params: SocketAskOperatorParams, result: QuestionResponse },
+  ask: { params: SocketAskParams, result: QuestionResponse },
+  answer: { params: SocketAnswerParams, result: QuestionResponse },
+  list_my_asks: { params: MyAsksRequest, result: QuestionsResponse },
+  cancel_ask: { params: SocketCancelAskParams, result: QuestionResponse },
+  get_open_threads: { params: ThreadsRequest, result: ThreadsResponse },
   wake: { params: SocketWakeParams, result: SocketWakeResult },
   whoami: { params: WhoAmIParams, result: WhoAmI },
   /** The manager's verbs, bridged to c0re on `hive.agent.<me>.<verb>` (refused to sub-agents). */

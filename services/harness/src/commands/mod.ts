@@ -2,8 +2,10 @@ import type { AgentRole, Logger, WhoAmI } from "@hyperhive/shared";
 import type { Hive } from "../bridge.js";
 import type { LeaseSet } from "../leases.js";
 import type { SocketHandlers } from "../socket.js";
+import type { ActionLog, TurnMemory } from "../turn-memory.js";
 import { managerCommands } from "./manager.js";
-import { recv } from "./recv.js";
+import { questionCommands } from "./questions.js";
+import { recv, recvBatch } from "./recv.js";
 import { send } from "./send.js";
 import { wake } from "./wake.js";
 import { whoami } from "./whoami.js";
@@ -12,6 +14,8 @@ import { whoami } from "./whoami.js";
 export interface RunningTurn {
   /** What the turn will ack when it ends. */
   readonly leases: LeaseSet;
+  /** What the turns on its messages sent and asked, kept in case one comes again. */
+  readonly memory: TurnMemory;
 }
 
 /** What the socket commands need from the harness. */
@@ -20,6 +24,8 @@ export interface CommandContext {
   readonly log: Logger;
   /** The manager's verbs are refused to anyone else. */
   readonly role: AgentRole;
+  /** What earlier turns on each message did: shown with a message that comes again. */
+  readonly actions: ActionLog;
   /** Lease asked for each message a `recv` hands out. */
   readonly leaseSeconds: number;
   /** Aborted when the harness stops: pending broker requests give up. */
@@ -40,8 +46,10 @@ export function socketHandlers(ctx: CommandContext): SocketHandlers {
   return {
     send: send(ctx),
     recv: recv(ctx),
+    recv_batch: recvBatch(ctx),
     wake: wake(ctx),
     whoami: whoami(ctx),
+    ...questionCommands(ctx),
     ...managerCommands(ctx),
   };
 }
