@@ -13,5 +13,6 @@ export * from "./schemas/config.js";
 export * from "./schemas/control.js";
 export * from "./schemas/hive.js";
 export * from "./schemas/questions.js";
+export * from "./schemas/scheduler.js";
 export * from "./schemas/socket.js";
 export * from "./subjects.js";

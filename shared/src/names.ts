@@ -4,6 +4,8 @@ import * as z from "zod";
 export const OPERATOR = "operator";
 /** Sender name of messages c0re drops into inboxes (e.g. "you were restarted"). */
 export const SYSTEM = "system";
+/** Sender name of the messages the scheduler delivers (due reminders). */
+export const REMINDER = "reminder";
 /** Name of the manager agent started with the hive. */
 export const MANAGER = "manager";
 
@@ -14,7 +16,8 @@ export const MANAGER = "manager";
 export const AgentName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,8}$/, "agent names are 1-9 chars: a-z first, then a-z, 0-9 or -")
-  .refine((n) => n !== OPERATOR && n !== SYSTEM, "operator and system are reserved names");
+  .refine((n) => n !== OPERATOR && n !== SYSTEM, "operator and system are reserved names")
+  .refine((n) => n !== REMINDER, "reminder is a reserved name (the scheduler's messages)");
 export type AgentName = z.infer<typeof AgentName>;
 
 /** Who a message may be addressed to: an agent or the operator. */

@@ -65,6 +65,19 @@ import {
   ThreadsRequest,
   ThreadsResponse,
 } from "./schemas/questions.js";
+import {
+  CancelReminderRequest,
+  MyRemindersRequest,
+  OperatorCancelReminderRequest,
+  OperatorRemindersRequest,
+  OperatorRemindRequest,
+  ReminderCountsRequest,
+  ReminderCountsResponse,
+  ReminderResponse,
+  RemindersResponse,
+  RemindRequest,
+  RetryReminderRequest,
+} from "./schemas/scheduler.js";
 
 /** A request/reply pair: the schema of the question and of the answer. */
 export interface RpcSpec<Req extends z.ZodType, Res extends z.ZodType> {
@@ -116,6 +129,15 @@ export const rpcs = {
   opAnswer: rpc(OperatorAnswerRequest, QuestionResponse),
   opCancelQuestion: rpc(CancelQuestionRequest, QuestionResponse),
   opThreads: rpc(OperatorThreadsRequest, ThreadsResponse),
+  /** Reminders (scheduler): an agent's own on `hive.agent.<me>.*`, any agent's on `hive.op.*`. */
+  remind: rpc(RemindRequest, ReminderResponse),
+  myReminders: rpc(MyRemindersRequest, RemindersResponse),
+  cancelReminder: rpc(CancelReminderRequest, ReminderResponse),
+  opReminders: rpc(OperatorRemindersRequest, RemindersResponse),
+  opRemind: rpc(OperatorRemindRequest, ReminderResponse),
+  opCancelReminder: rpc(OperatorCancelReminderRequest, ReminderResponse),
+  opRetryReminder: rpc(RetryReminderRequest, ReminderResponse),
+  opReminderCounts: rpc(ReminderCountsRequest, ReminderCountsResponse),
 } as const;
 
 const encoder = new TextEncoder();

@@ -41,6 +41,10 @@ export const subjects = {
     cancelAsk: (agent: AgentName) => `hive.agent.${agent}.cancel_ask`,
     /** What is still pending against the caller (c0re; hive-wide for the manager). */
     threads: (agent: AgentName) => `hive.agent.${agent}.threads`,
+    /** Reminders (scheduler): set one for oneself, list and cancel one's own. */
+    remind: (agent: AgentName) => `hive.agent.${agent}.remind`,
+    reminders: (agent: AgentName) => `hive.agent.${agent}.reminders`,
+    cancelReminder: (agent: AgentName) => `hive.agent.${agent}.cancel_reminder`,
   },
   /** Wildcards the broker and c0re subscribe to; the second token is the caller. */
   agentWildcard: {
@@ -61,6 +65,9 @@ export const subjects = {
     asks: "hive.agent.*.asks",
     cancelAsk: "hive.agent.*.cancel_ask",
     threads: "hive.agent.*.threads",
+    remind: "hive.agent.*.remind",
+    reminders: "hive.agent.*.reminders",
+    cancelReminder: "hive.agent.*.cancel_reminder",
   },
 
   /** Operator actions: only the web and CLI users may publish here. */
@@ -88,6 +95,12 @@ export const subjects = {
     cancelQuestion: "hive.op.cancel_question",
     /** Open threads of one agent or of the hive (c0re). */
     threads: "hive.op.threads",
+    /** Reminders of any agent: list, set, cancel, retry a failing one, counts (scheduler). */
+    reminders: "hive.op.reminders",
+    remind: "hive.op.remind",
+    cancelReminder: "hive.op.cancel_reminder",
+    retryReminder: "hive.op.retry_reminder",
+    reminderCounts: "hive.op.reminder_counts",
     /** The approvals queue (c0re). */
     approvals: "hive.op.approvals",
     approve: "hive.op.approve",
@@ -112,6 +125,11 @@ export const subjects = {
     send: "hive.sys.send",
   },
 
+  /** Due reminders, sent by the scheduler as `reminder` (broker). */
+  sched: {
+    send: "hive.sched.send",
+  },
+
   /** Facts: state changes published for whoever listens. */
   events: {
     agentState: (agent: AgentName) => `hive.events.agent.${agent}.state`,
@@ -120,6 +138,8 @@ export const subjects = {
     agentLifecycleAll: "hive.events.agent.*.lifecycle",
     /** A question was asked or closed (c0re). */
     questions: "hive.events.questions",
+    /** A reminder was set, delivered, failed a try, or cancelled (scheduler). */
+    reminders: "hive.events.reminders",
     /** One recipient's copy of a message changed state: leased, acked, queued again (broker). */
     delivery: "hive.events.delivery",
     /** An approval was created or changed (c0re). */

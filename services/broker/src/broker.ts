@@ -33,6 +33,7 @@ import {
   type RecvRequest,
   type RecvResponse,
   type ReleaseResponse,
+  REMINDER,
   rpcs,
   type SendRequest,
   type SendResponse,
@@ -91,7 +92,8 @@ export function bodyTooLargeMessage(bytes: number, from: string, to: string): st
 
 /**
  * Durable per-agent inboxes over NATS. Answers the agents' `send`/`recv`/`recv_batch`/`ack`/
- * `extend`/`release` (caller = the subject's second token), the operator's and system's `send`,
+ * `extend`/`release` (caller = the subject's second token), the operator's, system's (c0re) and
+ * reminder's (the scheduler) `send`,
  * the operator's inbox and history. Every write goes through one group commit
  * ({@link CommitQueue}): a send is replied to only after its batch is committed and its WAL
  * fsynced; leases, acks and extends are committed before their reply but need no fsync of their
@@ -169,6 +171,7 @@ export class Broker {
         serve(nc, w.send, rpcs.send, (req, msg) => this.#send(as(msg.subject), req), opts),
         serve(nc, subjects.op.send, rpcs.send, (req) => this.#send(OPERATOR, req), opts),
         serve(nc, subjects.sys.send, rpcs.send, (req) => this.#send(SYSTEM, req), opts),
+        serve(nc, subjects.sched.send, rpcs.send, (req) => this.#send(REMINDER, req), opts),
         serve(nc, w.recv, rpcs.recv, (req, msg) => this.#recv(as(msg.subject), req), opts),
         serve(
           nc,

@@ -190,10 +190,11 @@ describe("broker over a real nats-server and sqlite", () => {
     await send(h, "mallory", "bob", "hi");
     await request(h.nc, subjects.op.send, rpcs.send, { to: "bob", body: "from op" });
     await request(h.nc, subjects.sys.send, rpcs.send, { to: "bob", body: "from sys" });
+    await request(h.nc, subjects.sched.send, rpcs.send, { to: "bob", body: "reminder #1: x" });
     const froms = [];
-    for (let i = 0; i < 3; i++)
+    for (let i = 0; i < 4; i++)
       froms.push((await recv(h, "bob", { wait_seconds: 0 })).message?.from);
-    assert.deepEqual(froms, ["mallory", "operator", "system"]);
+    assert.deepEqual(froms, ["mallory", "operator", "system", "reminder"]);
   });
 
   it("redelivers a message whose lease expired, marked as such", async () => {

@@ -44,6 +44,7 @@ describe("malformed requests get bad_request and change nothing", () => {
     { subject: subjects.agent.send("alice"), bad: sendBad },
     { subject: subjects.op.send, bad: sendBad },
     { subject: subjects.sys.send, bad: sendBad },
+    { subject: subjects.sched.send, bad: sendBad },
     {
       subject: subjects.agent.recv("bob"),
       bad: {
@@ -130,7 +131,7 @@ describe("malformed requests get bad_request and change nothing", () => {
         checked++;
       }
     }
-    assert.ok(checked >= 55);
+    assert.ok(checked >= 66);
     assert.deepEqual(snapshot(h.db), before);
   });
 
