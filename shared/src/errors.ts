@@ -15,6 +15,8 @@ export const ErrorCode = {
   Conflict: "conflict",
   /** The caller may not do this. */
   Forbidden: "forbidden",
+  /** A per-caller limit (how many at once, how fast) refuses it; the message says the limit. */
+  LimitExceeded: "limit_exceeded",
   /** The service did not answer in time. Safe to retry idempotent requests. */
   Timeout: "timeout",
   /** Nobody is serving the subject right now. */
@@ -30,6 +32,8 @@ const RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
   not_found: false,
   conflict: false,
   forbidden: false,
+  // A rate passes with time; a cap on how many passes when some are delivered or cancelled.
+  limit_exceeded: true,
   timeout: true,
   unavailable: true,
   internal: true,

@@ -15,6 +15,7 @@ export const HTTP_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   not_found: 404,
   conflict: 409,
   body_too_large: 413,
+  limit_exceeded: 429,
   internal: 500,
   unavailable: 503,
   timeout: 504,
