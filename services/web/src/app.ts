@@ -19,7 +19,9 @@ import { agentRoutes } from "./routes/agents.js";
 import { apiRoutes } from "./routes/api.js";
 import { approvalRoutes } from "./routes/approvals.js";
 import { eventRoutes } from "./routes/events.js";
+import { flowRoutes } from "./routes/flow.js";
 import { pageRoutes } from "./routes/pages.js";
+import { questionRoutes } from "./routes/questions.js";
 import type { RouteDeps, WebServer } from "./routes/types.js";
 import { trackQuietSockets } from "./sockets.js";
 import { SseHub } from "./sse.js";
@@ -167,7 +169,9 @@ export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
   apiRoutes(app, deps);
   agentRoutes(app, deps);
   approvalRoutes(app, deps);
+  questionRoutes(app, deps);
   eventRoutes(app, deps);
+  flowRoutes(app, deps);
   return root;
 }
 

@@ -44,7 +44,10 @@ ${main}
  * `#app`, which the UI parses with the wire's `PageData` schema before rendering.
  */
 export function uiPage(title: string, data: PageData): string {
-  const agent = data.page === "agent" ? ` data-agent="${escapeHtml(data.agent)}"` : "";
+  const agent =
+    data.page !== "dashboard" && data.agent !== undefined
+      ? ` data-agent="${escapeHtml(data.agent)}"`
+      : "";
   return htmlDocument(
     title,
     `<div id="app" data-page="${data.page}"${agent}><p class="muted boot">loading…</p></div>`,
@@ -60,6 +63,14 @@ export function dashboardPage(): string {
 /** `/agents/:name`: one agent's state and live turns. */
 export function agentPage(name: string): string {
   return uiPage(`hyperhive · ${name}`, { page: "agent", agent: name });
+}
+
+/** `/flow`: the message flow, of the whole hive or of one recipient's mail. */
+export function flowPage(agent?: string): string {
+  return uiPage(
+    agent === undefined ? "hyperhive · message flow" : `hyperhive · ${agent}'s mail`,
+    agent === undefined ? { page: "flow" } : { page: "flow", agent },
+  );
 }
 
 /** What a request without the operator token gets: no data, no scripts, no stylesheet. */

@@ -22,6 +22,8 @@ const ACTIONS = [
   wire.restartAll.path,
   wire.approve.url(1),
   wire.deny.url(1),
+  wire.answer.url(1),
+  wire.cancelQuestion.url(1),
 ];
 
 /** Every route the app has, plus unknown ones: all must refuse a request without the token. */
@@ -39,6 +41,13 @@ const ROUTES: Array<{ method: "GET" | "POST"; path: string; api: boolean }> = [
   { method: "GET", path: `/api/agents/${SECRET_AGENT}/live`, api: true },
   { method: "GET", path: "/api/nope", api: true },
   { method: "GET", path: "/api/approvals", api: true },
+  { method: "GET", path: "/flow", api: false },
+  { method: "GET", path: `/flow?agent=${SECRET_AGENT}`, api: false },
+  { method: "GET", path: "/api/flow", api: true },
+  { method: "GET", path: "/api/history", api: true },
+  { method: "GET", path: `/api/history?agent=${SECRET_AGENT}`, api: true },
+  { method: "GET", path: "/api/questions?all=true", api: true },
+  { method: "GET", path: `/api/threads?agent=${SECRET_AGENT}`, api: true },
   ...ACTIONS.map((path) => ({ method: "POST" as const, path, api: true })),
 ];
 
@@ -60,6 +69,10 @@ describe("operator token", () => {
         sends++;
         return { id: 1, duplicate: false, sent_at: Date.now() };
       }),
+      serve(h.nc, subjects.op.history, rpcs.opHistory, () => ({
+        messages: [stored(1, SECRET_AGENT, SECRET_BODY)],
+        next_before_id: null,
+      })),
     ];
     await h.nc.flush();
   });
@@ -155,6 +168,12 @@ describe("operator token", () => {
     assert.equal(sse.status, 200);
     assert.equal((await sse.next()).event, "snapshot");
     await sse.close();
+    const flow = await SseClient.open(`${url}/api/flow`, {
+      cookie: `hive_token=${encodeURIComponent(TOKEN)}`,
+    });
+    assert.equal(flow.status, 200);
+    assert.equal((await flow.next()).event, "snapshot");
+    await flow.close();
   });
 
   it("redirects ?token= only to a path on this host, never to //other-host", async () => {

@@ -14,21 +14,12 @@ import {
   subjects,
 } from "@hyperhive/shared";
 import { waitUntil } from "@hyperhive/shared/testing";
-import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
-import { type BrowserSession, failedLoad, openChromium } from "./chromium.js";
+import { afterAll, describe, it } from "vitest";
+import { browserScope, failedLoad, texts } from "./chromium.js";
 import { agentInfo, commitApproval, decideIn, spawnApproval } from "./fixtures.js";
-import { type Harness, type Recorder, record, startHarness, TOKEN } from "./helpers.js";
-
-/** The texts of the elements `selector` finds, trimmed. */
-const texts = (page: Page, selector: string) =>
-  page.locator(selector).evaluateAll((els) => els.map((e) => e.textContent?.trim() ?? ""));
+import { type Recorder, record, TOKEN } from "./helpers.js";
 
 describe("the team on the dashboard, in a real headless Chromium (c0re stood in for on NATS)", () => {
-  let h: Harness;
-  let url: string;
-  let chrome: BrowserSession;
-  let page: Page;
   const services: Service[] = [];
   /** c0re's registry and approvals queue as the stand-in keeps them. */
   let agents: AgentInfo[];
@@ -45,19 +36,17 @@ describe("the team on the dashboard, in a real headless Chromium (c0re stood in 
   /** What c0re does on a decision: the change, its event, the reply; deciding twice: conflict. */
   const decide = (id: number, state: "approved" | "denied", note: string | null) => {
     const now = decideIn(queue, id, state, note);
-    publishEvent(h.nc, subjects.events.approvals, ApprovalEvent, { approval: now });
+    publishEvent(t.h.nc, subjects.events.approvals, ApprovalEvent, { approval: now });
     return { approval: now };
   };
   const lifecycleEvent = (agent: string, event: AgentLifecycleEvent["event"]) =>
-    publishEvent(h.nc, subjects.events.agentLifecycle(agent), AgentLifecycleEvent, {
+    publishEvent(t.h.nc, subjects.events.agentLifecycle(agent), AgentLifecycleEvent, {
       agent,
       event,
       at: Date.now(),
     });
 
-  beforeAll(async () => {
-    h = await startHarness();
-    url = await h.listen();
+  const t = browserScope((h) => {
     agents = [
       agentInfo("manager", { model: "sonnet" }),
       agentInfo("alice"),
@@ -116,43 +105,33 @@ describe("the team on the dashboard, in a real headless Chromium (c0re stood in 
       return { restarted: ["manager", "alice"], manager_idle: true };
     });
     services.push(...[approve, deny, ...actions, purge, restartAll].map((r) => r.service));
-    await h.nc.flush();
-    chrome = await openChromium();
-    page = chrome.page;
+    return services;
   });
 
-  afterEach(() => {
-    assert.deepEqual(chrome.errors.splice(0), [], "script or console errors on the page");
-  });
-
-  afterAll(async () => {
-    releaseRestart();
-    await chrome?.close();
-    await Promise.all(services.map((s) => s.stop()));
-    await h?.stop();
-  });
+  // A restart-all still waiting must not hold up the stop.
+  afterAll(() => releaseRestart());
 
   it("lists pending approvals first, the config change with its diff, decided ones behind a toggle", async () => {
-    await page.goto(`${url}/?token=${TOKEN}`);
-    await page.locator('#approvals li[data-id="4"]').waitFor();
+    await t.page.goto(`${t.url}/?token=${TOKEN}`);
+    await t.page.locator('#approvals li[data-id="4"]').waitFor();
     assert.deepEqual(
-      await page.locator("#approvals > li").evaluateAll((els) => els.map((e) => e.dataset.id)),
+      await t.page.locator("#approvals > li").evaluateAll((els) => els.map((e) => e.dataset.id)),
       ["3", "4"],
       "pending ones, in the order they were asked",
     );
-    assert.equal(await page.locator("#approvals-count").textContent(), "2");
-    const commit = page.locator('#approvals li[data-id="4"]');
+    assert.equal(await t.page.locator("#approvals-count").textContent(), "2");
+    const commit = t.page.locator('#approvals li[data-id="4"]');
     assert.match((await commit.locator(".summary").textContent()) ?? "", /config of alice/);
     assert.match((await commit.locator(".commit-line").textContent()) ?? "", /agents\/alice\.json/);
-    assert.deepEqual(await texts(page, '#approvals li[data-id="4"] .diff-line.add'), [
+    assert.deepEqual(await texts(t.page, '#approvals li[data-id="4"] .diff-line.add'), [
       '+  "model": "sonnet",',
     ]);
-    assert.deepEqual(await texts(page, '#approvals li[data-id="4"] .diff-line.del'), [
+    assert.deepEqual(await texts(t.page, '#approvals li[data-id="4"] .diff-line.del'), [
       '-  "model": "haiku",',
     ]);
     assert.equal(await commit.locator(".diff-line.hunk").count(), 1);
 
-    const history = page.locator("#approvals-history");
+    const history = t.page.locator("#approvals-history");
     assert.equal(await history.locator('li[data-id="2"]').isVisible(), false, "folded");
     await history.locator("summary").click();
     const bob = history.locator('li[data-id="2"]');
@@ -160,26 +139,26 @@ describe("the team on the dashboard, in a real headless Chromium (c0re stood in 
       (await bob.locator(".decided").textContent()) ?? "",
       /^denied by operator at .* — not now$/,
     );
-    await page.screenshot({ path: "/tmp/hive-approvals.png", fullPage: true });
+    await t.page.screenshot({ path: "/tmp/hive-approvals.png", fullPage: true });
   });
 
   it("approves, and denies with a reason; each decision moves to the history by its event", async () => {
-    await page.locator('#approvals li[data-id="3"] button.approve').click();
-    await page.locator('#approvals-history li[data-id="3"][data-state="approved"]').waitFor();
+    await t.page.locator('#approvals li[data-id="3"] button.approve').click();
+    await t.page.locator('#approvals-history li[data-id="3"][data-state="approved"]').waitFor();
     assert.match(
-      (await page.locator('#approvals-history li[data-id="3"] .decided').textContent()) ?? "",
+      (await t.page.locator('#approvals-history li[data-id="3"] .decided').textContent()) ?? "",
       /— carol is starting$/,
     );
 
-    const commit = page.locator('#approvals li[data-id="4"]');
+    const commit = t.page.locator('#approvals li[data-id="4"]');
     await commit.locator("input.reason").fill("keep haiku for now");
     await commit.locator("button.deny").click();
-    await page.locator('#approvals-history li[data-id="4"][data-state="denied"]').waitFor();
+    await t.page.locator('#approvals-history li[data-id="4"][data-state="denied"]').waitFor();
     assert.equal(
-      await page.locator("#approvals > li.empty").textContent(),
+      await t.page.locator("#approvals > li.empty").textContent(),
       "nothing waits for you",
     );
-    assert.equal(await page.locator("#approvals-count").count(), 0);
+    assert.equal(await t.page.locator("#approvals-count").count(), 0);
     assert.deepEqual(decisions, [
       { subject: subjects.op.approve, req: { id: 3 } },
       { subject: subjects.op.deny, req: { id: 4, reason: "keep haiku for now" } },
@@ -190,62 +169,64 @@ describe("the team on the dashboard, in a real headless Chromium (c0re stood in 
     const asked = approvalsAsked;
     const dave = spawnApproval(5, "dave");
     queue.set(5, dave);
-    publishEvent(h.nc, subjects.events.approvals, ApprovalEvent, { approval: dave });
-    await page.locator('#approvals li[data-id="5"][data-state="pending"]').waitFor();
-    assert.equal(await page.locator("#approvals-count").textContent(), "1");
+    publishEvent(t.h.nc, subjects.events.approvals, ApprovalEvent, { approval: dave });
+    await t.page.locator('#approvals li[data-id="5"][data-state="pending"]').waitFor();
+    assert.equal(await t.page.locator("#approvals-count").textContent(), "1");
 
     // Decided elsewhere (`hive approve 5`): the event moves it, the buttons go.
     decide(5, "approved", "dave is starting");
-    await page.locator('#approvals-history li[data-id="5"][data-state="approved"]').waitFor();
-    assert.equal(await page.locator('#approvals li[data-id="5"]').count(), 0);
+    await t.page.locator('#approvals-history li[data-id="5"][data-state="approved"]').waitFor();
+    assert.equal(await t.page.locator('#approvals li[data-id="5"]').count(), 0);
     assert.equal(approvalsAsked, asked, "no refetch: events carry every change");
   });
 
   it("says inline when an approval was decided already (conflict), changing nothing", async () => {
     const erin = spawnApproval(6, "erin");
     queue.set(6, erin);
-    publishEvent(h.nc, subjects.events.approvals, ApprovalEvent, { approval: erin });
-    await page.locator('#approvals li[data-id="6"]').waitFor();
+    publishEvent(t.h.nc, subjects.events.approvals, ApprovalEvent, { approval: erin });
+    await t.page.locator('#approvals li[data-id="6"]').waitFor();
     // Denied behind the page's back, its event lost: the page still shows it pending.
     queue.set(6, { ...erin, state: "denied", decided_at: Date.now(), decided_by: "operator" });
-    await page.locator('#approvals li[data-id="6"] button.approve').click();
-    const problem = page.locator('#approvals li[data-id="6"] [role="alert"]');
+    await t.page.locator('#approvals li[data-id="6"] button.approve').click();
+    const problem = t.page.locator('#approvals li[data-id="6"] [role="alert"]');
     await problem.waitFor({ state: "visible" });
     assert.equal(await problem.textContent(), "conflict: approval #6 is denied already");
     assert.equal(await problem.getAttribute("data-code"), "conflict");
-    assert.deepEqual(chrome.errors.splice(0), [failedLoad(409, "Conflict")]);
+    assert.deepEqual(t.errors.splice(0), [failedLoad(409, "Conflict")]);
     assert.equal(queue.get(6)?.state, "denied");
   });
 
   it("shows each agent's model chip, following the model its harness says in state events", async () => {
-    const chip = page.locator('#agents tr[data-agent="alice"] .chip.model');
+    const chip = t.page.locator('#agents tr[data-agent="alice"] .chip.model');
     assert.equal(await chip.textContent(), "haiku");
     assert.equal(
-      await page.locator('#agents tr[data-agent="manager"] .chip.model').textContent(),
+      await t.page.locator('#agents tr[data-agent="manager"] .chip.model').textContent(),
       "sonnet",
     );
     const say = (state: AgentStateEvent["state"], model?: string) =>
-      publishEvent(h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
+      publishEvent(t.h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
         agent: "alice",
         state,
         since: Date.now(),
         ...(model === undefined ? {} : { model }),
       });
     say("idle", "opus");
-    await page.locator('#agents tr[data-agent="alice"] .chip.model', { hasText: "opus" }).waitFor();
+    await t.page
+      .locator('#agents tr[data-agent="alice"] .chip.model', { hasText: "opus" })
+      .waitFor();
     // c0re's offline says no model: the chip keeps the last one said.
     say("offline");
-    await page.locator('#agents tr[data-agent="alice"] .badge', { hasText: "offline" }).waitFor();
+    await t.page.locator('#agents tr[data-agent="alice"] .badge', { hasText: "offline" }).waitFor();
     assert.equal(await chip.textContent(), "opus");
     say("idle", "haiku");
-    await page
+    await t.page
       .locator('#agents tr[data-agent="alice"] .chip.model', { hasText: "haiku" })
       .waitFor();
   });
 
   it("stops, starts and restarts a sub-agent; none of it for the manager", async () => {
-    assert.equal(await page.locator('#agents tr[data-agent="manager"] .actions').count(), 0);
-    const alice = page.locator('#agents tr[data-agent="alice"]');
+    assert.equal(await t.page.locator('#agents tr[data-agent="manager"] .actions').count(), 0);
+    const alice = t.page.locator('#agents tr[data-agent="alice"]');
     assert.equal(await alice.locator("button.act-start").isDisabled(), true, "it runs");
     await alice.locator("button.act-stop").click();
     await waitUntil(() => lifecycle.length === 1, { what: "c0re to be asked to stop alice" });
@@ -265,7 +246,7 @@ describe("the team on the dashboard, in a real headless Chromium (c0re stood in 
   });
 
   it("destroys only after a second yes; the tombstone shows live and is purged once its name is typed", async () => {
-    const bob = page.locator('#agents tr[data-agent="bob"]');
+    const bob = t.page.locator('#agents tr[data-agent="bob"]');
     await bob.locator("button.act-destroy-ask").click();
     await bob.locator("button.act-keep").click();
     await bob.locator("button.act-destroy-ask").click();
@@ -277,15 +258,15 @@ describe("the team on the dashboard, in a real headless Chromium (c0re stood in 
       req: { name: "bob" },
     });
     lifecycleEvent("bob", "destroyed");
-    await page.locator('#tombstones tr[data-agent="bob"]').waitFor();
+    await t.page.locator('#tombstones tr[data-agent="bob"]').waitFor();
     assert.equal(await bob.count(), 0, "no longer among the active agents");
     assert.deepEqual(
-      await page.locator("#send-to option").evaluateAll((els) => els.map((e) => e.textContent)),
-      ["manager", "alice"],
+      await t.page.locator("#send-to option").evaluateAll((els) => els.map((e) => e.textContent)),
+      ["manager", "alice", "* (every agent)"],
       "nor among those the operator can write to",
     );
 
-    const zed = page.locator('#tombstones tr[data-agent="zed"]');
+    const zed = t.page.locator('#tombstones tr[data-agent="zed"]');
     await zed.locator("button.purge-ask").click();
     const go = zed.locator("button.purge-go");
     assert.equal(await go.isDisabled(), true);
@@ -300,7 +281,7 @@ describe("the team on the dashboard, in a real headless Chromium (c0re stood in 
     lifecycleEvent("zed", "purged");
     await zed.waitFor({ state: "detached" });
     assert.deepEqual(
-      await page
+      await t.page
         .locator("#tombstones tr[data-agent]")
         .evaluateAll((els) => els.map((e) => e.getAttribute("data-agent"))),
       ["bob"],
@@ -310,21 +291,21 @@ describe("the team on the dashboard, in a real headless Chromium (c0re stood in 
   it("shows a created agent live (its lifecycle event), model chip included", async () => {
     agents.push(agentInfo("carol", { model: "opus" }));
     lifecycleEvent("carol", "created");
-    const chip = page.locator('#agents tr[data-agent="carol"] .chip.model');
+    const chip = t.page.locator('#agents tr[data-agent="carol"] .chip.model');
     await chip.waitFor();
     assert.equal(await chip.textContent(), "opus");
   });
 
   it("restart all asks first, then shows its progress until c0re answers", async () => {
-    await page.locator("#restart-all-button").click();
-    await page.locator("#restart-all-yes").click();
-    const status = page.locator("#restart-all-status");
-    await page.locator('#restart-all-status[data-busy="true"]').waitFor();
+    await t.page.locator("#restart-all-button").click();
+    await t.page.locator("#restart-all-yes").click();
+    const status = t.page.locator("#restart-all-status");
+    await t.page.locator('#restart-all-status[data-busy="true"]').waitFor();
     assert.match((await status.textContent()) ?? "", /restarting: the manager first/);
-    assert.equal(await page.locator("#restart-all-button").isDisabled(), true);
+    assert.equal(await t.page.locator("#restart-all-button").isDisabled(), true);
     await waitUntil(() => restartAll.seen.length === 1, { what: "c0re to be asked" });
     releaseRestart();
-    await page.locator("#restart-all-status", { hasText: "restarted manager, alice" }).waitFor();
+    await t.page.locator("#restart-all-status", { hasText: "restarted manager, alice" }).waitFor();
     assert.equal(restartAll.seen.length, 1);
   });
 });

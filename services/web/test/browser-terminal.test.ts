@@ -6,26 +6,19 @@ import {
   LiveEvent,
   publishEvent,
   rpcs,
-  type Service,
   serve,
   subjects,
 } from "@hyperhive/shared";
 import { waitUntil } from "@hyperhive/shared/testing";
-import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
-import { type BrowserSession, failedLoad, openChromium } from "./chromium.js";
+import { beforeAll, describe, it } from "vitest";
+import { browserScope, failedLoad } from "./chromium.js";
 import { agentInfo } from "./fixtures.js";
-import { type Harness, record, startHarness, TOKEN } from "./helpers.js";
+import { record, TOKEN } from "./helpers.js";
 
 /** The turn the cancelled one is, as the harness stand-in reports it. */
 const TURN = "alice-1700000000000-4";
 
 describe("the agent page's terminal, in a real headless Chromium (the harness stood in for)", () => {
-  let h: Harness;
-  let url: string;
-  let chrome: BrowserSession;
-  let page: Page;
-  const services: Service[] = [];
   /** Every request that reached NATS from the terminal: subject and payload, in order. */
   const asked: Array<{ subject: string; req: unknown }> = [];
   let model = "haiku";
@@ -33,75 +26,61 @@ describe("the agent page's terminal, in a real headless Chromium (the harness st
 
   /** Types a line into the terminal and waits for its answer; returns the answer's kind and text. */
   async function type(line: string): Promise<{ kind: string; out: string }> {
-    const before = await page.locator("#term-log li.term-entry").count();
-    await page.fill("#term-input", line);
-    await page.press("#term-input", "Enter");
-    const entry = page.locator("#term-log li.term-entry").nth(before);
-    await entry.and(page.locator(':not([data-kind="running"])')).waitFor();
+    const before = await t.page.locator("#term-log li.term-entry").count();
+    await t.page.fill("#term-input", line);
+    await t.page.press("#term-input", "Enter");
+    const entry = t.page.locator("#term-log li.term-entry").nth(before);
+    await entry.and(t.page.locator(':not([data-kind="running"])')).waitFor();
     assert.equal(await entry.locator(".term-in").textContent(), line);
-    assert.equal(await page.inputValue("#term-input"), "", "the input is cleared");
+    assert.equal(await t.page.inputValue("#term-input"), "", "the input is cleared");
     return {
       kind: (await entry.getAttribute("data-kind")) ?? "",
       out: (await entry.locator(".term-out").textContent()) ?? "",
     };
   }
   const state = (s: AgentStateEvent["state"]) =>
-    publishEvent(h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
+    publishEvent(t.h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
       agent: "alice",
       state: s,
       since: Date.now(),
       model,
     });
 
+  const t = browserScope((h) => [
+    serve(h.nc, subjects.op.agents, rpcs.opAgents, () => ({
+      agents: [agentInfo("manager"), agentInfo("alice", { model: "haiku" })],
+    })),
+    serve(h.nc, subjects.op.inbox, rpcs.opInbox, () => ({ messages: [] })),
+    serve(h.nc, subjects.op.threads, rpcs.opThreads, () => ({ threads: [] })),
+    record(h.nc, subjects.op.ctl.model("alice"), rpcs.ctlModel, (req, subject) => {
+      asked.push({ subject, req });
+      const previous = model;
+      model = req.model;
+      state("idle"); // the harness says the model its next turn uses
+      return { model, previous };
+    }).service,
+    record(h.nc, subjects.op.ctl.compact("alice"), rpcs.ctlCompact, (req, subject) => {
+      asked.push({ subject, req });
+      if (busy) throw new HiveError(ErrorCode.Conflict, "alice is thinking: compact when idle");
+      state("compacting");
+      return { turn_id: "alice-1700000000000-3" };
+    }).service,
+    record(h.nc, subjects.op.ctl.newSession("alice"), rpcs.ctlNewSession, (req, subject) => {
+      asked.push({ subject, req });
+      return { fresh_next_turn: true as const };
+    }).service,
+    record(h.nc, subjects.op.ctl.cancel("alice"), rpcs.ctlCancel, (req, subject) => {
+      asked.push({ subject, req });
+      return { cancelled: true, turn_id: TURN };
+    }).service,
+    record(h.nc, subjects.op.send, rpcs.send, (req, subject) => {
+      asked.push({ subject, req: { to: req.to, body: req.body } });
+      return { id: 41, duplicate: false, sent_at: Date.now() };
+    }).service,
+  ]);
   beforeAll(async () => {
-    h = await startHarness();
-    url = await h.listen();
-    services.push(
-      serve(h.nc, subjects.op.agents, rpcs.opAgents, () => ({
-        agents: [agentInfo("manager"), agentInfo("alice", { model: "haiku" })],
-      })),
-      serve(h.nc, subjects.op.inbox, rpcs.opInbox, () => ({ messages: [] })),
-      record(h.nc, subjects.op.ctl.model("alice"), rpcs.ctlModel, (req, subject) => {
-        asked.push({ subject, req });
-        const previous = model;
-        model = req.model;
-        state("idle"); // the harness says the model its next turn uses
-        return { model, previous };
-      }).service,
-      record(h.nc, subjects.op.ctl.compact("alice"), rpcs.ctlCompact, (req, subject) => {
-        asked.push({ subject, req });
-        if (busy) throw new HiveError(ErrorCode.Conflict, "alice is thinking: compact when idle");
-        state("compacting");
-        return { turn_id: "alice-1700000000000-3" };
-      }).service,
-      record(h.nc, subjects.op.ctl.newSession("alice"), rpcs.ctlNewSession, (req, subject) => {
-        asked.push({ subject, req });
-        return { fresh_next_turn: true as const };
-      }).service,
-      record(h.nc, subjects.op.ctl.cancel("alice"), rpcs.ctlCancel, (req, subject) => {
-        asked.push({ subject, req });
-        return { cancelled: true, turn_id: TURN };
-      }).service,
-      record(h.nc, subjects.op.send, rpcs.send, (req, subject) => {
-        asked.push({ subject, req: { to: req.to, body: req.body } });
-        return { id: 41, duplicate: false, sent_at: Date.now() };
-      }).service,
-    );
-    await h.nc.flush();
-    chrome = await openChromium();
-    page = chrome.page;
-    await page.goto(`${url}/agents/alice?token=${TOKEN}`);
-    await page.locator("#conn", { hasText: "live" }).waitFor();
-  });
-
-  afterEach(() => {
-    assert.deepEqual(chrome.errors.splice(0), [], "script or console errors on the page");
-  });
-
-  afterAll(async () => {
-    await chrome?.close();
-    await Promise.all(services.map((s) => s.stop()));
-    await h?.stop();
+    await t.page.goto(`${t.url}/agents/alice?token=${TOKEN}`);
+    await t.page.locator("#conn", { hasText: "live" }).waitFor();
   });
 
   it("/help lists the commands; an unknown one or a bad argument is refused on the page", async () => {
@@ -126,13 +105,13 @@ describe("the agent page's terminal, in a real headless Chromium (the harness st
   });
 
   it("/model sets the model of the next turns; the chip follows the harness's state event", async () => {
-    assert.equal(await page.locator("#agent-model").textContent(), "haiku");
+    assert.equal(await t.page.locator("#agent-model").textContent(), "haiku");
     assert.deepEqual(await type("/model"), { kind: "info", out: "model haiku" });
     assert.deepEqual(await type("/model sonnet"), {
       kind: "ok",
       out: "model sonnet (was haiku): its next turn uses it",
     });
-    await page.locator("#agent-model", { hasText: "sonnet" }).waitFor();
+    await t.page.locator("#agent-model", { hasText: "sonnet" }).waitFor();
     assert.deepEqual(asked.splice(0), [
       { subject: "hive.op.ctl.alice.model", req: { model: "sonnet" } },
     ]);
@@ -142,16 +121,16 @@ describe("the agent page's terminal, in a real headless Chromium (the harness st
     const r = await type("/compact");
     assert.equal(r.kind, "ok");
     assert.match(r.out, /^compacting as turn alice-1700000000000-3/);
-    await page.locator("#agent-state", { hasText: "compacting" }).waitFor();
+    await t.page.locator("#agent-state", { hasText: "compacting" }).waitFor();
     state("idle");
-    await page.locator("#agent-state", { hasText: "idle" }).waitFor();
+    await t.page.locator("#agent-state", { hasText: "idle" }).waitFor();
 
     busy = true;
     assert.deepEqual(await type("/compact"), {
       kind: "error",
       out: "conflict: alice is thinking: compact when idle",
     });
-    assert.deepEqual(chrome.errors.splice(0), [failedLoad(409, "Conflict")]);
+    assert.deepEqual(t.errors.splice(0), [failedLoad(409, "Conflict")]);
     assert.deepEqual(asked.splice(0), [
       { subject: "hive.op.ctl.alice.compact", req: {} },
       { subject: "hive.op.ctl.alice.compact", req: {} },
@@ -174,13 +153,13 @@ describe("the agent page's terminal, in a real headless Chromium (the harness st
     // What the harness publishes for a cancelled turn: its note, then its end.
     const at = Date.now();
     const base = { agent: "alice", turn_id: TURN, at };
-    publishEvent(h.nc, subjects.live("alice"), LiveEvent, {
+    publishEvent(t.h.nc, subjects.live("alice"), LiveEvent, {
       ...base,
       seq: 7,
       kind: "note",
       text: "cancelled by the operator",
     });
-    publishEvent(h.nc, subjects.live("alice"), LiveEvent, {
+    publishEvent(t.h.nc, subjects.live("alice"), LiveEvent, {
       ...base,
       seq: 8,
       kind: "turn_end",
@@ -188,7 +167,7 @@ describe("the agent page's terminal, in a real headless Chromium (the harness st
       result: "cancelled",
       note: "retrying in 2 s (try 2 of 3)",
     });
-    const card = page.locator(`article.turn[data-turn="${TURN}"]`);
+    const card = t.page.locator(`article.turn[data-turn="${TURN}"]`);
     await card.locator(".ev.end").waitFor();
     assert.match((await card.locator(".ev.note").textContent()) ?? "", /cancelled by the operator/);
     assert.match((await card.locator(".ev.end").textContent()) ?? "", /turn end · cancelled/);
@@ -206,13 +185,13 @@ describe("the agent page's terminal, in a real headless Chromium (the harness st
       { subject: subjects.op.send, req: { to: "alice", body: "please rebase onto main" } },
       { subject: subjects.op.send, req: { to: "alice", body: "/tmp is full" } },
     ]);
-    await page.press("#term-input", "ArrowUp");
-    assert.equal(await page.inputValue("#term-input"), "//tmp is full");
-    await page.press("#term-input", "ArrowUp");
-    assert.equal(await page.inputValue("#term-input"), "please rebase onto main");
-    await page.press("#term-input", "ArrowDown");
-    await page.press("#term-input", "ArrowDown");
-    assert.equal(await page.inputValue("#term-input"), "", "back at a fresh line");
-    await page.screenshot({ path: "/tmp/hive-terminal.png", fullPage: true });
+    await t.page.press("#term-input", "ArrowUp");
+    assert.equal(await t.page.inputValue("#term-input"), "//tmp is full");
+    await t.page.press("#term-input", "ArrowUp");
+    assert.equal(await t.page.inputValue("#term-input"), "please rebase onto main");
+    await t.page.press("#term-input", "ArrowDown");
+    await t.page.press("#term-input", "ArrowDown");
+    assert.equal(await t.page.inputValue("#term-input"), "", "back at a fresh line");
+    await t.page.screenshot({ path: "/tmp/hive-terminal.png", fullPage: true });
   });
 });

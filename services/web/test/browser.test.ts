@@ -68,6 +68,8 @@ describe("dashboard in a real headless Chromium", () => {
       })),
       serve(h.nc, subjects.op.inbox, rpcs.opInbox, () => ({ messages: inbox })),
       serve(h.nc, subjects.op.approvals, rpcs.opApprovals, () => ({ approvals: [] })),
+      serve(h.nc, subjects.op.questions, rpcs.opQuestions, () => ({ questions: [] })),
+      serve(h.nc, subjects.op.threads, rpcs.opThreads, () => ({ threads: [] })),
       serve(h.nc, subjects.op.send, rpcs.send, (req) => {
         if (bodyBytes(req.body) > MAX_BODY_BYTES) {
           throw new HiveError(

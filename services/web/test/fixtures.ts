@@ -1,9 +1,11 @@
-/** Test data shaped like c0re's and the broker's: agents, messages, approvals. */
+/** Test data shaped like c0re's and the broker's: agents, messages, approvals, questions. */
 import {
   type AgentInfo,
   type Approval,
   ErrorCode,
   HiveError,
+  type Question,
+  type Receipt,
   type StoredMessage,
 } from "@hyperhive/shared";
 
@@ -24,19 +26,40 @@ export function agentInfo(name: string, over: Partial<AgentInfo> = {}): AgentInf
   };
 }
 
-/** A message to the operator, sent a second ago. */
-export function stored(id: number, from: string, body: string): StoredMessage {
+/** A receipt of `recipient`: queued unless said otherwise. */
+export function receipt(recipient: string, over: Partial<Receipt> = {}): Receipt {
+  return { recipient, state: "queued", deliveries: 0, acked_at: null, ...over };
+}
+
+/**
+ * A stored message from `from` to `to` (an agent, the operator, or `*` with a receipt per name in
+ * `recipients`), sent a second ago, queued for each recipient.
+ */
+export function message(
+  id: number,
+  from: string,
+  to: string,
+  body: string,
+  over: Partial<StoredMessage> & { recipients?: readonly string[] } = {},
+): StoredMessage {
+  const { recipients = [to], ...rest } = over;
   return {
     id,
     from,
-    to: "operator",
+    to,
     body,
     sent_at: Date.now() - 1000,
     in_reply_to: null,
     reply_to: null,
-    receipts: [{ recipient: "operator", state: "queued", deliveries: 0, acked_at: null }],
+    receipts: recipients.map((r) => receipt(r)),
     acked_at: null,
+    ...rest,
   };
+}
+
+/** A message to the operator, sent a second ago. */
+export function stored(id: number, from: string, body: string): StoredMessage {
+  return message(id, from, "operator", body);
 }
 
 /** What an approval's fields other than kind and details may be set to in a test. */
@@ -116,4 +139,23 @@ export function decideIn(
   const now: Approval = { ...a, state, decided_at: Date.now(), decided_by: "operator", note };
   queue.set(id, now);
   return now;
+}
+
+/** An open question `asker` put to the operator a minute ago, expiring in ten. */
+export function question(id: number, asker: string, over: Partial<Question> = {}): Question {
+  return {
+    id,
+    asker,
+    target: "operator",
+    question: `question ${id} from ${asker}?`,
+    options: [],
+    multi: false,
+    created_at: Date.now() - 60_000,
+    expires_at: Date.now() + 600_000,
+    state: "open",
+    answer: null,
+    answered_at: null,
+    answered_by: null,
+    ...over,
+  };
 }

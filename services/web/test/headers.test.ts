@@ -37,6 +37,7 @@ describe("security headers", () => {
     const cases: Array<[string, string, Record<string, string> | undefined, number]> = [
       ["dashboard", "/", undefined, 200],
       ["agent page", "/agents/alice", undefined, 200],
+      ["flow page", "/flow?agent=alice", undefined, 200],
       ["script", "/assets/app.js", undefined, 200],
       ["stylesheet", "/assets/style.css", undefined, 200],
       ["API", "/api/agents", undefined, 200],
@@ -57,10 +58,12 @@ describe("security headers", () => {
 
   it("are on the live streams too", async () => {
     const url = await h.listen();
-    const sse = await SseClient.open(`${url}/api/agents/alice/live`);
-    assert.equal(sse.status, 200);
-    assert.match(sse.headers.get("content-type") ?? "", /^text\/event-stream/);
-    assertPolicy(Object.fromEntries(sse.headers), "SSE");
-    await sse.close();
+    for (const path of ["/api/agents/alice/live", "/api/flow"]) {
+      const sse = await SseClient.open(`${url}${path}`);
+      assert.equal(sse.status, 200, path);
+      assert.match(sse.headers.get("content-type") ?? "", /^text\/event-stream/);
+      assertPolicy(Object.fromEntries(sse.headers), `SSE ${path}`);
+      await sse.close();
+    }
   });
 });

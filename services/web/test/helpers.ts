@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import { createLogger, type RpcSpec, type Service, serve } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests } from "@hyperhive/shared/testing";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, errors, type NatsConnection } from "@nats-io/transport-node";
 import type { InjectOptions } from "fastify";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import type * as z from "zod";
@@ -185,5 +185,32 @@ export async function expectBadBodies(
     assert.equal(e.code, "bad_request", what);
     assert.match(e.message, message, what);
     assert.doesNotMatch(e.message, /\n/, what);
+  }
+}
+
+/** A promise and the functions that settle it, for a test to decide when something answers. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve: (v: T) => void = () => {};
+  let reject: (e: unknown) => void = () => {};
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** True once nobody subscribes to `subject` (a request then fails fast with "no responders"). */
+export async function noInterest(h: Harness, subject: string): Promise<boolean> {
+  try {
+    await h.nc.request(subject, "{}", { timeout: 200 });
+    return false;
+  } catch (e) {
+    return e instanceof errors.RequestError && e.isNoResponders();
   }
 }

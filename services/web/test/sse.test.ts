@@ -7,6 +7,7 @@ import {
   InboxAnnouncement,
   LiveEvent,
   publishEvent,
+  QuestionEvent,
   rpcs,
   type Service,
   ServiceEvent,
@@ -14,28 +15,18 @@ import {
   subjects,
 } from "@hyperhive/shared";
 import { startNatsServer, TestClock, waitUntil } from "@hyperhive/shared/testing";
-import { connect, errors } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import * as z from "zod";
 import { buildApp } from "../src/app.js";
 import { SseHub } from "../src/sse.js";
 import { AgentLiveEvents, DashboardEvents } from "../src/wire.js";
-import { agentInfo, commitApproval, stored } from "./fixtures.js";
-import { type Harness, listenLocal, startHarness, TOKEN, testLog } from "./helpers.js";
+import { agentInfo, commitApproval, question, stored } from "./fixtures.js";
+import { type Harness, listenLocal, noInterest, startHarness, TOKEN, testLog } from "./helpers.js";
 import { SseClient } from "./sse-client.js";
 
 const base = (seq: number) => ({ agent: "alice", turn_id: "alice-1-1", seq, at: Date.now() });
-
-/** True once nobody subscribes to `subject` (a request then fails fast with "no responders"). */
-async function noInterest(h: Harness, subject: string): Promise<boolean> {
-  try {
-    await h.nc.request(subject, "{}", { timeout: 200 });
-    return false;
-  } catch (e) {
-    return e instanceof errors.RequestError && e.isNoResponders();
-  }
-}
 
 describe("SSE streams", () => {
   const clock = new TestClock();
@@ -123,9 +114,11 @@ describe("SSE streams", () => {
     });
   });
 
-  it("cold-loads agents (tombstones too), inbox and approvals, then forwards state, lifecycle, inbox, approval and service events", async () => {
+  it("cold-loads agents (tombstones too), inbox, approvals and questions, then forwards state, lifecycle, inbox, approval, question and service events", async () => {
     const asked: unknown[] = [];
     const queued = commitApproval(4, "alice");
+    const asking = question(7, "alice", { options: ["yes", "no"] });
+    const between = question(8, "alice", { target: "bob" });
     const services: Service[] = [
       serve(h.nc, subjects.op.agents, rpcs.opAgents, (req) => {
         asked.push(["agents", req]);
@@ -139,6 +132,10 @@ describe("SSE streams", () => {
       serve(h.nc, subjects.op.approvals, rpcs.opApprovals, (req) => {
         asked.push(["approvals", req]);
         return { approvals: [queued] };
+      }),
+      serve(h.nc, subjects.op.questions, rpcs.opQuestions, (req) => {
+        asked.push(["questions", req]);
+        return { questions: [between, asking] };
       }),
     ];
     await h.nc.flush();
@@ -157,14 +154,16 @@ describe("SSE streams", () => {
       [2, 1],
     );
     assert.deepEqual(s.approvals, [queued]);
-    assert.deepEqual(s.errors, { agents: null, inbox: null, approvals: null });
+    assert.deepEqual(s.questions, [between, asking], "agents' questions to each other too");
+    assert.deepEqual(s.errors, { agents: null, inbox: null, approvals: null, questions: null });
     assert.deepEqual(
       asked.sort(),
       [
         ["agents", { all: true }],
         ["approvals", { all: true }],
+        ["questions", { all: true }],
       ],
-      "the dashboard shows tombstones and decided approvals",
+      "the dashboard shows tombstones, decided approvals and closed questions",
     );
 
     const now = Date.now();
@@ -218,6 +217,17 @@ describe("SSE streams", () => {
     );
     publishEvent(h.nc, subjects.events.approvals, ApprovalEvent, { approval: approved });
 
+    // Every change of a question; a malformed one is dropped.
+    const answered = {
+      ...asking,
+      state: "answered" as const,
+      answer: "yes",
+      answered_at: now,
+      answered_by: "operator",
+    };
+    h.nc.publish(subjects.events.questions, JSON.stringify({ question: { ...answered, id: 0 } }));
+    publishEvent(h.nc, subjects.events.questions, QuestionEvent, { question: answered });
+
     // hive up's service events; one naming another service than its subject is dropped.
     h.nc.publish(
       subjects.events.service("web"),
@@ -239,6 +249,7 @@ describe("SSE streams", () => {
     assert.equal((await sse.take(DashboardEvents, "lifecycle")).event, "exited");
     assert.equal((await sse.take(DashboardEvents, "inbox")).preview, "done!");
     assert.deepEqual(await sse.take(DashboardEvents, "approval"), { approval: approved });
+    assert.deepEqual(await sse.take(DashboardEvents, "question"), { question: answered });
     assert.deepEqual(await sse.take(DashboardEvents, "service"), {
       service: "broker",
       event: "restarting",
@@ -246,7 +257,7 @@ describe("SSE streams", () => {
       detail: "in 250 ms",
       starts: 1,
     });
-    assert.equal(sse.events.length, 6);
+    assert.equal(sse.events.length, 7);
     await sse.close();
     await Promise.all(services.map((x) => x.stop()));
   });
@@ -259,6 +270,8 @@ describe("SSE streams", () => {
     assert.equal(snap.errors.inbox?.code, "unavailable");
     assert.equal(snap.approvals, null);
     assert.equal(snap.errors.approvals?.code, "unavailable");
+    assert.equal(snap.questions, null);
+    assert.equal(snap.errors.questions?.code, "unavailable");
     publishEvent(h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
       agent: "alice",
       state: "needs-login",

@@ -32,8 +32,15 @@ export function apiRoutes(app: WebApp, { nc, timeoutMs }: RouteDeps): void {
         nc,
         subjects.op.send,
         rpcs.send,
-        { to: req.body.to, body: req.body.body, client_id: req.body.client_id ?? randomUUID() },
+        { ...req.body, client_id: req.body.client_id ?? randomUUID() },
         { timeoutMs },
       ),
+  });
+
+  app.route({
+    method: api.history.method,
+    url: api.history.path,
+    schema: { querystring: api.history.query, response: { 200: api.history.reply } },
+    handler: (req) => request(nc, subjects.op.history, rpcs.opHistory, req.query, { timeoutMs }),
   });
 }

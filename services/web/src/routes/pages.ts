@@ -1,11 +1,14 @@
 import { ErrorCode, HiveError, request, rpcs, subjects } from "@hyperhive/shared";
-import { agentPage, dashboardPage } from "../html.js";
+import { agentPage, dashboardPage, flowPage } from "../html.js";
 import { pages } from "../wire.js";
 import type { RouteDeps, WebApp } from "./types.js";
 
 const HTML = "text/html; charset=utf-8";
 
-/** The pages: shells the bundled UI fills. A bad agent name is a 400, an unknown agent a 404. */
+/**
+ * The pages: shells the bundled UI fills. A bad agent name is a 400, an unknown agent a 404; the
+ * flow page's `?agent=` is any recipient name (its mail may outlive the agent).
+ */
 export function pageRoutes(app: WebApp, { nc, timeoutMs }: RouteDeps): void {
   app.get(pages.dashboard.path, async (_req, reply) => reply.type(HTML).send(dashboardPage()));
 
@@ -18,4 +21,8 @@ export function pageRoutes(app: WebApp, { nc, timeoutMs }: RouteDeps): void {
     }
     return reply.type(HTML).send(agentPage(name));
   });
+
+  app.get(pages.flow.path, { schema: { querystring: pages.flow.query } }, async (req, reply) =>
+    reply.type(HTML).send(flowPage(req.query.agent)),
+  );
 }

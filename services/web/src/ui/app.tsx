@@ -8,7 +8,11 @@ import { render } from "preact";
 import { PageData } from "../wire.js";
 import { AgentPage } from "./pages/AgentPage.js";
 import { DashboardPage } from "./pages/DashboardPage.js";
+import { FlowPage } from "./pages/FlowPage.js";
+import { createCompose } from "./state/compose.js";
+import { connectFlow } from "./state/flow.js";
 import { connectHive } from "./state/hive.js";
+import { connectThreads } from "./state/threads.js";
 import { connectTurns } from "./state/turns.js";
 
 const root = document.getElementById("app");
@@ -17,10 +21,18 @@ const { page, agent } = root.dataset;
 const data = PageData.parse(agent === undefined ? { page } : { page, agent });
 root.replaceChildren();
 if (data.page === "dashboard") {
-  render(<DashboardPage hive={connectHive()} />, root);
-} else {
+  render(<DashboardPage hive={connectHive()} compose={createCompose()} />, root);
+} else if (data.page === "agent") {
+  const hive = connectHive();
   render(
-    <AgentPage name={data.agent} hive={connectHive()} turns={connectTurns(data.agent)} />,
+    <AgentPage
+      name={data.agent}
+      hive={hive}
+      turns={connectTurns(data.agent)}
+      threads={connectThreads(data.agent, hive)}
+    />,
     root,
   );
+} else {
+  render(<FlowPage flow={connectFlow(data.agent)} />, root);
 }

@@ -10,3 +10,9 @@ export function Age(props: { since: number; id?: string; class?: string }) {
     </span>
   );
 }
+
+/** How long until `until` ("4s", "3m"; "0s" once it has passed), kept current. */
+export function Countdown(props: { until: number }) {
+  const now = useNow();
+  return <span title={clock(props.until)}>{age(now, props.until)}</span>;
+}

@@ -1,3 +1,4 @@
+import { pages } from "../../wire.js";
 import type { StreamStatus } from "../lib/stream.js";
 
 const TEXT: Readonly<Record<StreamStatus, string>> = {
@@ -15,14 +16,19 @@ function combined(statuses: readonly StreamStatus[]): StreamStatus {
   return "live";
 }
 
-/** The top bar: the brand (a link home) and whether the page's live streams are up. */
+/** The top bar: the brand (a link home), the message flow, and whether the live streams are up. */
 export function Header(props: { streams: readonly StreamStatus[] }) {
   const status = combined(props.streams);
   return (
     <header class="top">
-      <a class="brand" href="/">
-        hyperhive
-      </a>
+      <nav class="nav">
+        <a class="brand" href={pages.dashboard.path}>
+          hyperhive
+        </a>
+        <a id="nav-flow" href={pages.flow.url()}>
+          message flow
+        </a>
+      </nav>
       <span
         id="conn"
         class={status === "live" ? "conn ok" : "conn bad"}

@@ -1,6 +1,13 @@
-import type { AgentName, ApprovalId } from "@hyperhive/shared/contract";
+import type { AgentName, ApprovalId, QuestionId } from "@hyperhive/shared/contract";
 import type { z } from "zod";
-import { type AgentAction, ApiError, api, type SendBody } from "../../wire.js";
+import {
+  type AgentAction,
+  type AnswerBody,
+  ApiError,
+  api,
+  type HistoryQuery,
+  type SendBody,
+} from "../../wire.js";
 
 /** Something that went wrong, as the pages show it: `code: message`. */
 export interface Problem {
@@ -92,6 +99,31 @@ export function fetchAgents() {
 /** `GET /api/inbox` (newest first). */
 export function fetchInbox() {
   return call(api.inbox.path, api.inbox.reply);
+}
+
+/** `GET /api/history` with the query's filters (newest first). */
+export function fetchHistory(query: HistoryQuery) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined) q.set(k, String(v));
+  }
+  const qs = q.toString();
+  return call(qs === "" ? api.history.path : `${api.history.path}?${qs}`, api.history.reply);
+}
+
+/** `GET /api/threads?agent=<name>`: what is still pending against the agent. */
+export function fetchThreads(agent: AgentName) {
+  return call(`${api.threads.path}?agent=${encodeURIComponent(agent)}`, api.threads.reply);
+}
+
+/** `POST /api/questions/<id>/answer` with text, chosen options, or both. */
+export function answerQuestion(id: QuestionId, body: AnswerBody) {
+  return post(api.answer.url(id), api.answer.body, body, api.answer.reply);
+}
+
+/** `POST /api/questions/<id>/cancel`: the asker gets `[cancelled]`. */
+export function cancelQuestion(id: QuestionId) {
+  return post(api.cancelQuestion.url(id), api.cancelQuestion.body, {}, api.cancelQuestion.reply);
 }
 
 /** `POST /api/send` as the operator. */

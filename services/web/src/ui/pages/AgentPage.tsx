@@ -2,17 +2,21 @@ import type { AgentName } from "@hyperhive/shared/contract";
 import { Header } from "../components/Header.js";
 import { AgentHeadPanel } from "../panels/AgentHeadPanel.js";
 import { TerminalPanel } from "../panels/TerminalPanel.js";
+import { ThreadsPanel } from "../panels/ThreadsPanel.js";
 import { TurnsPanel } from "../panels/TurnsPanel.js";
 import type { Hive } from "../state/hive.js";
+import type { Threads } from "../state/threads.js";
 import type { Turns } from "../state/turns.js";
 
-/** `/agents/<name>`: the agent's state and model, its terminal, and its live turns. */
-export function AgentPage({ name, hive, turns }: { name: AgentName; hive: Hive; turns: Turns }) {
+/** `/agents/<name>`: the agent's state and model, its open threads, its terminal, its live turns. */
+export function AgentPage(props: { name: AgentName; hive: Hive; turns: Turns; threads: Threads }) {
+  const { name, hive, turns, threads } = props;
   return (
     <>
       <Header streams={[hive.stream.status.value, turns.stream.status.value]} />
       <main>
         <AgentHeadPanel name={name} hive={hive} />
+        <ThreadsPanel name={name} threads={threads} />
         <TerminalPanel name={name} hive={hive} />
         <TurnsPanel turns={turns} />
       </main>

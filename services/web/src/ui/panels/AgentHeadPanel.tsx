@@ -1,10 +1,14 @@
 import type { AgentName } from "@hyperhive/shared/contract";
+import { pages } from "../../wire.js";
 import { Age } from "../components/Age.js";
 import { ModelChip } from "../components/ModelChip.js";
 import { StateBadge } from "../components/StateBadge.js";
 import type { Hive } from "../state/hive.js";
 
-/** Agent page: the agent's name, its model, its state badge and how long it has been in it. */
+/**
+ * Agent page: the agent's name, its model, its state badge and how long it has been in it, and a
+ * link to its mail in the message flow.
+ */
 export function AgentHeadPanel({ name, hive }: { name: AgentName; hive: Hive }) {
   const agents = hive.agents.value;
   const a = agents?.find((x) => x.name === name);
@@ -21,6 +25,9 @@ export function AgentHeadPanel({ name, hive }: { name: AgentName; hive: Hive }) 
           label={agents === null ? "…" : "unknown agent"}
         />
         {a && <Age id="agent-since" class="muted" since={a.state_since} />}
+        <a id="agent-mail" class="mail-link" href={pages.flow.url(name)}>
+          its mail
+        </a>
       </h2>
     </section>
   );

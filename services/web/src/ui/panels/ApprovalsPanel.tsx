@@ -1,4 +1,5 @@
 import { ApprovalItem } from "../components/ApprovalItem.js";
+import { Counted } from "../components/Counted.js";
 import { Panel } from "../components/Panel.js";
 import { ProblemLine } from "../components/ProblemLine.js";
 import type { Hive } from "../state/hive.js";
@@ -17,16 +18,7 @@ export function ApprovalsPanel({ hive }: { hive: Hive }) {
   return (
     <Panel
       id="approvals-panel"
-      title={
-        <>
-          Approvals{" "}
-          {pending !== null && pending.length > 0 && (
-            <span id="approvals-count" class="count">
-              {pending.length}
-            </span>
-          )}
-        </>
-      }
+      title={<Counted title="Approvals" id="approvals-count" items={pending} />}
     >
       <ol id="approvals" class="approvals">
         {pending === null || pending.length === 0 ? (

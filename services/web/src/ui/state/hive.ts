@@ -8,8 +8,10 @@ import type {
 import { batch, computed, type ReadonlySignal, signal } from "@preact/signals";
 import { DashboardEvents, type Snapshot, streams } from "../../wire.js";
 import { fetchAgents, fetchInbox, type Problem, toProblem } from "../lib/api.js";
+import { latest } from "../lib/latest.js";
 import { EventStream } from "../lib/stream.js";
 import { type Approvals, connectApprovals } from "./approvals.js";
+import { connectQuestions, type Questions } from "./questions.js";
 
 /** An agent as the pages show it: the registry's record and the note of its last state change. */
 export type AgentView = AgentInfo & {
@@ -35,6 +37,8 @@ export interface Hive {
   readonly serviceEvents: ReadonlySignal<readonly ServiceEvent[]>;
   /** The approvals queue. */
   readonly approvals: Approvals;
+  /** The hive's questions: the operator's to answer, and agents' to each other. */
+  readonly questions: Questions;
   /** The event stream (its status shows in the header). */
   readonly stream: EventStream<typeof DashboardEvents>;
 }
@@ -46,23 +50,6 @@ function byRoleThenName(a: AgentView, b: AgentView): number {
   const ra = a.role === "manager" ? 0 : 1;
   const rb = b.role === "manager" ? 0 : 1;
   return ra - rb || a.name.localeCompare(b.name);
-}
-
-/**
- * Loads only the newest of overlapping reloads: each call supersedes the ones still in flight, so
- * an older answer arriving late never overwrites a newer one.
- */
-function latest<T>(load: () => Promise<T>, apply: (v: T) => void, fail: (e: unknown) => void) {
-  let generation = 0;
-  return async (): Promise<void> => {
-    const mine = ++generation;
-    try {
-      const v = await load();
-      if (mine === generation) apply(v);
-    } catch (e) {
-      if (mine === generation) fail(e);
-    }
-  };
 }
 
 /** Opens `/api/events` and keeps a {@link Hive} up to date from it. */
@@ -172,6 +159,7 @@ export function connectHive(): Hive {
     inboxProblem,
     serviceEvents,
     approvals: connectApprovals(stream),
+    questions: connectQuestions(stream),
     stream,
   };
 }
