@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { AgentName } from "@hyperhive/shared";
+import { AgentName, BROADCAST, OPERATOR, type Recipient, type SendTarget } from "@hyperhive/shared";
 import type { z } from "zod";
 
 /**
@@ -21,7 +21,7 @@ const COMMON = {
 } as const;
 
 /** Which part of the usage text a command is listed in. */
-export type CommandGroup = "hive" | "mail" | "agents" | "approvals" | "turns";
+export type CommandGroup = "hive" | "mail" | "agents" | "approvals" | "questions" | "turns";
 
 export interface CommandDef<O extends ParseArgsOptionsConfig = ParseArgsOptionsConfig> {
   readonly name: string;
@@ -41,6 +41,9 @@ export function command<const O extends ParseArgsOptionsConfig>(
 ): CommandDef<O & typeof COMMON> {
   return { ...def, options: { ...def.options, ...COMMON } };
 }
+
+/** Exit codes: 0 done, 1 failed, 2 the command line is wrong (a {@link UsageError}). */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** A command line that cannot be run as given (exit 2). */
 export class UsageError extends Error {
@@ -117,6 +120,13 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
   return { values, positionals };
 }
 
+/** The one positional of a command that takes exactly one (parseCommand has counted them). */
+export function onlyPositional(def: CommandDef, positionals: string[]): string {
+  const [first] = positionals;
+  if (first === undefined) throw new UsageError(def, `missing ${def.positionals[0]}`);
+  return first;
+}
+
 /** An integer option in `min..max`, or `dflt` when absent. */
 export function intOption(
   def: CommandDef,
@@ -157,7 +167,18 @@ export function agentArgument(def: CommandDef, value: string): AgentName {
   return checkedArgument(def, "an agent name", AgentName, value);
 }
 
-/** An approval's number as a positional: a whole number from 1. */
+/** Who an option names, an agent or `operator` (`hive history --agent`). */
+export function recipientArgument(def: CommandDef, value: string): Recipient {
+  return value === OPERATOR ? OPERATOR : agentArgument(def, value);
+}
+
+/** Where `hive send` sends: an agent, `operator` (the broker says why not), or `*`: every agent. */
+export function sendTargetArgument(def: CommandDef, value: string): SendTarget {
+  if (value === BROADCAST || value === OPERATOR) return value;
+  return checkedArgument(def, "an agent name or '*'", AgentName, value);
+}
+
+/** A number the hive gave out (approval, question, message) as an argument: a whole number from 1. */
 export function idArgument(def: CommandDef, placeholder: string, value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {

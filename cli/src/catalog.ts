@@ -39,10 +39,10 @@ export const commands = {
   }),
   send: command({
     name: "send",
-    positionals: ["<agent>", "<body>"],
+    positionals: ["<to>", "<body>"],
     options: {},
-    usage: "hive send <agent> <body> [--root DIR] [--json]",
-    summary: "send a message as the operator",
+    usage: "hive send <to> <body> [--root DIR] [--json]",
+    summary: "send a message as the operator: <to> is an agent, or '*' for every agent (quoted)",
     group: "mail",
   }),
   inbox: command({
@@ -51,6 +51,23 @@ export const commands = {
     options: { limit: { type: "string" } },
     usage: "hive inbox [--limit N] [--root DIR] [--json]",
     summary: "the operator's inbox, newest first",
+    group: "mail",
+  }),
+  history: command({
+    name: "history",
+    positionals: [],
+    options: {
+      agent: { type: "string" },
+      thread: { type: "string" },
+      since: { type: "string" },
+      until: { type: "string" },
+      limit: { type: "string" },
+      before: { type: "string" },
+    },
+    usage:
+      "hive history [--agent NAME] [--thread ID] [--since TIME] [--until TIME] [--limit N] [--before ID] [--root DIR] [--json]",
+    summary:
+      "stored messages and each one's delivery (queued, leased, acked, redelivered), newest first (TIME: 15m, 2h, 7d, 2026-11-22[T10:00] UTC, unix ms)",
     group: "mail",
   }),
   agents: command({
@@ -126,6 +143,42 @@ export const commands = {
     summary: "deny it; the reason is told to whoever asked",
     group: "approvals",
   }),
+  questions: command({
+    name: "questions",
+    positionals: [],
+    options: { all: { type: "boolean" } },
+    usage: "hive questions [--all] [--root DIR] [--json]",
+    summary:
+      "open questions put to you (--all: closed ones and agents' questions to each other too)",
+    group: "questions",
+  }),
+  answer: command({
+    name: "answer",
+    positionals: ["<id>", "<text>"],
+    optional: 1,
+    options: { option: { type: "string", multiple: true } },
+    usage: "hive answer <id> [<text>] [--option LABEL]... [--root DIR] [--json]",
+    summary:
+      "answer a question with text, its options (repeat --option when it takes several), or both",
+    group: "questions",
+  }),
+  "cancel-question": command({
+    name: "cancel-question",
+    positionals: ["<id>"],
+    options: {},
+    usage: "hive cancel-question <id> [--root DIR] [--json]",
+    summary: "cancel an open question; its asker is told [cancelled]",
+    group: "questions",
+  }),
+  threads: command({
+    name: "threads",
+    positionals: ["<agent>"],
+    optional: 1,
+    options: {},
+    usage: "hive threads [<agent>] [--root DIR] [--json]",
+    summary: "what is still pending: approvals and questions, of one agent or the whole hive",
+    group: "questions",
+  }),
   model: command({
     name: "model",
     positionals: ["<agent>", "<model>"],
@@ -149,6 +202,7 @@ const GROUPS: Record<CommandGroup, string> = {
   mail: "mail",
   agents: "agents",
   approvals: "approvals",
+  questions: "questions and open threads",
   turns: "an agent's turns",
 };
 

@@ -1,25 +1,32 @@
 import { randomUUID } from "node:crypto";
 import {
   type AgentInfo,
+  BROADCAST,
   ErrorCode,
   HiveError,
   rpcs,
+  type SendTarget,
   type StoredMessage,
   subjects,
 } from "@hyperhive/shared";
 import { askHive } from "./client.js";
+import { replyLine } from "./history.js";
 import { readToken, rotateToken } from "./identity.js";
 import type { Output } from "./output.js";
 import { rootPaths } from "./paths.js";
 import { readRuntime, writeRuntime } from "./runtime.js";
-import { ago, table } from "./table.js";
+import { ago, table, utc } from "./table.js";
 
-/** `hive send <agent> <body>`: sends as the operator. */
-export async function send(root: string, to: string, body: string, out: Output): Promise<void> {
+/**
+ * `hive send <to> <body>`: sends as the operator; `to` `*` is a broadcast, one message with a
+ * receipt for every agent (the operator is never one).
+ */
+export async function send(root: string, to: SendTarget, body: string, out: Output): Promise<void> {
   // Every try carries the same client id, so a retried send is stored once.
   const client_id = `cli-${randomUUID()}`;
   const res = await askHive(root, subjects.op.send, rpcs.send, { to, body, client_id });
-  out.result(res, `sent #${res.id} to ${to}`);
+  const whom = to === BROADCAST ? "every agent (a broadcast)" : to;
+  out.result(res, `sent #${res.id} to ${whom}`);
 }
 
 /** `hive inbox`: the operator's inbox, newest first. */
@@ -30,9 +37,13 @@ export async function inbox(root: string, limit: number, out: Output): Promise<v
 }
 
 function formatMessage(m: StoredMessage): string {
-  const when = new Date(m.sent_at).toISOString().replace("T", " ").slice(0, 19);
-  const reply = m.in_reply_to === null ? "" : ` (re #${m.in_reply_to})`;
-  return `#${m.id} ${when} from ${m.from}${reply}:\n  ${m.body.replaceAll("\n", "\n  ")}`;
+  const re = replyLine(m);
+  const head = `#${m.id} ${utc(m.sent_at)} from ${m.from}:`;
+  return [
+    head,
+    ...(re === undefined ? [] : [`  ${re}`]),
+    `  ${m.body.replaceAll("\n", "\n  ")}`,
+  ].join("\n");
 }
 
 /** `hive agents [--all]`: the registry with models and states; `all`: tombstones too. */

@@ -1,25 +1,24 @@
-import { resolve } from "node:path";
-import { defaultHiveRoot, ModelName } from "@hyperhive/shared";
+import { ModelName } from "@hyperhive/shared";
 import { approvals, approve, deny } from "./approvals.js";
 import {
   agentArgument,
-  type CommandDef,
   checkedArgument,
+  EXIT,
   idArgument,
   intOption,
+  onlyPositional,
   parseCommand,
   UsageError,
 } from "./args.js";
 import { type CommandName, commands } from "./catalog.js";
-import { agents, inbox, send, token } from "./commands.js";
+import { agents, token } from "./commands.js";
 import { interactive } from "./confirm.js";
 import { cancel, compact, newSession, setModel } from "./controls.js";
+import { isMailCommand, runMailCommand } from "./dispatch-mail.js";
 import { destroy, lifecycle, purge, restartAll } from "./lifecycle.js";
 import type { Output } from "./output.js";
+import { rootOf } from "./paths.js";
 import { up } from "./up.js";
-
-/** Exit codes: 0 done, 1 failed, 2 the command line is wrong. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 function isHttpUrl(s: string): boolean {
   try {
@@ -29,20 +28,12 @@ function isHttpUrl(s: string): boolean {
   }
 }
 
-const rootOf = (root: string | undefined) => resolve(root ?? defaultHiveRoot());
-
-/** The one positional of a command that takes exactly one (parseCommand has counted them). */
-function only(def: CommandDef, positionals: string[]): string {
-  const [first] = positionals;
-  if (first === undefined) throw new UsageError(def, `missing ${def.positionals[0]}`);
-  return first;
-}
-
 /**
  * Runs one command with its own arguments: parses and checks them (every mistake a UsageError,
  * before anything reaches the hive), then does it. Resolves with the exit code.
  */
 export async function runCommand(name: CommandName, rest: string[], out: Output): Promise<number> {
+  if (isMailCommand(name)) return runMailCommand(name, rest, out);
   switch (name) {
     case "up": {
       const def = commands.up;
@@ -71,20 +62,6 @@ export async function runCommand(name: CommandName, rest: string[], out: Output)
       token(rootOf(values.root), values.rotate === true, out);
       return EXIT.ok;
     }
-    case "send": {
-      const { values, positionals } = parseCommand(commands.send, rest);
-      const [to, body] = positionals;
-      if (to === undefined || body === undefined)
-        throw new UsageError(commands.send, "missing <agent> or <body>");
-      await send(rootOf(values.root), to, body, out);
-      return EXIT.ok;
-    }
-    case "inbox": {
-      const { values } = parseCommand(commands.inbox, rest);
-      const limit = intOption(commands.inbox, "limit", values.limit, 50, { min: 1, max: 500 });
-      await inbox(rootOf(values.root), limit, out);
-      return EXIT.ok;
-    }
     case "agents": {
       const { values } = parseCommand(commands.agents, rest);
       await agents(rootOf(values.root), values.all === true, out);
@@ -94,7 +71,7 @@ export async function runCommand(name: CommandName, rest: string[], out: Output)
     case "start": {
       const def = commands[name];
       const { values, positionals } = parseCommand(def, rest);
-      const agent = agentArgument(def, only(def, positionals));
+      const agent = agentArgument(def, onlyPositional(def, positionals));
       await lifecycle(rootOf(values.root), name, agent, out);
       return EXIT.ok;
     }
@@ -116,13 +93,13 @@ export async function runCommand(name: CommandName, rest: string[], out: Output)
     case "destroy": {
       const def = commands.destroy;
       const { values, positionals } = parseCommand(def, rest);
-      await destroy(rootOf(values.root), agentArgument(def, only(def, positionals)), out);
+      await destroy(rootOf(values.root), agentArgument(def, onlyPositional(def, positionals)), out);
       return EXIT.ok;
     }
     case "purge": {
       const def = commands.purge;
       const { values, positionals } = parseCommand(def, rest);
-      const agent = agentArgument(def, only(def, positionals));
+      const agent = agentArgument(def, onlyPositional(def, positionals));
       const yes = values.yes === true;
       if (!yes && !interactive()) {
         throw new UsageError(
@@ -142,13 +119,13 @@ export async function runCommand(name: CommandName, rest: string[], out: Output)
     case "approve": {
       const def = commands.approve;
       const { values, positionals } = parseCommand(def, rest);
-      const id = idArgument(def, "<id>", only(def, positionals));
+      const id = idArgument(def, "<id>", onlyPositional(def, positionals));
       return (await approve(rootOf(values.root), id, out)) ? EXIT.ok : EXIT.failed;
     }
     case "deny": {
       const def = commands.deny;
       const { values, positionals } = parseCommand(def, rest);
-      const id = idArgument(def, "<id>", only(def, positionals));
+      const id = idArgument(def, "<id>", onlyPositional(def, positionals));
       if (values.reason?.trim() === "") {
         throw new UsageError(def, "--reason is empty: give one, or leave --reason out");
       }
@@ -168,7 +145,7 @@ export async function runCommand(name: CommandName, rest: string[], out: Output)
     case "cancel": {
       const def = commands[name];
       const { values, positionals } = parseCommand(def, rest);
-      const agent = agentArgument(def, only(def, positionals));
+      const agent = agentArgument(def, onlyPositional(def, positionals));
       const root = rootOf(values.root);
       const verb = { compact, "new-session": newSession, cancel }[name];
       await verb(root, agent, out);

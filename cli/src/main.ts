@@ -1,8 +1,8 @@
 import { describeZodError, ErrorCode } from "@hyperhive/shared";
 import { ZodError } from "zod";
-import { type CommandDef, UsageError, wantsHelp } from "./args.js";
+import { type CommandDef, EXIT, UsageError, wantsHelp } from "./args.js";
 import { closestCommand, commands, isCommand, splitCommand, usage } from "./catalog.js";
-import { EXIT, runCommand } from "./dispatch.js";
+import { runCommand } from "./dispatch.js";
 import { Output } from "./output.js";
 
 /** Runs one command; resolves with its exit code. Failures and usage errors are thrown. */

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hivePaths } from "@hyperhive/shared";
+import { defaultHiveRoot, hivePaths } from "@hyperhive/shared";
 
 /**
  * The repository root: the nearest directory above this file holding the workspace's
@@ -28,6 +28,11 @@ export const entryPoints = {
 } as const;
 
 export const promptsDir = join(repoRoot, "prompts");
+
+/** The hive root a command acts on: `--root`, else `$HIVE_ROOT`, else `~/.hyperhive`; absolute. */
+export function rootOf(root: string | undefined): string {
+  return resolve(root ?? defaultHiveRoot());
+}
 
 /** The claude CLI installed with the repo (root devDependency), if present. */
 export function bundledClaude(): string | undefined {

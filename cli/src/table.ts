@@ -1,12 +1,27 @@
 /** Text tables and ages, as the list commands print them. */
 
+/** A span, roughly: `12s`, `5m`, `3h`, `2d` (negative counts as 0). */
+function span(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.round(s / 60)}m`;
+  if (s < 86_400) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86_400)}d`;
+}
+
 /** How long ago, roughly: `12s ago`, `5m ago`, `3h ago`, `2d ago`. */
 export function ago(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.round(s / 60)}m ago`;
-  if (s < 86_400) return `${Math.round(s / 3600)}h ago`;
-  return `${Math.round(s / 86_400)}d ago`;
+  return `${span(ms)} ago`;
+}
+
+/** How soon, roughly: `in 12s`, `in 5m`, `in 3h`, `in 2d`. */
+export function inTime(ms: number): string {
+  return `in ${span(ms)}`;
+}
+
+/** A time as the list commands print it: UTC, `2026-11-22 10:23:40`. */
+export function utc(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 }
 
 /** Columns padded to their widest cell, two spaces apart; the first row is the header. */

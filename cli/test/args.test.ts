@@ -3,6 +3,7 @@ import { tempDir } from "@hyperhive/shared/testing";
 import { describe, it } from "vitest";
 import { agentArgument, idArgument, intOption, parseCommand, UsageError } from "../src/args.js";
 import { closestCommand, commands, splitCommand } from "../src/catalog.js";
+import { parseMoment } from "../src/when.js";
 import { cleanEnv, hive } from "./helpers.js";
 
 describe("parsing a command line", () => {
@@ -24,7 +25,7 @@ describe("parsing a command line", () => {
   });
 
   const wrong: [keyof typeof commands, string[], string][] = [
-    ["send", [], "send: missing <agent>"],
+    ["send", [], "send: missing <to>"],
     ["send", ["manager"], "send: missing <body>"],
     ["send", ["manager", "a", "b"], 'send: unexpected argument "b"'],
     [
@@ -68,6 +69,28 @@ describe("parsing a command line", () => {
       ["1", "--because", "x"],
       "deny: unknown option --because (an argument starting with - goes after --)",
     ],
+    ["history", ["alice"], 'history: unexpected argument "alice"'],
+    ["history", ["--agent"], "history: --agent needs a value"],
+    ["history", ["--since", "--limit", "5"], "history: --since needs a value"],
+    ["history", ["--from", "alice"], "history: unknown option --from"],
+    ["questions", ["5"], 'questions: unexpected argument "5"'],
+    ["questions", ["--all=no"], "questions: --all takes no value"],
+    ["answer", [], "answer: missing <id>"],
+    ["answer", ["5", "yes", "now"], 'answer: unexpected argument "now"'],
+    ["answer", ["5", "--option"], "answer: --option needs a value"],
+    [
+      "answer",
+      ["5", "--options", "a"],
+      "answer: unknown option --options (an argument starting with - goes after --)",
+    ],
+    ["cancel-question", [], "cancel-question: missing <id>"],
+    ["cancel-question", ["1", "2"], 'cancel-question: unexpected argument "2"'],
+    ["threads", ["alice", "bob"], 'threads: unexpected argument "bob"'],
+    [
+      "threads",
+      ["--all"],
+      "threads: unknown option --all (an argument starting with - goes after --)",
+    ],
     ["model", ["alice"], "model: missing <model>"],
     ["model", [], "model: missing <agent>"],
     ["model", ["alice", "sonnet", "haiku"], 'model: unexpected argument "haiku"'],
@@ -96,6 +119,67 @@ describe("parsing a command line", () => {
         () => intOption(def, "port", bad, 7777, { min: 0, max: 65535 }),
         /^UsageError: up: --port must be a whole number from 0 to 65535, not /,
       );
+    }
+  });
+
+  it("answer takes text, repeated --option, both; threads an optional agent; history its filters", () => {
+    const both = parseCommand(commands.answer, ["5", "--option", "eu", "ship it", "--option=us"]);
+    assert.deepEqual(both.positionals, ["5", "ship it"]);
+    assert.deepEqual(both.values.option, ["eu", "us"]);
+    const dash = parseCommand(commands.answer, ["5", "--", "-1 is fine"]);
+    assert.deepEqual(dash.positionals, ["5", "-1 is fine"], "after -- a dash is text");
+    assert.equal(dash.values.option, undefined);
+    assert.deepEqual(parseCommand(commands.threads, []).positionals, []);
+    assert.deepEqual(parseCommand(commands.threads, ["alice"]).positionals, ["alice"]);
+    const h = parseCommand(commands.history, [
+      "--agent=alice",
+      "--thread",
+      "12",
+      "--since",
+      "2h",
+      "--limit",
+      "5",
+      "--before",
+      "40",
+    ]);
+    assert.deepEqual(
+      [h.values.agent, h.values.thread, h.values.since, h.values.limit, h.values.before],
+      ["alice", "12", "2h", "5", "40"],
+    );
+    assert.deepEqual(parseCommand(commands.send, ["*", "hi all"]).positionals, ["*", "hi all"]);
+  });
+
+  it("reads --since as that long ago, an ISO date or time (UTC unless it says), or unix ms", () => {
+    const now = Date.UTC(2026, 10, 22, 12, 0, 0);
+    const cases: [string, number][] = [
+      ["90s", now - 90_000],
+      ["15m", now - 900_000],
+      ["2h", now - 7_200_000],
+      ["7d", now - 7 * 86_400_000],
+      ["1w", now - 604_800_000],
+      ["0m", now],
+      ["2026-11-22", Date.UTC(2026, 10, 22)],
+      ["2026-11-22T10:00", Date.UTC(2026, 10, 22, 10, 0)],
+      ["2026-11-22 10:00:05", Date.UTC(2026, 10, 22, 10, 0, 5)],
+      ["2026-11-22T10:00:05.250", Date.UTC(2026, 10, 22, 10, 0, 5, 250)],
+      ["2026-11-22T10:00Z", Date.UTC(2026, 10, 22, 10, 0)],
+      ["2026-11-22T10:00+02:00", Date.UTC(2026, 10, 22, 8, 0)],
+      ["1795000000000", 1_795_000_000_000],
+    ];
+    for (const [v, want] of cases) assert.equal(parseMoment(v, now), want, v);
+    for (const bad of [
+      "",
+      "yesterday",
+      "2h ago",
+      "-2h",
+      "2.5h",
+      "2026-02-30",
+      "2026-13-01",
+      "22/11/2026",
+      "10:00",
+      "2026-11-22T25:00",
+    ]) {
+      assert.equal(parseMoment(bad, now), undefined, bad);
     }
   });
 
@@ -154,7 +238,7 @@ describe("hive on the command line (exit codes and output)", () => {
       assert.equal(missing.code, 2);
       assert.equal(
         missing.stderr,
-        "hive: send: missing <body>\nusage: hive send <agent> <body> [--root DIR] [--json]\n",
+        "hive: send: missing <body>\nusage: hive send <to> <body> [--root DIR] [--json]\n",
       );
       const typo = await hive(["sned", "manager", "hi"], env);
       assert.equal(typo.code, 2);
@@ -182,10 +266,27 @@ describe("hive on the command line (exit codes and output)", () => {
       assert.match(both.stderr, /--offline and --model-url exclude each other/);
       const help = await hive(["send", "--help"], env);
       assert.equal(help.code, 0);
-      assert.match(help.stdout, /^usage: hive send <agent> <body>/);
+      assert.match(help.stdout, /^usage: hive send <to> <body>/);
       const all = await hive(["--help"], env);
       assert.equal(all.code, 0);
       for (const c of Object.keys(commands)) assert.match(all.stdout, new RegExp(`hive ${c}`));
+      // Each group lists its commands under its title, in the catalog's order.
+      const group = (title: string) =>
+        [
+          ...(all.stdout
+            .split(`\n${title}:\n`)[1]
+            ?.split("\n\n")[0]
+            ?.matchAll(/^ {2}hive (\S+)/gm) ?? []),
+        ].map((m) => m[1]);
+      assert.deepEqual(group("mail"), ["send", "inbox", "history"]);
+      assert.deepEqual(group("questions and open threads"), [
+        "questions",
+        "answer",
+        "cancel-question",
+        "threads",
+      ]);
+      const topic = await hive(["help", "answer"], env);
+      assert.match(topic.stdout, /^usage: hive answer <id> \[<text>\] \[--option LABEL\]\.\.\./);
     } finally {
       tmp.remove();
     }

@@ -238,7 +238,7 @@ describe("hive up --offline (real nats, broker, c0re, harness, claude, model ser
     });
     const bad = await cli("send", "Not A Name", "hi");
     assert.equal(bad.code, 2, "a name our schema refuses is an argument error");
-    assert.match(bad.stderr, /^hive: send: invalid arguments: to: /);
+    assert.match(bad.stderr, /^hive: send: "Not A Name" is not an agent name or '\*' \(/);
   });
 
   it("hive token prints the token; --rotate makes a new one the running web takes at once", async () => {

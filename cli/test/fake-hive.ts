@@ -9,17 +9,19 @@ import {
 } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, tempDir } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, beforeEach } from "vitest";
+import { freshMail, type MailState, standInMail } from "./fake-mail.js";
 import { cleanEnv, hive, type Result } from "./helpers.js";
 import { agentInfo, type Call, pretendHive, StandIns, sampleApprovals } from "./standins.js";
 
 /**
  * A hive as the operator's commands see it, stood in for on a real nats-server: c0re (registry,
- * lifecycle, approvals) and alice's harness (the controls), each answering with the real schemas
+ * lifecycle, approvals, questions, open threads), the broker (send, history) and alice's harness
+ * (the controls), each answering with the real schemas
  * from {@link FakeState}, which a test changes. `hive.json` of a temp root points at it.
  */
 
 /** What the stand-ins answer. */
-export interface FakeState {
+export interface FakeState extends MailState {
   /** The approvals queue by id. */
   queue: Map<number, Approval>;
   /** Approving fails when carried out (state failed). */
@@ -37,6 +39,7 @@ export function freshState(): FakeState {
     failApprovals: false,
     managerIdle: true,
     running: null,
+    ...freshMail(),
   };
 }
 
@@ -141,6 +144,7 @@ export async function startFakeHive(): Promise<FakeHive> {
   const state = freshState();
   standInC0re(stand, state);
   standInAlicesHarness(stand, state);
+  standInMail(stand, state);
   await stand.flush();
   const cli = (...args: string[]) => hive([...args, "--root", tmp.path], env);
   return {

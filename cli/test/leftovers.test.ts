@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { processAlive, readProcStat } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { afterEach, describe, it } from "vitest";
@@ -17,11 +17,15 @@ import { allGone } from "./helpers.js";
 
 const started: number[] = [];
 
-/** A real process that runs until killed, with `env` and `args`; ignores SIGTERM if `stubborn`. */
-function sleeper(env: NodeJS.ProcessEnv, args: string[] = [], stubborn = false): number {
-  const code = stubborn
-    ? "process.on('SIGTERM',()=>{});setInterval(()=>{},1000)"
-    : "setInterval(()=>{},1000)";
+/**
+ * A real process that runs until killed, with `env` and `args`. `stubborn`: the path of a file it
+ * writes once it ignores SIGTERM (before that, on a loaded machine, a SIGTERM still kills it).
+ */
+function sleeper(env: NodeJS.ProcessEnv, args: string[] = [], stubborn?: string): number {
+  const code =
+    stubborn === undefined
+      ? "setInterval(()=>{},1000)"
+      : `process.on('SIGTERM',()=>{});require('node:fs').writeFileSync(${JSON.stringify(stubborn)},'');setInterval(()=>{},1000)`;
   const child = spawn(process.execPath, ["-e", code, "--", ...args], {
     env,
     detached: true,
@@ -50,10 +54,12 @@ describe("leftovers of a dead hive up", () => {
       const paths = rootPaths(tmp.path);
       const ours = sleeper({ ...process.env, HIVE_ROOT: tmp.path });
       const byArg = sleeper(process.env, ["--dir", `${tmp.path}/nats`]);
-      const stubborn = sleeper({ ...process.env, HIVE_ROOT: tmp.path }, [], true);
+      const deaf = `${tmp.path}/stubborn-ready`;
+      const stubborn = sleeper({ ...process.env, HIVE_ROOT: tmp.path }, [], deaf);
       const otherRoot = sleeper({ ...process.env, HIVE_ROOT: `${tmp.path}-other` });
       const reused = sleeper({ ...process.env, HIVE_ROOT: tmp.path });
       await waitUntil(() => started.every((p) => readProcStat(p) !== undefined));
+      await waitUntil(() => existsSync(deaf), { what: "the stubborn one ignoring SIGTERM" });
       const dead = spawnSync(process.execPath, ["-e", ""]).pid;
       const book = new ProcessBook(paths, { pid: dead, start_ticks: 1 });
       book.set("broker", [ours]);

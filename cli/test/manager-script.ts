@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** A line `from: operator`, header lines, a blank line, then the body (the model server's rule). */
-const FROM_OPERATOR =
+export const FROM_OPERATOR =
   "(?:^|\\n)[ \\t]*from:[ \\t]*operator[ \\t]*\\r?\\n(?:[ \\t]*\\S[^\\n]*\\r?\\n)*?[ \\t]*\\r?\\n";
 
 /**
@@ -46,5 +46,12 @@ export const SCRIPT = [
 
 /** What `GET /_requests` of the model server says, as far as the tests read it. */
 export const Logged = z.array(
-  z.object({ text: z.string(), model: z.string().nullable(), compact: z.boolean() }),
+  z.object({
+    text: z.string(),
+    /** The system prompt: an agent's starts `You are **<name>**`. */
+    system: z.string(),
+    model: z.string().nullable(),
+    compact: z.boolean(),
+  }),
 );
+export type Logged = z.infer<typeof Logged>;

@@ -86,6 +86,69 @@ describe("operator commands: arguments", () => {
       'cancel: "" is not an agent name (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)',
     ],
     [["agents", "--all", "x"], 'agents: unexpected argument "x"'],
+    [
+      ["send", "Alice", "hi"],
+      "send: \"Alice\" is not an agent name or '*' (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)",
+    ],
+    [
+      ["send", "**", "hi"],
+      "send: \"**\" is not an agent name or '*' (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)",
+    ],
+    [
+      ["send", "*", " "],
+      "send: invalid arguments: body: body must not be empty or only whitespace",
+    ],
+    [
+      ["history", "--agent", "ALL"],
+      'history: "ALL" is not an agent name (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)',
+    ],
+    [
+      ["history", "--agent", "system"],
+      'history: "system" is not an agent name (operator and system are reserved names)',
+    ],
+    [["history", "--thread", "0"], 'history: --thread must be a whole number from 1, not "0"'],
+    [["history", "--before", "x"], 'history: --before must be a whole number from 1, not "x"'],
+    [
+      ["history", "--limit", "501"],
+      'history: --limit must be a whole number from 1 to 500, not "501"',
+    ],
+    [
+      ["history", "--since", "yesterday"],
+      'history: --since must be a time: 15m, 2h, 7d (that long ago), 2026-11-22 or 2026-11-22T10:00 (UTC), or unix ms; not "yesterday"',
+    ],
+    [
+      ["history", "--until", "soon"],
+      'history: --until must be a time: 15m, 2h, 7d (that long ago), 2026-11-22 or 2026-11-22T10:00 (UTC), or unix ms; not "soon"',
+    ],
+    [["history", "--since", "1h", "--until", "2h"], "history: --until must be later than --since"],
+    [["questions", "--all", "x"], 'questions: unexpected argument "x"'],
+    [["answer", "x", "yes"], 'answer: <id> must be a whole number from 1, not "x"'],
+    [["answer", "5"], "answer: missing <text> (or --option LABEL)"],
+    [["answer", "5", " "], "answer: <text> is empty: give one, or answer with --option LABEL"],
+    [
+      ["answer", "5", "--option", ""],
+      "answer: --option is empty: give one of the question's options",
+    ],
+    [["answer", "5", "--option", "a", "--option", "a"], 'answer: --option "a" is given twice'],
+    [
+      ["answer", "5", "x".repeat(4001)],
+      "answer: invalid arguments: text: Too big: expected string to have <=4000 characters",
+    ],
+    [
+      // With an option the text says it too ("eu — …"), and that is what must fit.
+      ["answer", "5", "x".repeat(3999), "--option", "eu"],
+      "answer: invalid arguments: text: Too big: expected string to have <=4000 characters",
+    ],
+    [
+      ["answer", "5", "--option", "x".repeat(201)],
+      "answer: invalid arguments: options.0: Too big: expected string to have <=200 characters",
+    ],
+    [["cancel-question", "-"], 'cancel-question: <id> must be a whole number from 1, not "-"'],
+    [["cancel-question", "1e3"], 'cancel-question: <id> must be a whole number from 1, not "1e3"'],
+    [
+      ["threads", "operator"],
+      'threads: "operator" is not an agent name (operator and system are reserved names)',
+    ],
     [["approvals", "--diff=yes"], "approvals: --diff takes no value"],
   ];
 

@@ -4,17 +4,15 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   AgentConfig,
-  AgentsListResponse,
   ApprovalsListResponse,
   hivePaths,
-  InboxListResponse,
   RestartAllResponse,
 } from "@hyperhive/shared";
-import { tempDir, waitUntil } from "@hyperhive/shared/testing";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { waitUntil } from "@hyperhive/shared/testing";
+import { describe, it } from "vitest";
 import { z } from "zod";
-import { cleanEnv, dashboardOf, hive, startUp, stopUp, type Up } from "./helpers.js";
-import { Logged, SCRIPT } from "./manager-script.js";
+import { SCRIPT } from "./manager-script.js";
+import { useScriptedHive } from "./scripted-hive.js";
 
 /**
  * The operator's commands of issue 6 against a real `hive up --offline` (nats-server, broker, c0re
@@ -23,55 +21,13 @@ import { Logged, SCRIPT } from "./manager-script.js";
  * controls of the manager's turn loop, the lifecycle, restart --all, destroy and purge.
  */
 describe("the team through the hive CLI (hive up --offline, the real manager)", () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let env: NodeJS.ProcessEnv;
-  let up: Up;
-  let model: string;
-  const cli = (...args: string[]) => hive([...args, "--root", tmp.path], env);
-  const json = async (...args: string[]): Promise<unknown> => {
-    const r = await cli(...args, "--json");
-    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
-    return JSON.parse(r.stdout);
-  };
-  const agents = async () => AgentsListResponse.parse(await json("agents", "--all")).agents;
-  const agent = async (name: string) => (await agents()).find((a) => a.name === name);
-  const logged = async () => Logged.parse(await (await fetch(`${model}/_requests`)).json());
-  /** Waits for a message to the operator from `from` whose body starts with `body`. */
-  const reply = (from: string, body: string) =>
-    waitUntil(
-      async () => {
-        const inbox = InboxListResponse.parse(await json("inbox"));
-        return inbox.messages.find((m) => m.from === from && m.body.startsWith(body));
-      },
-      { timeoutMs: 60_000, intervalMs: 300, what: `${body} from ${from}` },
-    );
-  /** Waits for the pending spawn of `name` the manager asked for. */
-  const pendingSpawn = (name: string) =>
-    waitUntil(
-      async () =>
-        ApprovalsListResponse.parse(await json("approvals")).approvals.find(
-          (a) => a.kind === "spawn" && a.details.name === name,
-        ),
-      { timeoutMs: 60_000, intervalMs: 300, what: `the manager's spawn of ${name}` },
-    );
-
-  beforeAll(async () => {
-    tmp = tempDir("hive-cli-team-");
-    // A cancelled turn is tried again after 1 s, not 5 (c0re hands the harness its environment).
-    env = { ...cleanEnv(join(tmp.path, "home")), HIVE_TURN_RETRY_SECONDS: "1" };
-    up = startUp(["--offline", "--root", tmp.path, "--port", "0"], env);
-    await dashboardOf(up);
-    const url = /\(model: (http:\/\/127\.0\.0\.1:\d+)\)/.exec(up.stdout())?.[1];
-    assert.ok(url, up.stdout());
-    model = url;
-    const put = await fetch(`${model}/_script`, { method: "PUT", body: JSON.stringify(SCRIPT) });
-    assert.equal(put.status, 200, await put.text());
-  }, 150_000);
-
-  afterAll(async () => {
-    await stopUp(up);
-    tmp?.remove();
+  // A cancelled turn is tried again after 1 s, not 5 (c0re hands the harness its environment).
+  const h = useScriptedHive({
+    prefix: "hive-cli-team-",
+    script: SCRIPT,
+    env: { HIVE_TURN_RETRY_SECONDS: "1" },
   });
+  const { cli, json, logged, agent, reply, pendingSpawn } = h;
 
   it("the manager asks to spawn alice; hive approvals lists it; hive approve starts her; she answers", async () => {
     assert.equal((await cli("send", "manager", "spawn alice")).code, 0);
@@ -108,7 +64,7 @@ describe("the team through the hive CLI (hive up --offline, the real manager)", 
 
   it("a config change the manager committed: hive approvals --diff shows it; approved, alice's next turn uses it", async () => {
     // The manager's clone of meta (its state dir) has alice's file once her spawn is in main.
-    const clone = join(hivePaths(tmp.path).agentStateDir("manager"), "meta");
+    const clone = join(hivePaths(h.root()).agentStateDir("manager"), "meta");
     const file = join(clone, "agents/alice.json");
     await waitUntil(() => existsSync(file), { timeoutMs: 30_000, what: "alice.json in the clone" });
     const config = AgentConfig.parse(JSON.parse(readFileSync(file, "utf8")));
@@ -163,7 +119,7 @@ describe("the team through the hive CLI (hive up --offline, the real manager)", 
     const decided = ApprovalsListResponse.parse(await json("approvals", "--all")).approvals;
     assert.equal(decided.find((a) => a.id === asked.id)?.state, "denied");
     assert.equal(await agent("bob"), undefined);
-    assert.equal(existsSync(hivePaths(tmp.path).agentStateDir("bob")), false);
+    assert.equal(existsSync(hivePaths(h.root()).agentStateDir("bob")), false);
   }, 90_000);
 
   it("hive model, new-session, compact and cancel act on the manager's own turn loop", async () => {
@@ -232,7 +188,7 @@ describe("the team through the hive CLI (hive up --offline, the real manager)", 
   it("hive destroy leaves a tombstone; hive purge frees the name", async () => {
     const destroyed = await cli("destroy", "alice");
     assert.equal(destroyed.code, 0, destroyed.stderr);
-    const stateDir = hivePaths(tmp.path).agentStateDir("alice");
+    const stateDir = hivePaths(h.root()).agentStateDir("alice");
     assert.equal(
       destroyed.stdout,
       `destroyed alice: a tombstone now, its state dir kept (${stateDir}); hive purge alice deletes it\n`,
