@@ -35,9 +35,9 @@ export function serveManagerVerbs(o: ManagerVerbsOptions): Service[] {
 
   /** The caller, if it is the manager. */
   const manager = (msg: Msg, verb: string): AgentName => {
-    const { token, row } = registry.caller(msg.subject);
+    const { name, row } = registry.caller(msg.subject);
     if (row?.role !== "manager") {
-      throw new HiveError(ErrorCode.Forbidden, `only the manager may ${verb} (you are ${token})`);
+      throw new HiveError(ErrorCode.Forbidden, `only the manager may ${verb} (you are ${name})`);
     }
     return row.name;
   };

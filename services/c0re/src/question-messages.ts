@@ -1,10 +1,11 @@
-import { bodyBytes, MAX_BODY_BYTES, type Question } from "@hyperhive/shared";
+import { bodyBytes, MAX_BODY_BYTES, OPERATOR, type Question } from "@hyperhive/shared";
 
 /**
- * The system messages questions make: the target agent is asked, the asker is told the outcome.
- * Both quote the question. A message must fit the broker's body cap (a question may be 2000
- * characters, an answer 4000, each up to four bytes), so the long parts are cut to fit, saying
- * where the whole text is.
+ * The system messages questions make: the target agent is asked, the asker is told the outcome,
+ * the target is told when a question it owed closed without its answer. Each quotes the
+ * question. A message must fit the broker's body cap (a question may be 2000 characters, an
+ * answer 4000, each up to four bytes), so the long parts are cut to fit, saying where the whole
+ * text is.
  */
 
 /** What a target agent finds in its inbox when asked. */
@@ -35,6 +36,25 @@ export function outcomeMessage(q: Question): string {
   );
 }
 
+/**
+ * What a target agent finds in its inbox when a question it owed closes without its answer
+ * (expired, cancelled by its asker or the operator, or its asker left the hive).
+ */
+export function withdrawnMessage(q: Question): string {
+  const by =
+    q.answered_by === q.asker
+      ? ` by ${q.asker}`
+      : q.answered_by === OPERATOR
+        ? " by the operator"
+        : "";
+  return fit(
+    (quote, closed) => `question #${q.id} from ${q.asker}: "${quote}"\n${closed}`,
+    q.question,
+    `closed: [${q.state}]${by}; no answer is needed`,
+    CUT,
+  );
+}
+
 /** Bytes of the question kept before the other part is cut. */
 const MIN_QUOTE_BYTES = 400;
 const CUT = "…";
@@ -50,10 +70,13 @@ function fit(
   restMarker: string,
 ): string {
   const whole = build(quote, rest);
-  if (bodyBytes(whole) <= MAX_BODY_BYTES) return whole;
-  const room = MAX_BODY_BYTES - bodyBytes(build("", ""));
+  const wholeBytes = bodyBytes(whole);
+  if (wholeBytes <= MAX_BODY_BYTES) return whole;
   const quoteBytes = bodyBytes(quote);
   const restBytes = bodyBytes(rest);
+  // The frame around the two parts, measured with them in: an empty part may drop a line (and
+  // its newline) from the frame, so `build("", "")` would count it short.
+  const room = MAX_BODY_BYTES - (wholeBytes - quoteBytes - restBytes);
   const quoteRoom = Math.min(quoteBytes, Math.max(MIN_QUOTE_BYTES, room - restBytes));
   const cutQuote = cutBytes(quote, quoteRoom);
   const restRoom = room - bodyBytes(cutQuote);

@@ -24,9 +24,10 @@ export interface QuestionSubjectsOptions {
 
 /**
  * Serves questions and open threads (queue group c0re): an agent's
- * `hive.agent.<caller>.ask|answer|asks|cancel_ask|threads` — the caller is the subject's second
- * token, and must be an active agent of the hive (else `forbidden`) — and the operator's
- * `hive.op.questions|answer|cancel_question|threads`.
+ * `hive.agent.<caller>.ask|answer|asks|cancel_ask|threads` and the operator's
+ * `hive.op.questions|answer|cancel_question|threads`. The caller is the subject's second token,
+ * never the payload: a token that is no agent name is a `bad_request`, one that names no active
+ * agent of the hive `forbidden`.
  */
 export function serveQuestions(o: QuestionSubjectsOptions): Service[] {
   const { nc, log, registry, questions, threads } = o;
@@ -36,9 +37,9 @@ export function serveQuestions(o: QuestionSubjectsOptions): Service[] {
 
   /** The calling agent, if it is an active one. */
   const caller = (msg: Msg): AgentName => {
-    const { token, row } = registry.caller(msg.subject);
+    const { name, row } = registry.caller(msg.subject);
     if (!row) {
-      throw new HiveError(ErrorCode.Forbidden, `${token} is not an active agent of this hive`);
+      throw new HiveError(ErrorCode.Forbidden, `${name} is not an active agent of this hive`);
     }
     return row.name;
   };

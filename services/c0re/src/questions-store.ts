@@ -29,10 +29,23 @@ export interface Closing {
   by: Sender;
   /** Whether the asker needs telling (not when it cancelled the question itself). */
   tellAsker: boolean;
+  /** Whether the target agent needs telling that it need not answer (not when it answered). */
+  tellTarget: boolean;
 }
 
-/** Whom a stored question still has to reach. */
-export type Party = "target" | "asker";
+/**
+ * The system messages a question makes: `asked` (the target agent is asked), `closed` (the asker
+ * is told the outcome), `withdrawn` (the target agent is told a question it owed closed without
+ * its answer: expired or cancelled).
+ */
+export type Notice = "asked" | "closed" | "withdrawn";
+
+/** The column recording that a notice was taken by the broker. */
+const TOLD_COLUMN = {
+  asked: "target_told",
+  closed: "asker_told",
+  withdrawn: "withdrawn_told",
+} as const satisfies Record<Notice, string>;
 
 /** One row as stored: options still JSON text, flags as 0/1. Parsed: a hand-edited file cannot lie. */
 const QuestionRow = z.object({
@@ -50,10 +63,11 @@ const QuestionRow = z.object({
   answered_by: z.string().nullable(),
   target_told: z.union([z.literal(0), z.literal(1)]),
   asker_told: z.union([z.literal(0), z.literal(1)]),
+  withdrawn_told: z.union([z.literal(0), z.literal(1)]),
 });
 
 function toQuestion(row: unknown): Question {
-  const { target_told: _t, asker_told: _a, ...r } = QuestionRow.parse(row);
+  const { target_told: _t, asker_told: _a, withdrawn_told: _w, ...r } = QuestionRow.parse(row);
   const options: unknown = JSON.parse(r.options);
   return Question.parse({ ...r, options, multi: r.multi === 1 });
 }
@@ -143,10 +157,10 @@ export class QuestionsStore {
     const r = this.#db
       .prepare(
         `UPDATE questions SET state = ?, answer = ?, answered_at = ?, answered_by = ?,
-                              asker_told = ?
+                              asker_told = ?, withdrawn_told = ?
          WHERE id = ? AND state = 'open'`,
       )
-      .run(c.state, c.answer, c.at, c.by, c.tellAsker ? 0 : 1, id);
+      .run(c.state, c.answer, c.at, c.by, c.tellAsker ? 0 : 1, c.tellTarget ? 0 : 1, id);
     return r.changes === 1 ? this.get(id) : undefined;
   }
 
@@ -170,24 +184,41 @@ export class QuestionsStore {
   }
 
   /**
-   * Messages the broker has not taken yet: open questions their target agent has not been
-   * told, and closed ones whose asker has not been told the outcome. Oldest first.
+   * Messages the broker has not taken yet, oldest question first: open questions their target
+   * agent has not been asked, closed ones whose asker has not been told the outcome, or whose
+   * target has not been told it need not answer.
    */
-  untold(): { question: Question; party: Party }[] {
-    const targets = this.#db
-      .prepare("SELECT * FROM questions WHERE state = 'open' AND target_told = 0 ORDER BY id")
-      .all()
-      .map((r) => ({ question: toQuestion(r), party: "target" as const }));
-    const askers = this.#db
-      .prepare("SELECT * FROM questions WHERE state != 'open' AND asker_told = 0 ORDER BY id")
-      .all()
-      .map((r) => ({ question: toQuestion(r), party: "asker" as const }));
-    return [...targets, ...askers];
+  untold(): { question: Question; notice: Notice }[] {
+    const rows = z.array(QuestionRow).parse(
+      this.#db
+        .prepare(
+          `SELECT * FROM questions
+           WHERE (state = 'open' AND target_told = 0)
+              OR (state != 'open' AND (asker_told = 0 OR withdrawn_told = 0))
+           ORDER BY id`,
+        )
+        .all(),
+    );
+    return rows.flatMap((r): { question: Question; notice: Notice }[] => {
+      const question = toQuestion(r);
+      if (r.state === "open") return [{ question, notice: "asked" }];
+      const notices: Notice[] = [];
+      if (r.asker_told === 0) notices.push("closed");
+      if (r.withdrawn_told === 0) notices.push("withdrawn");
+      return notices.map((notice) => ({ question, notice }));
+    });
   }
 
-  /** Records that the broker took the message for `party`. */
-  markTold(id: QuestionId, party: Party): void {
-    const column = party === "target" ? "target_told" : "asker_told";
-    this.#db.prepare(`UPDATE questions SET ${column} = 1 WHERE id = ?`).run(id);
+  /** Records that the broker took `notice`. */
+  markTold(id: QuestionId, notice: Notice): void {
+    this.#db.prepare(`UPDATE questions SET ${TOLD_COLUMN[notice]} = 1 WHERE id = ?`).run(id);
+  }
+
+  /**
+   * Deletes the questions `asker` asked (a purge: the name may be given to a new agent, which
+   * must not find its predecessor's questions among its own). Returns how many.
+   */
+  forgetAsker(asker: AgentName): number {
+    return this.#db.prepare("DELETE FROM questions WHERE asker = ?").run(asker).changes;
   }
 }

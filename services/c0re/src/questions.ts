@@ -15,8 +15,8 @@ import {
 } from "@hyperhive/shared";
 import type { Events } from "./events.js";
 import type { Greeter } from "./greeter.js";
-import { askedMessage, outcomeMessage } from "./question-messages.js";
-import type { Closing, Party, QuestionsStore } from "./questions-store.js";
+import { askedMessage, outcomeMessage, withdrawnMessage } from "./question-messages.js";
+import type { Closing, Notice, QuestionsStore } from "./questions-store.js";
 import type { Registry } from "./registry.js";
 
 /** An agent may have at most this many questions open at once: a looping agent cannot flood. */
@@ -36,15 +36,18 @@ export interface QuestionsOptions {
 /**
  * Questions: an agent asks the operator or another agent and has the id at once; the answer,
  * `[expired]` or `[cancelled]` reaches the asker later as a system message quoting the question.
- * A target agent is asked by a system message too (the operator sees questions on the dashboard
- * and in the CLI). Every change is stored, then published on `hive.events.questions`. Deadlines
- * run on the clock with one timer, for the earliest. A message the broker has not taken when
- * c0re stops is sent again at the next start (with the same client id, so it lands once).
+ * A target agent is asked by a system message too, and told when the question closes without
+ * its answer (the operator sees questions on the dashboard and in the CLI). Every change is
+ * stored, then published on `hive.events.questions`. Deadlines run on the clock with one timer,
+ * for the earliest. A message the broker has not taken when c0re stops is sent again at the next
+ * start (with the same client id, so it lands once).
  */
 export class Questions {
   readonly #o: QuestionsOptions;
   #timer: Cancel | undefined;
   #running = false;
+  /** Client ids of the messages being delivered: each is sent by one delivery at a time. */
+  readonly #sending = new Set<string>();
 
   constructor(o: QuestionsOptions) {
     this.#o = o;
@@ -54,7 +57,7 @@ export class Questions {
   start(): void {
     this.#running = true;
     this.#expireDue();
-    for (const { question, party } of this.#o.store.untold()) this.#tell(question, party);
+    for (const { question, notice } of this.#o.store.untold()) this.#tell(question, notice);
   }
 
   /** Stops the deadline timer (messages in flight end with the greeter's stop signal). */
@@ -100,7 +103,7 @@ export class Questions {
       expires_at: req.ttl_seconds === undefined ? null : now + req.ttl_seconds * 1000,
     });
     events.question(q);
-    if (q.target !== OPERATOR) this.#tell(q, "target");
+    if (q.target !== OPERATOR) this.#tell(q, "asked");
     if (q.expires_at !== null) this.#arm();
     return q;
   }
@@ -176,13 +179,19 @@ export class Questions {
   }
 
   /**
-   * An agent was destroyed: what it asked or owes is cancelled (by `system`); the other party,
-   * when it asked, is told `[cancelled]`.
+   * An agent was destroyed (a tombstone by now): what it asked or owes is cancelled (by
+   * `system`), and the other party, if an agent, is told (the asker `[cancelled]`; the target
+   * that it need not answer).
    */
   dropAgent(name: AgentName): void {
     for (const q of this.#o.store.openAbout(name)) {
-      this.#close(q, { state: "cancelled", by: SYSTEM, tellAsker: q.asker !== name });
+      this.#close(q, { state: "cancelled", by: SYSTEM });
     }
+  }
+
+  /** An agent was purged: the questions it asked go with it (its name may be given again). */
+  forgetAgent(name: AgentName): void {
+    this.#o.store.forgetAsker(name);
   }
 
   /** `q` if it is still open; else a conflict naming how it ended. */
@@ -203,11 +212,14 @@ export class Questions {
       at: this.#o.clock.now(),
       by: c.by,
       tellAsker: c.tellAsker ?? true,
+      // Only an answer comes from the target itself; the operator reads the dashboard.
+      tellTarget: q.target !== OPERATOR && c.state !== "answered",
     };
     const done = this.#o.store.close(q.id, closing);
     if (!done) throw new HiveError(ErrorCode.Conflict, `question #${q.id} was closed already`);
     this.#o.events.question(done);
-    if (closing.tellAsker) this.#tell(done, "asker");
+    if (closing.tellAsker) this.#tell(done, "closed");
+    if (closing.tellTarget) this.#tell(done, "withdrawn");
     if (q.expires_at !== null) this.#arm();
     return done;
   }
@@ -241,26 +253,33 @@ export class Questions {
   }
 
   /**
-   * Puts the question (target) or its outcome (asker) in that agent's inbox, in the background,
-   * and records it once the broker took it. Nobody is told who is no longer an active agent.
+   * Puts `notice` in its agent's inbox in the background (the question to its target, the
+   * outcome to its asker, a withdrawal to its target), and records it once the broker took it.
+   * Nobody is told who is no longer an active agent. A notice already on its way is not sent
+   * twice (a question expired at start is both due and untold).
    */
-  #tell(q: Question, party: Party): void {
+  #tell(q: Question, notice: Notice): void {
     const { store, registry, greeter, log } = this.#o;
-    const to = party === "target" ? q.target : q.asker;
+    const to = notice === "closed" ? q.asker : q.target;
     const row = to === OPERATOR ? undefined : registry.get(to);
     if (!row || row.tombstoned_at !== null) {
-      store.markTold(q.id, party);
+      store.markTold(q.id, notice);
       return;
     }
-    const body = party === "target" ? askedMessage(q) : outcomeMessage(q);
-    const clientId = `c0re-question-${q.id}-${party === "target" ? "asked" : "closed"}`;
-    void greeter.tell(to, body, clientId).then((took) => {
-      if (!took) return;
-      try {
-        store.markTold(q.id, party);
-      } catch (err) {
-        log.warn({ err, question: q.id }, "could not record a question's message as delivered");
-      }
-    });
+    const clientId = `c0re-question-${q.id}-${notice}`;
+    if (this.#sending.has(clientId)) return;
+    this.#sending.add(clientId);
+    const body = { asked: askedMessage, closed: outcomeMessage, withdrawn: withdrawnMessage }[
+      notice
+    ](q);
+    void greeter
+      .tell(to, body, clientId)
+      .then((took) => {
+        if (took) store.markTold(q.id, notice);
+      })
+      .catch((err: unknown) => {
+        log.warn({ err, question: q.id, notice }, "could not record a question's message as sent");
+      })
+      .finally(() => this.#sending.delete(clientId));
   }
 }

@@ -3,6 +3,8 @@ import {
   AgentRole,
   AgentState,
   type Db,
+  ErrorCode,
+  HiveError,
   ModelName,
   subjectToken,
 } from "@hyperhive/shared";
@@ -69,14 +71,21 @@ export class Registry {
   }
 
   /**
-   * Who calls on `hive.agent.<name>.<verb>`: the name token as written (for a refusal to quote)
-   * and its row, when it names an active agent (not a tombstone).
+   * Who calls on `hive.agent.<name>.<verb>`: the name the subject carries, and its row when it
+   * names an active agent (not a tombstone). A token that is no agent name at all is a malformed
+   * request (`bad_request`, as the broker answers it), not a stranger.
    */
-  caller(subject: string): { token: string | undefined; row: AgentRow | undefined } {
-    const token = subjectToken(subject, 2);
+  caller(subject: string): { name: AgentName; row: AgentRow | undefined } {
+    const token = subjectToken(subject, 2) ?? "";
     const name = AgentName.safeParse(token);
-    const row = name.success ? this.get(name.data) : undefined;
-    return { token, row: row?.tombstoned_at === null ? row : undefined };
+    if (!name.success) {
+      throw new HiveError(
+        ErrorCode.BadRequest,
+        `subject ${subject}: "${token}" is not a valid agent name`,
+      );
+    }
+    const row = this.get(name.data);
+    return { name: name.data, row: row?.tombstoned_at === null ? row : undefined };
   }
 
   /** The agents that are not tombstones, manager first. */

@@ -72,4 +72,13 @@ export const migrations: Migration[] = [
       CREATE INDEX questions_by_asker ON questions (asker, id);
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- whether the target agent has been told that a question it owed closed without its
+      -- answer (expired, cancelled); 1 when there is nobody to tell
+      ALTER TABLE questions ADD COLUMN
+        withdrawn_told INTEGER NOT NULL DEFAULT 1 CHECK (withdrawn_told IN (0, 1));
+    `,
+  },
 ];

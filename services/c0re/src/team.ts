@@ -33,8 +33,8 @@ export interface TeamOptions {
   roster: RosterKeeper;
   /** Tells the hive who joined and who left (broadcasts). */
   greeter: Greeter;
-  /** A destroyed agent's open questions are cancelled. */
-  questions: Pick<Questions, "dropAgent">;
+  /** A destroyed agent's open questions are cancelled; a purged one's are forgotten. */
+  questions: Pick<Questions, "dropAgent" | "forgetAgent">;
   clock: Clock;
   log: Logger;
   root: string;
@@ -140,7 +140,8 @@ export class Team implements Executors {
 
   /**
    * The operator's purge of a tombstone (`confirm` = its name): its config leaves meta (a
-   * commit), its state dir, run dir and log are deleted, its registry row too; the name is free.
+   * commit), its state dir, run dir and log are deleted, its registry row and the questions it
+   * asked too; the name is free.
    */
   async purge(name: AgentName, confirm: string): Promise<PurgeResponse> {
     const { registry, driver, meta, events, clock, root } = this.#o;
@@ -159,6 +160,7 @@ export class Team implements Executors {
     rmSync(dirname(stateDir), { recursive: true, force: true });
     rmSync(agentLogFile(root, name), { force: true });
     registry.remove(name);
+    this.#o.questions.forgetAgent(name);
     void this.#o.clone.sync();
     events.lifecycle(name, "purged", clock.now());
     return { name, state_dir: stateDir };
