@@ -82,9 +82,8 @@ function historyRequest(
 
 /**
  * What `hive answer` sends: text, options, or both (at least one; none empty, no option twice).
- * Whether the options are the question's, and several allowed, is c0re's to say. With both, the
- * text says both (`eu, us — eu first`), as the dashboard's form does: c0re takes the text as the
- * answer when there is one, and the asker must not lose the choice.
+ * Whether the options are the question's, and several allowed, is c0re's to say; with both, c0re
+ * answers with both (`eu, us — eu first`).
  */
 function answerRequest(
   def: CommandDef,
@@ -107,7 +106,7 @@ function answerRequest(
     return { id, options: [...options] };
   }
   if (options.length === 0) return { id, text };
-  return { id, options: [...options], text: `${options.join(", ")} — ${text}` };
+  return { id, options: [...options], text };
 }
 
 /** Runs one of {@link MAIL_COMMANDS} with its own arguments; resolves with the exit code. */

@@ -241,7 +241,7 @@ function answer(s: MailState, r: { id: number; text?: string; options?: string[]
   if (q && chosen.length > 1 && !q.multi) {
     throw new HiveError(ErrorCode.BadRequest, `question #${r.id} takes one option, not several`);
   }
-  const text = r.text ?? chosen.join(", ");
+  const text = [chosen.join(", "), r.text ?? ""].filter((p) => p !== "").join(" — ");
   return close(s, r.id, { state: "answered", answer: text, answered_by: "operator" });
 }
 

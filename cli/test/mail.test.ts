@@ -163,12 +163,12 @@ describe("broadcast, history, questions and threads (c0re and the broker stood i
     assert.equal(answered.state, "answered");
     assert.equal(answered.answer, "eu, us");
     hive.reset();
-    // Both: the text says the choice too (c0re keeps the text as the answer when there is one).
+    // Both: sent as given; c0re's answer names the choice, then the words.
     const both = await hive.asked("answer", "4", "eu only for now", "--option", "eu");
     assert.deepEqual(both.calls[0]?.payload, {
       id: 4,
       options: ["eu"],
-      text: "eu — eu only for now",
+      text: "eu only for now",
     });
     assert.match(both.stdout, /: eu — eu only for now\n$/);
   });

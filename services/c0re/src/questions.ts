@@ -118,8 +118,9 @@ export class Questions {
   }
 
   /**
-   * The operator answers a question put to them: the text, else the chosen options (which must
-   * be the question's own; several only when it is multi) joined with ", ".
+   * The operator answers a question put to them: the chosen options (which must be the
+   * question's own; several only when it is multi) joined with ", ", the text, or both (the
+   * options, " — ", the text).
    */
   answerAsOperator(req: OperatorAnswerRequest): Question {
     const q = this.#o.store.get(req.id);
@@ -148,7 +149,8 @@ export class Questions {
     if (chosen.length > 1 && !q.multi) {
       throw new HiveError(ErrorCode.BadRequest, `question #${q.id} takes one option, not several`);
     }
-    const answer = req.text ?? chosen.join(", ");
+    // Both given: the choice, then the words (`eu, us — eu first`); the asker loses neither.
+    const answer = [chosen.join(", "), req.text ?? ""].filter((p) => p !== "").join(" — ");
     return this.#close(q, { state: "answered", answer, by: OPERATOR });
   }
 

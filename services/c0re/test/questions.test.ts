@@ -89,16 +89,16 @@ describe("questions: ask and answer", () => {
     );
     const m = await call.op.answer({ id: multi.id, options: ["eu", "asia"] });
     assert.equal(m.answer, "eu, asia");
-    // Text and an option: the text is the answer (the contract's rule), the option still checked.
-    const o = await call.op.answer({ id: one.id, options: ["b"], text: "b, but only today" });
-    assert.equal(o.answer, "b, but only today");
+    // An option and text: the answer names the choice, then the words.
+    const o = await call.op.answer({ id: one.id, options: ["b"], text: "but only today" });
+    assert.equal(o.answer, "b — but only today");
     await t.hive.waitMail(
       "alice",
       new RegExp(`^question #${multi.id} to operator: "Which regions\\?"\\nanswer: eu, asia$`),
     );
     await t.hive.waitMail(
       "alice",
-      new RegExp(`^question #${one.id} .*\\nanswer: b, but only today$`),
+      new RegExp(`^question #${one.id} .*\\nanswer: b — but only today$`),
     );
   });
 

@@ -107,7 +107,12 @@ describe("questions and open threads, in a real headless Chromium (c0re stood in
     }
     approvals.set(7, spawnApproval(7, "dave"));
     answer = record(h.nc, subjects.op.answer, rpcs.opAnswer, (req) => ({
-      question: close(req.id, "answered", req.text ?? (req.options ?? []).join(", "), "operator"),
+      question: close(
+        req.id,
+        "answered",
+        [(req.options ?? []).join(", "), req.text ?? ""].filter((p) => p !== "").join(" — "),
+        "operator",
+      ),
     }));
     cancel = record(h.nc, subjects.op.cancelQuestion, rpcs.opCancelQuestion, (req) => ({
       question: close(req.id, "cancelled", "[cancelled]", "operator"),
@@ -200,7 +205,7 @@ describe("questions and open threads, in a real headless Chromium (c0re stood in
     assert.deepEqual(
       answer.seen.slice(1).map((s) => s.req),
       [
-        { id: 2, options: ["eu", "asia"], text: "eu, asia — eu first" },
+        { id: 2, options: ["eu", "asia"], text: "eu first" },
         { id: 3, text: "Hyperhive 1.0" },
       ],
     );

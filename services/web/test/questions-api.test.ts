@@ -64,7 +64,14 @@ describe("questions and open threads API (c0re stood in for on NATS)", () => {
       if (bad !== undefined) {
         throw new HiveError(ErrorCode.BadRequest, `"${bad}" is not one of its options`);
       }
-      return { question: close(questions, req.id, "answered", req.text ?? chosen.join(", ")) };
+      return {
+        question: close(
+          questions,
+          req.id,
+          "answered",
+          [chosen.join(", "), req.text ?? ""].filter((p) => p !== "").join(" — "),
+        ),
+      };
     });
     const cancel = record(t.h.nc, subjects.op.cancelQuestion, rpcs.opCancelQuestion, (req) => ({
       question: close(questions, req.id, "cancelled", "[cancelled]"),
@@ -125,7 +132,7 @@ describe("questions and open threads API (c0re stood in for on NATS)", () => {
     const q3 = api.answer.reply.parse(one.json()).question;
     assert.deepEqual([q3.id, q3.state, q3.answer], [3, "answered", "yes"]);
     const many = await call(t.h.app, "POST", api.answer.url(4), {
-      body: { options: ["a", "c"], text: "a, c — but c first" },
+      body: { options: ["a", "c"], text: "but c first" },
     });
     assert.equal(many.status, 200);
     questions.set(6, question(6, "carol"));
@@ -135,7 +142,7 @@ describe("questions and open threads API (c0re stood in for on NATS)", () => {
       { subject: subjects.op.answer, req: { id: 3, options: ["yes"] } },
       {
         subject: subjects.op.answer,
-        req: { id: 4, options: ["a", "c"], text: "a, c — but c first" },
+        req: { id: 4, options: ["a", "c"], text: "but c first" },
       },
       { subject: subjects.op.answer, req: { id: 6, text: "later" } },
     ]);

@@ -31,7 +31,10 @@ export const Question = z.strictObject({
   /** Unix ms after which it is answered `[expired]`; null: it never expires. */
   expires_at: z.number().int().nullable(),
   state: QuestionState,
-  /** The answer's text (chosen options joined with ", " when no text was given), or `[expired]`, `[cancelled]`. */
+  /**
+   * The answer: chosen options joined with ", ", the text, or both (`eu, us — eu first`); or
+   * `[expired]`, `[cancelled]`.
+   */
   answer: z.string().nullable(),
   answered_at: z.number().int().nullable(),
   /** Who answered or cancelled it: the target, the asker (cancel), `operator`, or `system` (expiry). */

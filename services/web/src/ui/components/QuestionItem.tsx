@@ -8,16 +8,12 @@ import type { Questions } from "../state/questions.js";
 import { ActionStatus } from "./ActionStatus.js";
 import { Age, Countdown } from "./Age.js";
 
-/**
- * What the operator's choices send: the chosen options, the typed text, or both — then the text
- * says both ("a, b — text"), since c0re takes the text as the answer when there is one and the
- * asker should not lose the choice.
- */
+/** What the operator's choices send: the chosen options, the typed text, or both (c0re joins them). */
 function answerBody(chosen: readonly string[], typed: string): AnswerBody | null {
   const text = typed.trim();
   if (chosen.length === 0) return text === "" ? null : { text };
   if (text === "") return { options: [...chosen] };
-  return { options: [...chosen], text: `${chosen.join(", ")} — ${text}` };
+  return { options: [...chosen], text };
 }
 
 /**
