@@ -136,7 +136,11 @@ export class Broker {
       wal: this.#wal,
       beforeCommit: (fx) => this.#dispatcher.dispatch(fx),
     });
-    this.#roster = new RosterFollower({ ...opts, clock: this.#clock });
+    this.#roster = new RosterFollower({
+      ...opts,
+      clock: this.#clock,
+      onLeft: (agents) => void this.#left(agents),
+    });
     this.#retention = new Retention({
       history: this.#history,
       queue: this.#queue,
@@ -385,6 +389,23 @@ export class Broker {
       },
       { durable: false },
     );
+  }
+
+  /** Agents off the roster: their unread mail is dropped, their parked recvs answered. */
+  async #left(agents: string[]): Promise<void> {
+    try {
+      const dropped = await this.#queue.run(
+        () => {
+          const now = this.#clock.now();
+          for (const a of agents) this.#dispatcher.dismiss(a);
+          return agents.map((a) => this.#store.dropOpenReceipts(a, now));
+        },
+        { durable: false },
+      );
+      this.#log.info({ agents, dropped }, "agents left the roster; their unread mail is dropped");
+    } catch (e) {
+      this.#log.error({ err: e, agents }, "could not drop the mail of agents that left");
+    }
   }
 
   #opInbox(req: InboxListRequest): InboxListResponse {

@@ -40,8 +40,18 @@ export class RosterFollower {
   readonly #stop = new AbortController();
   #asking: Promise<void> | undefined;
 
-  constructor(o: { nc: NatsConnection; db: Db; log: Logger; clock: Clock }) {
+  readonly #onLeft: ((agents: string[]) => void) | undefined;
+
+  constructor(o: {
+    nc: NatsConnection;
+    db: Db;
+    log: Logger;
+    clock: Clock;
+    /** Called with the names a newer roster no longer has (destroyed agents, denied spawns). */
+    onLeft?: (agents: string[]) => void;
+  }) {
     this.#nc = o.nc;
+    this.#onLeft = o.onLeft;
     this.#log = o.log;
     this.#clock = o.clock;
     this.#get = o.db.prepare<[], { agents: string; at: number }>(
@@ -110,9 +120,12 @@ export class RosterFollower {
 
   #set(r: Roster, persist: boolean): void {
     if (r.at < this.#at) return;
+    const before = this.#agents;
     this.#at = r.at;
     this.#agents = new Set(r.agents);
     if (persist) this.#replace(r);
+    const left = [...(before ?? [])].filter((a) => !this.#agents?.has(a));
+    if (left.length > 0) this.#onLeft?.(left);
     this.#log.debug({ agents: r.agents, at: r.at }, "roster");
   }
 }

@@ -76,6 +76,7 @@ export class MessageStore {
   readonly #extendReceipt;
   readonly #releaseAll;
   readonly #earliestLease;
+  readonly #dropOpen;
 
   constructor(db: Db) {
     this.#byClientId = db.prepare<[string, string], MessageRow>(
@@ -132,6 +133,9 @@ export class MessageStore {
       `UPDATE receipts SET lease_until = ?
         WHERE recipient = ? AND acked_at IS NULL AND lease_until > ?
         RETURNING message_id`,
+    );
+    this.#dropOpen = db.prepare<[string], { message_id: number }>(
+      "DELETE FROM receipts WHERE recipient = ? AND acked_at IS NULL RETURNING message_id",
     );
     this.#earliestLease = db.prepare<[string, number], { t: number | null }>(
       `SELECT min(lease_until) AS t FROM receipts
@@ -243,6 +247,19 @@ export class MessageStore {
   /** How often `agent`'s receipt of `id` was leased out (after a release, for its event). */
   deliveries(agent: string, id: number): number {
     return this.#receipt.get(id, agent)?.delivery_count ?? 0;
+  }
+
+  /**
+   * `agent` left the hive (destroyed, or its spawn denied): its receipts not acked yet are
+   * deleted — nobody will read them, and a later agent of the same name must not — and a message
+   * that was waiting only for them is done. Returns how many were dropped.
+   */
+  dropOpenReceipts(agent: string, now: number): number {
+    const dropped = this.#dropOpen.all(agent);
+    for (const { message_id } of dropped) {
+      if (this.#openReceipts.get(message_id)!.n === 0) this.#markDone.run(now, message_id);
+    }
+    return dropped.length;
   }
 
   /** Unix ms of the earliest lease of `agent`'s that is still running, or null. */

@@ -163,6 +163,28 @@ describe("broadcast, recv_batch, replies, history, delivery events", () => {
     assert.ok(!stored?.receipts.some((r) => r.recipient === "erin"));
   });
 
+  it("an agent that leaves the roster has its unread mail dropped; a new one of its name starts empty", async () => {
+    await publishRoster(h.nc, h.broker, [...AGENTS, "erin"], Date.now() + 3000);
+    const direct = await send(h, "alice", "erin", "for erin only");
+    const bcast = await send(h, "alice", "*", "to everyone");
+    // erin took the direct message and never acked it; the broadcast she never took.
+    assert.equal((await recv(h, "erin")).message?.id, direct.id);
+    await publishRoster(h.nc, h.broker, AGENTS, Date.now() + 4000);
+    await waitUntil(
+      async () => (await history(h, { thread: direct.id })).messages[0]?.receipts.length === 0,
+      { what: "erin's receipts to be dropped" },
+    );
+    const d = (await history(h, { thread: direct.id })).messages[0];
+    assert.ok(d?.acked_at, "the direct message is done: nobody is left to read it");
+    const b = (await history(h, { thread: bcast.id })).messages[0];
+    assert.ok(!b?.receipts.some((r) => r.recipient === "erin"));
+    assert.equal(b?.receipts.length, AGENTS.length - 1);
+    assert.equal(b?.acked_at, null, "the others have not acked the broadcast yet");
+    // A new erin (after a purge) does not inherit the old one's mail.
+    await publishRoster(h.nc, h.broker, [...AGENTS, "erin"], Date.now() + 5000);
+    assert.deepEqual(await recv(h, "erin"), { message: null, pending: 0 });
+  });
+
   it("recv_batch leases up to max, oldest first, broadcasts included, and counts the rest", async () => {
     const ids = [];
     for (let i = 0; i < 4; i++) ids.push((await send(h, "alice", "bob", `m${i}`)).id);
