@@ -15,6 +15,7 @@ export default defineConfig({
     projects: [
       pkg("shared", "shared"),
       pkg("broker", "services/broker"),
+      pkg("scheduler", "services/scheduler"),
       pkg("c0re", "services/c0re"),
       pkg("harness", "services/harness"),
       pkg("web", "services/web"),

@@ -1,0 +1,265 @@
+/**
+ * The scheduler benchmark, self-contained: its own nats-server, the built broker and the built
+ * scheduler as child processes on temp sqlite files, and a stand-in for c0re's roster. In one run:
+ *   lateness   due -> inbox of `due` reminders falling due over `windowMs`, while `pending` others
+ *              are pending, seen as the broker's announcements on `hive.inbox.<agent>` (and, to
+ *              tell the scheduler's part from the broker's, due -> its `hive.sched.send`);
+ *   baseline   bare setTimeout lateness of `due` timers among `pending` set in this process;
+ *   idle       the scheduler's CPU over `idleMs` with all of them pending, and its RSS.
+ * The `pending` background reminders are written into the scheduler's sqlite before it starts
+ * (100,000 creation requests would measure the creation path, not the timer); the measured ones
+ * are created through `hive.op.remind` with the pending cap raised by env, so the live path —
+ * a request, the commit, the timer re-armed — is what they go through.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  decodeJson,
+  InboxAnnouncement,
+  openDatabase,
+  request,
+  rpcs,
+  type ServiceProcess,
+  serve,
+  startService,
+  subjects,
+} from "@hyperhive/shared";
+import { startNatsServer, tempDir } from "@hyperhive/shared/testing";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { cpuMs } from "../cpu.js";
+import { atMost, inParallel, type Stats, stats, type Target } from "../stats.js";
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const BROKER_MAIN = here("../../../../services/broker/dist/src/main.js");
+const SCHEDULER_MAIN = here("../../../../services/scheduler/dist/src/main.js");
+
+/** The agent whose reminders are timed; the background ones belong to others. */
+const DUE_AGENT = "due";
+const BACKGROUND_AGENTS = 100;
+/** Background reminders fall due a day ahead and later: never inside the run. */
+const BACKGROUND_AHEAD_MS = 86_400_000;
+/** Time given to create the measured reminders before the first falls due. */
+const CREATE_ALLOWANCE_MS = 6000;
+
+export interface SchedulerBenchOptions {
+  /** Reminders pending beside the measured ones; default 100,000. */
+  pending?: number;
+  /** Reminders (and timers) falling due during the window; default 1,000. */
+  due?: number;
+  /** The window they fall due in, ms; default 10,000. */
+  windowMs?: number;
+  /** How long the idle CPU is measured, ms; default 10,000. */
+  idleMs?: number;
+  /** Progress lines (to stderr in the runner). */
+  progress?: (line: string) => void;
+}
+
+export interface SchedulerBenchResult {
+  pending: number;
+  due: number;
+  window_ms: number;
+  /** due -> announcement on `hive.inbox.<agent>`, ms (a delivery is committed and fsynced). */
+  scheduler_due_to_inbox: Stats;
+  /** due -> the scheduler's `hive.sched.send` seen here: its own part, before the broker's. */
+  scheduler_due_to_send: Stats;
+  /** setTimeout's own lateness, `due` timers among `pending` + `due` in this process, ms. */
+  settimeout_lateness: Stats;
+  /** The measured reminders' creation through `hive.op.remind`, 16 in flight, ms each. */
+  create: Stats;
+  /** The scheduler's CPU time over `idle_ms` with everything pending, ms. */
+  idle_cpu_ms: number;
+  idle_ms: number;
+  /** The scheduler's resident set, MiB: after start (all pending) and at the end. */
+  rss_mib_start: number;
+  rss_mib_end: number;
+  targets: {
+    /** p99 lateness <= setTimeout's p99 + 5 ms. */
+    p99_lateness_ms: Target;
+    /** idle CPU ~0: at most 20 ms (two clock ticks) in `idle_ms`. */
+    idle_cpu_ms: Target;
+  };
+}
+
+/** Unix ms with the fraction: `Date.now()` is whole milliseconds. */
+const nowMs = (): number => performance.timeOrigin + performance.now();
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : Number.NaN;
+}
+
+function child(name: string, main: string, natsUrl: string, env: Record<string, string>) {
+  return startService({
+    name,
+    command: process.execPath,
+    args: [main],
+    env: { ...process.env, NATS_URL: natsUrl, HIVE_LOG_LEVEL: "warn", ...env },
+    echoStderr: true,
+    lifeline: true,
+    readyTimeoutMs: 30_000,
+  });
+}
+
+/** Writes `n` background reminders (far ahead) into a migrated scheduler file. */
+function seedBackground(dbPath: string, n: number): void {
+  const db = openDatabase(dbPath, []);
+  const insert = db.prepare(
+    `INSERT INTO reminders (owner, body, created_by, created_at, due_at, every_seconds)
+     VALUES (?, ?, 'operator', ?, ?, ?)`,
+  );
+  const now = Date.now();
+  db.transaction(() => {
+    for (let i = 0; i < n; i++) {
+      const due = now + BACKGROUND_AHEAD_MS + ((i * 7919) % n) * 1000;
+      insert.run(`bg${i % BACKGROUND_AGENTS}`, `background ${i}`, now, due, i % 3 ? null : 3600);
+    }
+  })();
+  db.close();
+}
+
+/** setTimeout's lateness: `due` timers over the window among `pending` far ones. */
+async function setTimeoutLateness(pending: number, due: number, windowMs: number) {
+  const far = Array.from({ length: pending }, (_, i) =>
+    setTimeout(() => {}, 3_600_000 + (i % 1000)),
+  );
+  const start = nowMs() + 1000;
+  const late: number[] = [];
+  await new Promise<void>((resolve) => {
+    for (let i = 0; i < due; i++) {
+      const at = start + (i * windowMs) / due;
+      setTimeout(() => {
+        late.push(nowMs() - at);
+        if (late.length === due) resolve();
+      }, at - nowMs());
+    }
+  });
+  for (const t of far) clearTimeout(t);
+  return late;
+}
+
+/** Runs the scheduler benchmark; see the file's comment. */
+export async function schedulerBench(o: SchedulerBenchOptions = {}): Promise<SchedulerBenchResult> {
+  const pending = o.pending ?? 100_000;
+  const due = o.due ?? 1000;
+  const windowMs = o.windowMs ?? 10_000;
+  const idleMs = o.idleMs ?? 10_000;
+  const say = o.progress ?? (() => {});
+  const dir = tempDir("hive-bench-scheduler-");
+  const server = await startNatsServer();
+  const procs: ServiceProcess[] = [];
+  let nc: NatsConnection | undefined;
+  try {
+    nc = await connect({ servers: server.url, name: "bench-scheduler" });
+    const agents = [DUE_AGENT, ...Array.from({ length: BACKGROUND_AGENTS }, (_, i) => `bg${i}`)];
+    // Stands in for c0re: broker and scheduler ask who is in the hive when they start.
+    serve(nc, subjects.c0re.roster, rpcs.roster, () => ({ agents, at: 1 }));
+    await nc.flush();
+    procs.push(await child("broker", BROKER_MAIN, server.url, { BROKER_DB: join(dir.path, "b") }));
+    const dbPath = join(dir.path, "scheduler.sqlite");
+    const env = { HIVE_SCHEDULER_DB: dbPath, HIVE_REMINDERS_MAX_PENDING: String(pending + due) };
+    // A first start creates the file; the background is written while it is stopped.
+    await (await child("scheduler", SCHEDULER_MAIN, server.url, env)).stop(10_000);
+    say(`writing ${pending} pending reminders…`);
+    seedBackground(dbPath, pending);
+    const scheduler = await child("scheduler", SCHEDULER_MAIN, server.url, env);
+    procs.push(scheduler);
+    const pid = scheduler.child.pid;
+    if (pid === undefined) throw new Error("the scheduler has no pid");
+    const rssStart = rssMiB(pid);
+
+    say(`setTimeout: ${due} timers over ${windowMs} ms among ${pending}…`);
+    const baseline = stats(await setTimeoutLateness(pending, due, windowMs));
+
+    say(`scheduler: ${due} reminders over ${windowMs} ms among ${pending} pending…`);
+    const dueAt = new Map<number, number>();
+    const late: number[] = [];
+    const sent: number[] = [];
+    let allIn: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      allIn = resolve;
+    });
+    const conn = nc;
+    conn.subscribe(subjects.inbox(DUE_AGENT), {
+      callback: (_err, msg) => {
+        const t = nowMs();
+        const ann = InboxAnnouncement.parse(decodeJson(msg.data));
+        const id = Number(/^reminder #(\d+):/.exec(ann.preview)?.[1]);
+        const at = dueAt.get(id);
+        if (at === undefined) throw new Error(`an announcement of no reminder: ${ann.preview}`);
+        late.push(t - at);
+        if (late.length === due) allIn();
+      },
+    });
+    // A second subscriber on the broker's subject sees each delivery as it leaves the scheduler.
+    conn.subscribe(subjects.sched.send, {
+      callback: (_err, msg) => {
+        const t = nowMs();
+        const req = rpcs.send.request.parse(decodeJson(msg.data));
+        const at = dueAt.get(Number(/^reminder #(\d+):/.exec(req.body)?.[1]));
+        if (at !== undefined) sent.push(t - at);
+      },
+    });
+    await conn.flush();
+    const first = Date.now() + CREATE_ALLOWANCE_MS;
+    const create: number[] = [];
+    await inParallel(16, async (w) => {
+      for (let i = w; i < due; i += 16) {
+        const at = Math.round(first + (i * windowMs) / due);
+        const t0 = performance.now();
+        const r = await request(conn, subjects.op.remind, rpcs.opRemind, {
+          agent: DUE_AGENT,
+          body: `timed ${i}`,
+          at: new Date(at).toISOString(),
+        });
+        create.push(performance.now() - t0);
+        dueAt.set(r.reminder.id, at);
+      }
+    });
+    if (Date.now() >= first) throw new Error("creating the reminders took past the first due");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      arrived,
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${late.length} of ${due} reminders arrived`)),
+          CREATE_ALLOWANCE_MS + windowMs + 30_000,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    const lateness = stats(late);
+
+    say(`idle: the scheduler's CPU over ${idleMs} ms with ${pending} pending…`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const cpu0 = cpuMs(pid);
+    await new Promise((r) => setTimeout(r, idleMs));
+    const idleCpu = cpuMs(pid) - cpu0;
+    const rssEnd = rssMiB(pid);
+
+    return {
+      pending,
+      due,
+      window_ms: windowMs,
+      scheduler_due_to_inbox: lateness,
+      scheduler_due_to_send: stats(sent),
+      settimeout_lateness: baseline,
+      create: stats(create),
+      idle_cpu_ms: idleCpu,
+      idle_ms: idleMs,
+      rss_mib_start: rssStart,
+      rss_mib_end: rssEnd,
+      targets: {
+        p99_lateness_ms: atMost(lateness.p99_ms, Math.round((baseline.p99_ms + 5) * 1000) / 1000),
+        idle_cpu_ms: atMost(idleCpu, 20),
+      },
+    };
+  } finally {
+    // Each step runs even if an earlier one throws: nothing is left running.
+    await nc?.drain().catch((e: unknown) => console.error("drain:", e));
+    for (const p of procs.reverse()) {
+      await p.stop(10_000).catch((e: unknown) => console.error("stop:", e));
+    }
+    await server.stop();
+    dir.remove();
+  }
+}
