@@ -10,14 +10,19 @@ import {
   type ApprovalResponse,
   type AskRequest,
   type CancelAskRequest,
+  type CancelReminderRequest,
   LiveEvent,
   type MyAsksRequest,
+  type MyRemindersRequest,
   type NatsConnection,
   publishEvent,
   type QuestionResponse,
   type QuestionsResponse,
   type RecvBatchResponse,
   type RecvResponse,
+  type ReminderResponse,
+  type RemindersResponse,
+  type RemindRequest,
   type RpcSpec,
   request,
   rpcs,
@@ -83,6 +88,10 @@ export interface Hive {
   myAsks(req: MyAsksRequest, signal?: AbortSignal): Promise<QuestionsResponse>;
   cancelAsk(req: CancelAskRequest, signal?: AbortSignal): Promise<QuestionResponse>;
   threads(signal?: AbortSignal): Promise<ThreadsResponse>;
+  /** Reminders, answered by the scheduler (which takes the owner from the subject). */
+  remind(req: RemindRequest, signal?: AbortSignal): Promise<ReminderResponse>;
+  myReminders(req: MyRemindersRequest, signal?: AbortSignal): Promise<RemindersResponse>;
+  cancelReminder(req: CancelReminderRequest, signal?: AbortSignal): Promise<ReminderResponse>;
   publishState(report: StateReport): void;
   publishLive(ev: LiveEvent): void;
   publishStats(stats: TurnStats): void;
@@ -94,8 +103,8 @@ const RECV_SLACK_MS = 10_000;
 const SEND_TIMEOUT_MS = 10_000;
 /** c0re queues a spawn after checking the name: quick, but it writes its sqlite. */
 const SPAWN_TIMEOUT_MS = 15_000;
-/** c0re answers questions from its sqlite: quick, but it writes (and fsyncs) first. */
-const QUESTION_TIMEOUT_MS = 10_000;
+/** c0re (questions) and the scheduler answer from their sqlite: quick, but they write (and fsync) first. */
+const STORED_TIMEOUT_MS = 10_000;
 /** A restart or update stops the harness (a grace of seconds) and starts it again. */
 const LIFECYCLE_TIMEOUT_MS = 60_000;
 /** c0re fetches the commit from the manager's clone and checks it with git first. */
@@ -204,32 +213,49 @@ export class NatsBridge implements Hive {
   }
 
   ask(req: AskRequest, signal?: AbortSignal): Promise<QuestionResponse> {
-    return this.#c0re(subjects.agent.ask(this.agent), rpcs.ask, req, signal);
+    return this.#stored(subjects.agent.ask(this.agent), rpcs.ask, req, signal);
   }
 
   answer(req: AnswerRequest, signal?: AbortSignal): Promise<QuestionResponse> {
-    return this.#c0re(subjects.agent.answer(this.agent), rpcs.answer, req, signal);
+    return this.#stored(subjects.agent.answer(this.agent), rpcs.answer, req, signal);
   }
 
   myAsks(req: MyAsksRequest, signal?: AbortSignal): Promise<QuestionsResponse> {
-    return this.#c0re(subjects.agent.asks(this.agent), rpcs.myAsks, req, signal);
+    return this.#stored(subjects.agent.asks(this.agent), rpcs.myAsks, req, signal);
   }
 
   cancelAsk(req: CancelAskRequest, signal?: AbortSignal): Promise<QuestionResponse> {
-    return this.#c0re(subjects.agent.cancelAsk(this.agent), rpcs.cancelAsk, req, signal);
+    return this.#stored(subjects.agent.cancelAsk(this.agent), rpcs.cancelAsk, req, signal);
   }
 
   threads(signal?: AbortSignal): Promise<ThreadsResponse> {
-    return this.#c0re(subjects.agent.threads(this.agent), rpcs.threads, {}, signal);
+    return this.#stored(subjects.agent.threads(this.agent), rpcs.threads, {}, signal);
   }
 
-  #c0re<Req extends z.ZodType, Res extends z.ZodType>(
+  remind(req: RemindRequest, signal?: AbortSignal): Promise<ReminderResponse> {
+    return this.#stored(subjects.agent.remind(this.agent), rpcs.remind, req, signal);
+  }
+
+  myReminders(req: MyRemindersRequest, signal?: AbortSignal): Promise<RemindersResponse> {
+    return this.#stored(subjects.agent.reminders(this.agent), rpcs.myReminders, req, signal);
+  }
+
+  cancelReminder(req: CancelReminderRequest, signal?: AbortSignal): Promise<ReminderResponse> {
+    return this.#stored(
+      subjects.agent.cancelReminder(this.agent),
+      rpcs.cancelReminder,
+      req,
+      signal,
+    );
+  }
+
+  #stored<Req extends z.ZodType, Res extends z.ZodType>(
     subject: string,
     spec: RpcSpec<Req, Res>,
     req: z.input<Req>,
     signal: AbortSignal | undefined,
   ): Promise<z.infer<Res>> {
-    return request(this.nc, subject, spec, req, { timeoutMs: QUESTION_TIMEOUT_MS, signal });
+    return request(this.nc, subject, spec, req, { timeoutMs: STORED_TIMEOUT_MS, signal });
   }
 
   publishState(r: StateReport): void {

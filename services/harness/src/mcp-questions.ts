@@ -10,17 +10,8 @@ import {
   SocketCancelAskParams,
 } from "@hyperhive/shared";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { answer } from "./mcp-text.js";
+import { answer, span } from "./mcp-text.js";
 import type { SocketCaller } from "./socket-client.js";
-
-/** A span of time as people say it: `40 s`, `5 min`, `3 h`, `2 d` (rounded down, never negative). */
-export function span(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min`;
-  if (s < 48 * 3600) return `${Math.floor(s / 3600)} h`;
-  return `${Math.floor(s / 86400)} d`;
-}
 
 function whom(target: string): string {
   return target === OPERATOR ? "the operator" : target;

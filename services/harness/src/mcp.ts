@@ -11,6 +11,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { registerManagerTools } from "./mcp-manager.js";
 import { registerQuestionTools } from "./mcp-questions.js";
+import { registerReminderTools } from "./mcp-reminders.js";
 import { answer } from "./mcp-text.js";
 import { batchText, recvText } from "./message-text.js";
 import { type SocketCaller, socketRequest } from "./socket-client.js";
@@ -25,8 +26,8 @@ function waitParam(wait_seconds: number | undefined): { wait_seconds?: number } 
 
 /**
  * The hyperhive MCP server claude talks to, every tool bridged to the harness socket: mail
- * (`send`, `recv`, `recv_batch`), `whoami` and the questions and open threads for every agent,
- * and the manager's verbs only when `role` is manager. `clock` dates what the tools read back.
+ * (`send`, `recv`, `recv_batch`), `whoami`, the questions and open threads and the reminders for
+ * every agent, and the manager's verbs only when `role` is manager. `clock` dates what the tools read back.
  */
 export function createMcpServer(
   call: SocketCaller,
@@ -108,6 +109,7 @@ export function createMcpServer(
     () => answer(call("whoami", {}).then((me) => JSON.stringify(me, null, 2))),
   );
   registerQuestionTools(server, call, clock);
+  registerReminderTools(server, call, clock);
   if (role === "manager") registerManagerTools(server, call);
   return server;
 }

@@ -12,6 +12,9 @@ export const AGENT_TOOLS = [
   "list_my_asks",
   "cancel_ask",
   "get_open_threads",
+  "remind",
+  "list_my_reminders",
+  "cancel_reminder",
 ] as const;
 /** The manager's tools on top of those: its verbs, bridged to c0re. */
 export const MANAGER_TOOLS = [

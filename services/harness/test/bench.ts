@@ -8,7 +8,7 @@ import {
   rpcs,
   subjects,
 } from "@hyperhive/shared";
-import { type NatsServerHandle, natsForTests, tempDir } from "@hyperhive/shared/testing";
+import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import type { RunClaude } from "../src/run-claude.js";
 import { type InProcessHarness, startInProcess } from "./in-process.js";
 import { Observer, type ObserverOptions } from "./observer.js";
@@ -22,6 +22,18 @@ import {
   startNode,
   writeTestPrompts,
 } from "./procs.js";
+
+/** Model-server script steps: claude calls the hyperhive tool `name` with `input`, then goes on. */
+export function toolCall(name: string, input: Record<string, unknown> = {}) {
+  return [{ tool_use: { name: `mcp__hyperhive__${name}`, input } }, { text: "next" }];
+}
+
+/** A turn on one operator message: the message, and the tool results claude sent back in order. */
+export interface ToolTurn {
+  id: number;
+  sentAt: number;
+  results: string[];
+}
 
 /**
  * What the in-process test files run their harnesses against: a real nats-server, the broker
@@ -107,6 +119,20 @@ export class Bench {
   /** Mails `to` as the operator; the message's id. */
   async opSend(to: string, body: string): Promise<number> {
     return (await request(this.nc, subjects.op.send, rpcs.send, { to, body })).id;
+  }
+
+  /** Mails `agent` as the operator and waits for the turn's ack: what claude's tools answered. */
+  async toolTurn(agent: string, body: string): Promise<ToolTurn> {
+    await this.ctl.clearRequests();
+    const sent = await request(this.nc, subjects.op.send, rpcs.send, { to: agent, body });
+    await waitUntil(() => this.obs.ackedIds(agent).includes(sent.id), {
+      timeoutMs: 60_000,
+      what: `${agent}'s turn acked`,
+    });
+    const results = (await this.ctl.requests())
+      .filter((r) => r.kind === "continue")
+      .map((r) => r.text);
+    return { id: sent.id, sentAt: sent.sent_at, results };
   }
 
   /** The operator's `/model` for `agent`. */

@@ -5,7 +5,7 @@ import { buildClaudeArgs, buildClaudeEnv, displaySender, wakeBody } from "../src
 import { claudeTools, hyperhiveTools } from "../src/tools.js";
 
 const defaults = AgentConfig.parse({});
-/** The hyperhive tools every agent has, written out: mail, whoami, questions and threads. */
+/** The hyperhive tools every agent has, written out: mail, whoami, questions, threads, reminders. */
 const EVERY_AGENT = [
   "send",
   "recv",
@@ -17,6 +17,9 @@ const EVERY_AGENT = [
   "list_my_asks",
   "cancel_ask",
   "get_open_threads",
+  "remind",
+  "list_my_reminders",
+  "cancel_reminder",
 ];
 /** Those as claude's --allowedTools names them. */
 const AGENT_MCP = EVERY_AGENT.map((x) => `mcp__hyperhive__${x}`).join(",");

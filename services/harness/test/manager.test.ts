@@ -12,11 +12,10 @@ import {
   subjects,
   WhoAmI,
 } from "@hyperhive/shared";
-import { waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
 import { socketRequest } from "../src/socket-client.js";
-import { Bench } from "./bench.js";
+import { Bench, toolCall } from "./bench.js";
 import { agentInfo, pendingFrom } from "./c0re-answers.js";
 import { REPO } from "./procs.js";
 
@@ -88,21 +87,9 @@ describe("whoami and the manager's tools", () => {
   afterEach(() => bench.stopHarnesses());
   afterAll(() => bench.stop());
 
-  /** Runs one turn on `body` and returns the tool results claude sent back, in order. */
-  async function toolResults(agent: string, body: string): Promise<string[]> {
-    await bench.ctl.clearRequests();
-    const id = await bench.opSend(agent, body);
-    await waitUntil(() => bench.obs.ackedIds(agent).includes(id), {
-      timeoutMs: 60_000,
-      what: "the turn's ack",
-    });
-    return (await bench.ctl.requests()).filter((r) => r.kind === "continue").map((r) => r.text);
-  }
-
-  const call = (name: string, input: Record<string, unknown> = {}) => [
-    { tool_use: { name: `mcp__hyperhive__${name}`, input } },
-    { text: "next" },
-  ];
+  const toolResults = async (agent: string, body: string): Promise<string[]> =>
+    (await bench.toolTurn(agent, body)).results;
+  const call = toolCall;
 
   it(
     "the manager: whoami from the harness, and every verb reaches c0re on hive.agent.<me>.<verb>",

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import {
   type AgentRole,
   type Approval,
@@ -9,23 +8,13 @@ import {
   type OpenThread,
   type SocketMessage,
 } from "@hyperhive/shared";
-import { TestClock, tempDir } from "@hyperhive/shared/testing";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { TestClock } from "@hyperhive/shared/testing";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
-import { afterEach, describe, it } from "vitest";
-import { createMcpServer } from "../src/mcp.js";
+import { afterAll, afterEach, describe, it } from "vitest";
 import type { SocketHandlers } from "../src/socket.js";
-import { socketRequest } from "../src/socket-client.js";
-import { SocketServer } from "../src/socket-server.js";
 import { hyperhiveTools } from "../src/tools.js";
 import { agentInfo, pendingFrom, questionFrom } from "./c0re-answers.js";
-import { type Seen, standInHandlers } from "./handlers.js";
-
-/** A harness socket whose handlers the test writes; every command it saw, with its params. */
-interface Harness {
-  seen: Seen[];
-}
+import { callTool, McpWiring } from "./mcp-wiring.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
@@ -53,50 +42,18 @@ const MIN = 60_000;
 const pending = pendingFrom("manager");
 
 describe("MCP server", () => {
-  const t = tempDir("hive-mcp-");
-  let cleanups: (() => Promise<unknown>)[] = [];
-  let n = 0;
+  const wiring = new McpWiring();
+  afterEach(() => wiring.close());
+  afterAll(() => wiring.remove());
 
-  afterEach(async () => {
-    for (const f of cleanups.reverse()) await f();
-    cleanups = [];
-  });
-
-  /**
-   * The MCP server as claude's child runs it, talking over a real socket to a stand-in harness;
-   * its client is connected in-process.
-   */
-  async function connected(
+  const connected = (
     handlers: Partial<SocketHandlers>,
     role: AgentRole = "agent",
     clock: Clock = new TestClock(NOW),
-  ): Promise<{ client: Client; harness: Harness }> {
-    const harness: Harness = { seen: [] };
-    const path = join(t.path, `h${++n}.sock`);
-    const server = new SocketServer({ path, handlers: standInHandlers(harness.seen, handlers) });
-    await server.start();
-    cleanups.push(() => server.stop());
-    const [a, b] = InMemoryTransport.createLinkedPair();
-    await createMcpServer((cmd, params) => socketRequest(path, cmd, params), role, clock).connect(
-      a,
-    );
-    const client = new Client({ name: "test", version: "0" });
-    await client.connect(b);
-    cleanups.push(() => client.close());
-    return { client, harness };
-  }
+  ) => wiring.connect(handlers, role, clock);
+  const call = callTool;
 
-  async function call(
-    client: Client,
-    name: string,
-    args: Record<string, unknown>,
-  ): Promise<{ text: string; isError: boolean }> {
-    const r = CallToolResultSchema.parse(await client.callTool({ name, arguments: args }));
-    const text = r.content.map((c) => (c.type === "text" ? c.text : "")).join("");
-    return { text, isError: r.isError === true };
-  }
-
-  it("a sub-agent's server lists mail, whoami, questions and threads, and none of the manager's verbs", async () => {
+  it("a sub-agent's server lists mail, whoami, questions, threads and reminders, and none of the manager's verbs", async () => {
     const { client } = await connected({});
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((x) => x.name).sort(), [...hyperhiveTools("agent")].sort());
@@ -105,10 +62,13 @@ describe("MCP server", () => {
       "ask",
       "ask_operator",
       "cancel_ask",
+      "cancel_reminder",
       "get_open_threads",
       "list_my_asks",
+      "list_my_reminders",
       "recv",
       "recv_batch",
+      "remind",
       "send",
       "whoami",
     ]);

@@ -117,6 +117,15 @@ describe("wake prompt", () => {
       "from: cron: nightly\n\ntick\n\n(message #5)\n",
     );
   });
+
+  it("a due reminder is plain mail from `reminder`: the scheduler's text as it wrote it, nothing added", () => {
+    const body =
+      "reminder #12: look at the queue\n(repeats every 1h; next due 2026-12-05T10:00:00.000Z)";
+    assert.equal(
+      wakePrompt({ message: shown({ id: 40, from: "reminder", body }), pending: 0 }),
+      `from: reminder\n\n${body}\n\n(message #40)\n`,
+    );
+  });
 });
 
 describe("recv and recv_batch texts", () => {

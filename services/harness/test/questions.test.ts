@@ -5,16 +5,14 @@ import {
   type NatsConnection,
   type OpenThread,
   type Question,
-  request,
   rpcs,
   type Service,
   serve,
   subjects,
 } from "@hyperhive/shared";
-import { waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
 import { ActionLog } from "../src/turn-memory.js";
-import { Bench } from "./bench.js";
+import { Bench, toolCall } from "./bench.js";
 import { questionFrom } from "./c0re-answers.js";
 
 const TURN_TIMEOUT_MS = 90_000;
@@ -153,27 +151,8 @@ describe("questions and open threads through claude", () => {
   });
   afterAll(() => bench.stop());
 
-  const call = (name: string, input: Record<string, unknown> = {}) => [
-    { tool_use: { name: `mcp__hyperhive__${name}`, input } },
-    { text: "next" },
-  ];
-
-  /** Mails `to` as the operator, waits for the turn's ack; the tool results claude sent back. */
-  async function turn(
-    to: string,
-    body: string,
-  ): Promise<{ results: string[]; sentAt: number; id: number }> {
-    await bench.ctl.clearRequests();
-    const sent = await request(bench.nc, subjects.op.send, rpcs.send, { to, body });
-    await waitUntil(() => bench.obs.ackedIds(to).includes(sent.id), {
-      timeoutMs: 60_000,
-      what: "the turn's ack",
-    });
-    const results = (await bench.ctl.requests())
-      .filter((r) => r.kind === "continue")
-      .map((r) => r.text);
-    return { results, sentAt: sent.sent_at, id: sent.id };
-  }
+  const call = toolCall;
+  const turn = (to: string, body: string) => bench.toolTurn(to, body);
 
   it(
     "every question tool reaches c0re on hive.agent.<me>.* with its payload and reads back in words",

@@ -57,6 +57,24 @@ class LineClient {
   }
 }
 
+/**
+ * Sends each malformed request under its own id (from `firstId` on): each must come back under
+ * that id as a `bad_request` whose message says why.
+ */
+async function refusedEach(
+  c: LineClient,
+  bad: readonly [Record<string, unknown>, RegExp][],
+  firstId: number,
+): Promise<void> {
+  for (const [i, [req, why]] of bad.entries()) {
+    c.write(JSON.stringify({ id: firstId + i, ...req }));
+    const r = await c.next();
+    assert.equal(r.id, firstId + i);
+    assert.equal(errorOf(r).code, ErrorCode.BadRequest, JSON.stringify(req));
+    assert.match(errorOf(r).message, why, JSON.stringify(req));
+  }
+}
+
 /** The error of an answer that must be one. */
 function errorOf(res: SocketResponse): WireError {
   if (res.ok) assert.fail(`expected an error, got ${JSON.stringify(res)}`);
@@ -170,13 +188,7 @@ describe("socket protocol", () => {
       [{ cmd: "request_apply_commit", agent: "alice" }, /commit_ref/],
       [{ cmd: "request_apply_commit", agent: "alice", commit_ref: "HEAD", note: "x" }, /note/],
     ];
-    for (const [i, [req, why]] of bad.entries()) {
-      c.write(JSON.stringify({ id: 100 + i, ...req }));
-      const r = await c.next();
-      assert.equal(r.id, 100 + i);
-      assert.equal(errorOf(r).code, ErrorCode.BadRequest, JSON.stringify(req));
-      assert.match(errorOf(r).message, why);
-    }
+    await refusedEach(c, bad, 100);
     assert.equal(seen.length, before, "the handlers saw none of them");
     c.write(JSON.stringify({ id: 200, cmd: "whoami" }));
     const who = await c.next();
@@ -213,14 +225,47 @@ describe("socket protocol", () => {
       [{ cmd: "cancel_ask", question_id: "3" }, /question_id/],
       [{ cmd: "get_open_threads", agent: "bob" }, /agent/],
     ];
-    for (const [i, [req, why]] of bad.entries()) {
-      c.write(JSON.stringify({ id: 300 + i, ...req }));
-      const r = await c.next();
-      assert.equal(r.id, 300 + i);
-      assert.equal(errorOf(r).code, ErrorCode.BadRequest, JSON.stringify(req));
-      assert.match(errorOf(r).message, why, JSON.stringify(req));
-    }
+    await refusedEach(c, bad, 300);
     assert.equal(seen.length, before, "the handlers saw none of them");
+    c.sock.destroy();
+  });
+
+  it("reminders: malformed params are refused with a typed error before any handler", async () => {
+    const c = await LineClient.connect(path);
+    const before = seen.length;
+    const at = "2027-01-15T09:00:00Z";
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ cmd: "remind" }, /body/],
+      [{ cmd: "remind", body: "x" }, /exactly one of in_seconds or at/],
+      [{ cmd: "remind", body: "x", in_seconds: 5, at }, /exactly one of in_seconds or at/],
+      [{ cmd: "remind", body: "x", in_seconds: 0 }, /in_seconds/],
+      [{ cmd: "remind", body: "x", in_seconds: "5" }, /in_seconds/],
+      [{ cmd: "remind", body: "x", in_seconds: 400 * 86_400 }, /in_seconds/],
+      [{ cmd: "remind", body: "x", in_seconds: 60, every_seconds: 59 }, /every_seconds/],
+      [{ cmd: "remind", body: "x", at: "2027-01-15 09:00" }, /at/],
+      [{ cmd: "remind", body: "x", at: "2027-01-15T09:00:00" }, /at/],
+      [{ cmd: "remind", body: " \n", in_seconds: 5 }, /body/],
+      [{ cmd: "remind", body: "x".repeat(2001), in_seconds: 5 }, /2000 characters/],
+      // The owner is the subject's, never a param.
+      [{ cmd: "remind", body: "x", in_seconds: 5, agent: "bob" }, /agent/],
+      [{ cmd: "list_my_reminders", all: "yes" }, /all/],
+      [{ cmd: "list_my_reminders", agent: "bob" }, /agent/],
+      [{ cmd: "cancel_reminder" }, /reminder_id/],
+      [{ cmd: "cancel_reminder", reminder_id: 0 }, /reminder_id/],
+      [{ cmd: "cancel_reminder", reminder_id: "12" }, /reminder_id/],
+      [{ cmd: "cancel_reminder", reminder_id: 12, owner: "bob" }, /owner/],
+    ];
+    await refusedEach(c, bad, 400);
+    assert.equal(seen.length, before, "the handlers saw none of them");
+    // Well-formed, they reach their handlers as sent.
+    c.write(JSON.stringify({ id: 500, cmd: "cancel_reminder", reminder_id: 12 }));
+    assert.equal(errorOf(await c.next()).code, ErrorCode.Internal, "not used in this test");
+    c.write(JSON.stringify({ id: 501, cmd: "remind", body: "x", at, every_seconds: 60 }));
+    await c.next();
+    assert.deepEqual(seen.slice(before), [
+      { cmd: "cancel_reminder", params: { reminder_id: 12 } },
+      { cmd: "remind", params: { body: "x", at, every_seconds: 60 } },
+    ]);
     c.sock.destroy();
   });
 

@@ -21,6 +21,13 @@ import {
   ThreadsRequest,
   ThreadsResponse,
 } from "./questions.js";
+import {
+  MyRemindersRequest,
+  ReminderId,
+  ReminderResponse,
+  RemindersResponse,
+  RemindRequest,
+} from "./scheduler.js";
 
 /**
  * The per-agent unix socket between the harness and processes in its container (the MCP server
@@ -123,6 +130,21 @@ export const SocketAnswerParams = z.strictObject({
 /** `cancel_ask`: withdraw one of this agent's own open questions (`question_id`, as for answer). */
 export const SocketCancelAskParams = z.strictObject({ question_id: QuestionId });
 
+/**
+ * `remind`: set a reminder for this agent (exactly one of `in_seconds` or `at`; `every_seconds`
+ * repeats it). The scheduler's own request: none of its fields is a line's `id` or `cmd`.
+ */
+export const SocketRemindParams = RemindRequest;
+
+/** `list_my_reminders`: this agent's own reminders, pending ones unless `all`. */
+export const SocketMyRemindersParams = MyRemindersRequest;
+
+/**
+ * `cancel_reminder`: cancel one of this agent's own pending reminders. The reminder is
+ * `reminder_id`, not `id`: a request line's `id` is the line's own (see {@link socketCommands}).
+ */
+export const SocketCancelReminderParams = z.strictObject({ reminder_id: ReminderId });
+
 /** `wake`: put a message from `<label>` in this agent's own inbox (from any process inside). */
 export const SocketWakeParams = z.strictObject({
   /** Label shown as the sender, e.g. "webhook: deploy succeeded". */
@@ -171,6 +193,10 @@ export const socketCommands = {
   list_my_asks: { params: MyAsksRequest, result: QuestionsResponse },
   cancel_ask: { params: SocketCancelAskParams, result: QuestionResponse },
   get_open_threads: { params: ThreadsRequest, result: ThreadsResponse },
+  /** Reminders, bridged to the scheduler on `hive.agent.<me>.{remind,reminders,cancel_reminder}`. */
+  remind: { params: SocketRemindParams, result: ReminderResponse },
+  list_my_reminders: { params: SocketMyRemindersParams, result: RemindersResponse },
+  cancel_reminder: { params: SocketCancelReminderParams, result: ReminderResponse },
   wake: { params: SocketWakeParams, result: SocketWakeResult },
   whoami: { params: WhoAmIParams, result: WhoAmI },
   /** The manager's verbs, bridged to c0re on `hive.agent.<me>.<verb>` (refused to sub-agents). */

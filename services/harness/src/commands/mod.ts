@@ -6,6 +6,7 @@ import type { ActionLog, TurnMemory } from "../turn-memory.js";
 import { managerCommands } from "./manager.js";
 import { questionCommands } from "./questions.js";
 import { recv, recvBatch } from "./recv.js";
+import { reminderCommands } from "./reminders.js";
 import { send } from "./send.js";
 import { wake } from "./wake.js";
 import { whoami } from "./whoami.js";
@@ -50,6 +51,7 @@ export function socketHandlers(ctx: CommandContext): SocketHandlers {
     wake: wake(ctx),
     whoami: whoami(ctx),
     ...questionCommands(ctx),
+    ...reminderCommands(ctx),
     ...managerCommands(ctx),
   };
 }
