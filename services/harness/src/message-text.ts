@@ -62,12 +62,20 @@ export function previousNotes(previous: readonly PreviousAction[]): string[] {
   const asked = previous.flatMap((a) =>
     a.kind === "asked" ? [`question #${a.id} to ${a.to}: "${a.quote}"`] : [],
   );
+  const reminded = previous.flatMap((a) =>
+    a.kind === "reminded"
+      ? [`reminder #${a.id} due ${new Date(a.due_at).toISOString()}: "${a.quote}"`]
+      : [],
+  );
   const notes: string[] = [];
   if (sent.length > 0) {
     notes.push(`(a previous attempt at this message already sent: ${sent.join("; ")})`);
   }
   if (asked.length > 0) {
     notes.push(`(a previous attempt at this message already asked: ${asked.join("; ")})`);
+  }
+  if (reminded.length > 0) {
+    notes.push(`(a previous attempt at this message already set: ${reminded.join("; ")})`);
   }
   return notes;
 }

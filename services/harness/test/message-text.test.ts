@@ -90,11 +90,12 @@ describe("wake prompt", () => {
     );
   });
 
-  it("a redelivery lists what earlier attempts already sent and asked, before the queue hint", () => {
+  it("a redelivery lists what earlier attempts already sent, asked and set, before the queue hint", () => {
     const previous: PreviousAction[] = [
       { kind: "sent", id: 11878, to: "operator", quote: "pong: hi" },
       { kind: "sent", id: 11879, to: "*", quote: "heads up" },
       { kind: "asked", id: 4, to: "operator", quote: "deploy now?" },
+      { kind: "reminded", id: 7, due_at: Date.UTC(2026, 11, 5, 9), quote: "check the build" },
     ];
     const m = shown({ redelivered: true, delivery: 2 }, previous);
     assert.equal(
@@ -105,6 +106,8 @@ describe("wake prompt", () => {
         '(a previous attempt at this message already sent: #11878 to operator: "pong: hi"; ' +
         '#11879 to everyone (*): "heads up")\n' +
         '(a previous attempt at this message already asked: question #4 to operator: "deploy now?")\n' +
+        "(a previous attempt at this message already set: reminder #7 due " +
+        '2026-12-05T09:00:00.000Z: "check the build")\n' +
         "(+3 more queued; consider draining before acting)\n",
     );
   });

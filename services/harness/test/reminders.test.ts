@@ -171,13 +171,16 @@ describe("reminders through claude", () => {
         { subject: a.cancelReminder("alice"), payload: { id: 99 } },
         { subject: a.reminders("alice"), payload: { all: true } },
       ]);
-      // Reminders are not in the turn memory: its actions have no kind for them.
+      // The two reminders it set are in the turn memory (not the refused ones), as first due.
       assert.deepEqual(
         new ActionLog({ stateDir: h.cfg.stateDir, log: bench.log }).previous({
           id,
           sent_at: sentAt,
         }),
-        [],
+        [
+          { kind: "reminded", id: 12, due_at: r12.due_at, quote: "check the build" },
+          { kind: "reminded", id: 13, due_at: r13.due_at, quote: "look at the queue" },
+        ],
       );
     },
     TURN_TIMEOUT_MS,

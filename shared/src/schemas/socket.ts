@@ -74,6 +74,15 @@ export const PreviousAction = z.discriminatedUnion("kind", [
     /** The question's first 80 characters. */
     quote: z.string(),
   }),
+  z.strictObject({
+    /** A reminder it set (`remind`). */
+    kind: z.literal("reminded"),
+    id: ReminderId,
+    /** Unix ms of its first due time. */
+    due_at: z.number().int(),
+    /** The reminder's first 80 characters. */
+    quote: z.string(),
+  }),
 ]);
 export type PreviousAction = z.infer<typeof PreviousAction>;
 
@@ -83,7 +92,7 @@ export const SocketMessage = MessageFields.omit({ to: true }).extend({
   /** Sent to `*`: every agent got it, and it may need no action from this one. */
   broadcast: z.boolean(),
   /**
-   * What earlier turns on this message already sent or asked before they died or failed (only
+   * What earlier turns on this message already sent, asked or set before they died or failed (only
    * when it is redelivered or retried; else empty).
    */
   previous: z.array(PreviousAction),
