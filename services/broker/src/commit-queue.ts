@@ -9,6 +9,11 @@ export interface BatchEffects {
   afterRollback(fn: (e: unknown) => void): void;
 }
 
+/** The most operations one batch takes (see {@link CommitQueue.#flush}). */
+const MAX_BATCH_OPS = 16;
+/** The largest durable batch synced inline (see {@link CommitQueue}); bigger ones overlap. */
+const INLINE_MAX_OPS = 8;
+
 /** How much a write needs: a `durable` one is on the disk before anyone hears of it. */
 export interface OpOptions {
   durable: boolean;
@@ -16,6 +21,7 @@ export interface OpOptions {
 
 interface Op {
   fn: (fx: BatchEffects) => unknown;
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -42,6 +48,10 @@ export interface CommitQueueOptions {
  * released strictly in order: an operation's promise and its batch's effects (replies,
  * announcements, leases handed to parked recvs) come only after everything committed before them
  * is on the disk, so nothing is revealed that a power cut could take back.
+ *
+ * A small durable batch while no fsync is running (the hive's usual case: one send at a time)
+ * commits with `synchronous = FULL` instead, sqlite syncing inline: for one write that is quicker
+ * than a trip through the thread pool, and there is nothing to overlap it with.
  */
 export class CommitQueue {
   readonly #db: Db;
@@ -50,34 +60,33 @@ export class CommitQueue {
   readonly #beforeCommit: ((fx: BatchEffects) => void) | undefined;
   readonly #savepoint: (fn: () => unknown) => unknown;
   #ops: Op[] = [];
-  #durable = false;
   #scheduled: Promise<void> | undefined;
   /** Batches committed and not released yet (waiting for an fsync, or behind one that is). */
   #unreleased = 0;
+  #synchronous: "FULL" | "NORMAL" | undefined;
   #released: Promise<void> = Promise.resolve();
   /** Batches committed, operations in them, and batches that waited for an fsync. */
-  readonly #stats = { batches: 0, ops: 0, durableBatches: 0 };
+  readonly #stats = { batches: 0, ops: 0, durableBatches: 0, inlineSyncs: 0 };
 
   constructor(o: CommitQueueOptions) {
     this.#db = o.db;
     this.#log = o.log;
     this.#wal = o.wal;
     this.#beforeCommit = o.beforeCommit;
-    o.db.pragma("synchronous = NORMAL");
     // Called inside the batch's transaction, better-sqlite3 makes this a SAVEPOINT.
     this.#savepoint = o.db.transaction((fn: () => unknown) => fn());
   }
 
   /** Batches, operations, batches that waited for the disk, and the fsyncs they shared. */
   get stats(): { batches: number; ops: number; durableBatches: number; fsyncs: number } {
-    return { ...this.#stats, fsyncs: this.#wal?.count ?? 0 };
+    const { batches, ops, durableBatches, inlineSyncs } = this.#stats;
+    return { batches, ops, durableBatches, fsyncs: (this.#wal?.count ?? 0) + inlineSyncs };
   }
 
   /** Runs `fn` in the next batch; settles with its result once that batch is released. */
   run<T>(fn: (fx: BatchEffects) => T, opts: OpOptions): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#ops.push({ fn, resolve: (v) => resolve(v as T), reject });
-      if (opts.durable) this.#durable = true;
+      this.#ops.push({ fn, durable: opts.durable, resolve: (v) => resolve(v as T), reject });
       this.kick();
     });
   }
@@ -103,10 +112,14 @@ export class CommitQueue {
   }
 
   #flush(): void {
-    const ops = this.#ops;
-    const durable = this.#durable;
-    this.#ops = [];
-    this.#durable = false;
+    // At most MAX_BATCH_OPS now; the rest in a batch of their own after the event loop's next
+    // turn, so the fsync of this one, its replies and the senders' next requests overlap with
+    // the work on the rest instead of waiting for all of it.
+    const ops = this.#ops.splice(0, MAX_BATCH_OPS);
+    const durable = ops.some((op) => op.durable);
+    if (this.#ops.length > 0) this.kick();
+    const inline = durable && ops.length <= INLINE_MAX_OPS && this.#wal?.busy === false;
+    this.#setSynchronous(inline ? "FULL" : "NORMAL");
     const after: (() => void)[] = [];
     const rollback: ((e: unknown) => void)[] = [];
     const fx: BatchEffects = {
@@ -133,6 +146,10 @@ export class CommitQueue {
     }
     this.#stats.batches++;
     this.#stats.ops += ops.length;
+    if (inline) {
+      this.#stats.durableBatches++;
+      this.#stats.inlineSyncs++;
+    }
     const release = (): void => {
       ops.forEach((op, i) => {
         const o = outcomes[i]!;
@@ -147,7 +164,7 @@ export class CommitQueue {
         }
       }
     };
-    const wal = durable ? this.#wal : undefined;
+    const wal = durable && !inline ? this.#wal : undefined;
     if (wal === undefined && this.#unreleased === 0) {
       release();
       return;
@@ -162,6 +179,12 @@ export class CommitQueue {
       .finally(() => {
         this.#unreleased--;
       });
+  }
+
+  #setSynchronous(level: "FULL" | "NORMAL"): void {
+    if (this.#synchronous === level) return;
+    this.#db.pragma(`synchronous = ${level}`);
+    this.#synchronous = level;
   }
 
   #fail(ops: Op[], rollback: ((e: unknown) => void)[], e: unknown, what: string): void {

@@ -114,6 +114,7 @@ export class RecvDispatcher {
       if (!rows.has(id)) rows.set(id, store.message(id));
       return rows.get(id);
     };
+    const served: { p: Parked; got: InboxMessage[] }[] = [];
     for (const agent of this.#dirty) {
       const queue = this.#parked.get(agent);
       if (!queue) continue;
@@ -129,7 +130,7 @@ export class RecvDispatcher {
         if (got.length === 0) break;
         queue.shift();
         p.cancelDeadline();
-        this.#answer(fx, p, { messages: got, pending: store.pending(agent, now) }, now);
+        served.push({ p, got });
       }
       // Nothing (more) deliverable: a recv that would not wait is answered empty.
       const waiting = queue.filter((p) => {
@@ -146,6 +147,28 @@ export class RecvDispatcher {
       }
     }
     this.#dirty.clear();
+    this.#answerServed(fx, served, now);
+  }
+
+  /**
+   * Answers the recvs a dispatch served, each with what is still deliverable after it: one count
+   * per agent for the whole dispatch (one query for all of them, after a broadcast), plus what
+   * the agent's later recvs in it took.
+   */
+  #answerServed(fx: BatchEffects, served: { p: Parked; got: InboxMessage[] }[], now: number) {
+    if (served.length === 0) return;
+    const left = this.#o.store.pendingOf([...new Set(served.map((s) => s.p.agent))], now);
+    const pending: number[] = [];
+    const later = new Map<string, number>();
+    for (let i = served.length - 1; i >= 0; i--) {
+      const { p, got } = served[i]!;
+      const after = later.get(p.agent) ?? 0;
+      pending[i] = (left.get(p.agent) ?? 0) + after;
+      later.set(p.agent, after + got.length);
+    }
+    served.forEach(({ p, got }, i) =>
+      this.#answer(fx, p, { messages: got, pending: pending[i] ?? 0 }, now),
+    );
   }
 
   #answer(fx: BatchEffects, p: Parked, d: Delivered, now: number): void {

@@ -69,4 +69,14 @@ export const migrations: Migration[] = [
       CREATE INDEX messages_done ON messages (acked_at) WHERE acked_at IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- Receipts not acked yet, kept on the message: an ack knows at once whether it was the
+      -- last (counting a broadcast's receipts on each ack made a thousand acks a million reads).
+      ALTER TABLE messages ADD COLUMN open_receipts INTEGER NOT NULL DEFAULT 0;
+      UPDATE messages SET open_receipts =
+        (SELECT count(*) FROM receipts r WHERE r.message_id = messages.id AND r.acked_at IS NULL);
+    `,
+  },
 ];

@@ -12,6 +12,8 @@ export interface MessageRow {
   in_reply_to: number | null;
   client_id: string | null;
   acked_at: number | null;
+  /** Receipts not acked yet. */
+  open_receipts: number;
 }
 
 /** A `receipts` row. */
@@ -64,15 +66,15 @@ export class MessageStore {
   readonly #byClientId;
   readonly #insertMessage;
   readonly #insertReceipt;
-  readonly #markDone;
+  readonly #closeReceipt;
   readonly #visible;
   readonly #message;
   readonly #nextDeliverable;
   readonly #lease;
   readonly #countDeliverable;
+  readonly #countDeliverableOf;
   readonly #receipt;
   readonly #ackReceipt;
-  readonly #openReceipts;
   readonly #extendReceipt;
   readonly #releaseAll;
   readonly #earliestLease;
@@ -83,17 +85,21 @@ export class MessageStore {
       "SELECT * FROM messages WHERE sender = ? AND client_id = ?",
     );
     this.#insertMessage = db.prepare<
-      [string, string, string, number, number | null, string | null, number | null],
+      [string, string, string, number, number | null, string | null, number | null, number],
       { id: number }
     >(
-      `INSERT INTO messages (sender, recipient, body, sent_at, in_reply_to, client_id, acked_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      `INSERT INTO messages
+         (sender, recipient, body, sent_at, in_reply_to, client_id, acked_at, open_receipts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     );
     this.#insertReceipt = db.prepare<[number, string]>(
       "INSERT INTO receipts (message_id, recipient) VALUES (?, ?)",
     );
-    this.#markDone = db.prepare<[number, number]>(
-      "UPDATE messages SET acked_at = ? WHERE id = ? AND acked_at IS NULL",
+    // One receipt fewer open; the last one closing marks the message done.
+    this.#closeReceipt = db.prepare<[number, number]>(
+      `UPDATE messages SET open_receipts = open_receipts - 1,
+         acked_at = CASE WHEN open_receipts = 1 THEN ? ELSE acked_at END
+       WHERE id = ?`,
     );
     // Sent by them, to them, or a broadcast they got: what a sender may say it replies to.
     this.#visible = db.prepare<[number, string, string, string], { id: number }>(
@@ -115,15 +121,18 @@ export class MessageStore {
       `SELECT count(*) AS n FROM receipts
         WHERE recipient = ? AND acked_at IS NULL AND (lease_until IS NULL OR lease_until <= ?)`,
     );
+    this.#countDeliverableOf = db.prepare<[string, number], { recipient: string; n: number }>(
+      `SELECT recipient, count(*) AS n FROM receipts
+        WHERE recipient IN (SELECT value FROM json_each(?)) AND acked_at IS NULL
+          AND (lease_until IS NULL OR lease_until <= ?)
+        GROUP BY recipient`,
+    );
     this.#receipt = db.prepare<[number, string], ReceiptRow>(
       "SELECT * FROM receipts WHERE message_id = ? AND recipient = ?",
     );
     this.#ackReceipt = db.prepare<[number, number, string]>(
       `UPDATE receipts SET acked_at = ?, lease_until = NULL
         WHERE message_id = ? AND recipient = ? AND acked_at IS NULL`,
-    );
-    this.#openReceipts = db.prepare<[number], { n: number }>(
-      "SELECT count(*) AS n FROM receipts WHERE message_id = ? AND acked_at IS NULL",
     );
     this.#extendReceipt = db.prepare<[number, number, string, number]>(
       `UPDATE receipts SET lease_until = ?
@@ -164,6 +173,7 @@ export class MessageStore {
       inReplyTo,
       m.clientId ?? null,
       m.recipients.length === 0 ? m.now : null,
+      m.recipients.length,
     );
     const id = row!.id;
     for (const r of m.recipients) this.#insertReceipt.run(id, r);
@@ -210,6 +220,15 @@ export class MessageStore {
     };
   }
 
+  /** Deliverable receipts of each of `agents`: one query for many, as after a broadcast. */
+  pendingOf(agents: readonly string[], now: number): Map<string, number> {
+    if (agents.length <= 4) return new Map(agents.map((a) => [a, this.pending(a, now)]));
+    const counts = new Map<string, number>(
+      this.#countDeliverableOf.all(JSON.stringify(agents), now).map((r) => [r.recipient, r.n]),
+    );
+    return new Map(agents.map((a) => [a, counts.get(a) ?? 0]));
+  }
+
   /** Deliverable (unacked, not currently leased) receipts of `agent`. */
   pending(agent: string, now: number): number {
     return this.#countDeliverable.get(agent, now)!.n;
@@ -225,7 +244,7 @@ export class MessageStore {
     if (this.#ackReceipt.run(now, id, agent).changes === 0) {
       return { result: "repeat", deliveries: r.delivery_count };
     }
-    if (this.#openReceipts.get(id)!.n === 0) this.#markDone.run(now, id);
+    this.#closeReceipt.run(now, id);
     return { result: "first", deliveries: r.delivery_count };
   }
 
@@ -256,9 +275,7 @@ export class MessageStore {
    */
   dropOpenReceipts(agent: string, now: number): number {
     const dropped = this.#dropOpen.all(agent);
-    for (const { message_id } of dropped) {
-      if (this.#openReceipts.get(message_id)!.n === 0) this.#markDone.run(now, message_id);
-    }
+    for (const { message_id } of dropped) this.#closeReceipt.run(now, message_id);
     return dropped.length;
   }
 

@@ -18,6 +18,11 @@ export class WalSync {
   /** fsyncs issued (diagnostics, and the tests of group commit). */
   count = 0;
 
+  /** Whether an fsync is running or queued. */
+  get busy(): boolean {
+    return this.#inflight !== undefined;
+  }
+
   constructor(dbPath: string) {
     this.#walPath = `${dbPath}-wal`;
   }
@@ -56,7 +61,8 @@ export class WalSync {
         if (this.#file === opening) this.#file = undefined;
       });
     }
-    await (await this.#file).sync();
+    // fdatasync, as sqlite does: the data and the size, not the timestamps.
+    await (await this.#file).datasync();
   }
 
   /** The WAL, once; the directory is synced once too, so the file's own entry is durable. */

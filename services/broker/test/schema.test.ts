@@ -5,7 +5,7 @@ import { tempDir } from "@hyperhive/shared/testing";
 import { afterAll, describe, it } from "vitest";
 import { migrations } from "../src/schema.js";
 
-describe("the receipts migration (schema 2 -> 3)", () => {
+describe("the receipts migrations (schema 2 -> 4)", () => {
   const dir = tempDir("hive-broker-schema-");
   afterAll(() => dir.remove());
 
@@ -22,7 +22,13 @@ describe("the receipts migration (schema 2 -> 3)", () => {
     old.close();
 
     const db = openDatabase(path, migrations);
-    assert.equal(db.pragma("user_version", { simple: true }), 3);
+    assert.equal(db.pragma("user_version", { simple: true }), 4);
+    // Each message counts its receipts not acked yet (schema 4).
+    assert.deepEqual(db.prepare("SELECT id, open_receipts FROM messages ORDER BY id").all(), [
+      { id: 1, open_receipts: 1 },
+      { id: 2, open_receipts: 1 },
+      { id: 3, open_receipts: 0 },
+    ]);
     assert.deepEqual(
       db.prepare("SELECT id, sender, recipient, body, client_id, acked_at FROM messages").all(),
       [

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createLogger, openDatabase } from "@hyperhive/shared";
+import { TestClock, tempDir } from "@hyperhive/shared/testing";
+import { afterAll, describe, it } from "vitest";
+import { CommitQueue } from "../src/commit-queue.js";
+import { type Delivered, RecvDispatcher } from "../src/dispatcher.js";
+import { migrations } from "../src/schema.js";
+import { MessageStore } from "../src/store.js";
+
+/** The group commit and the dispatcher over a real sqlite file, no NATS: batches made by hand. */
+function rig(path: string) {
+  const db = openDatabase(path, migrations);
+  const store = new MessageStore(db);
+  const clock = new TestClock();
+  const log = createLogger("test", { level: "silent" });
+  let queue: CommitQueue | undefined;
+  const dispatcher = new RecvDispatcher({
+    store,
+    clock,
+    kick: () => queue?.kick(),
+    delivery: () => {},
+  });
+  queue = new CommitQueue({ db, log, beforeCommit: (fx) => dispatcher.dispatch(fx) });
+  const park = (agent: string, max = 1) =>
+    new Promise<Delivered>((resolve, reject) => {
+      void queue.run(
+        () => dispatcher.park({ agent, max, leaseMs: 60_000, waitMs: 30_000, resolve, reject }),
+        { durable: false },
+      );
+    });
+  const send = (to: string, body: string) =>
+    queue.run(
+      () => {
+        const r = store.insert({ from: "alice", to, body, recipients: [to], now: clock.now() });
+        dispatcher.markDirty(to);
+        return r;
+      },
+      { durable: true },
+    );
+  return { db, queue, dispatcher, park, send };
+}
+
+describe("the dispatcher inside the group commit", () => {
+  const dir = tempDir("hive-dispatch-");
+  afterAll(() => dir.remove());
+
+  it("recvs served in one batch each count what is left after them, in the order they parked", async () => {
+    const r = rig(join(dir.path, "a.sqlite"));
+    // Queued in the same turn of the event loop: one batch, parks first, then four sends.
+    const polls = [r.park("dave"), r.park("dave"), r.park("dave")];
+    const sent = await Promise.all([1, 2, 3, 4].map((i) => r.send("dave", `m${i}`)));
+    const got = await Promise.all(polls);
+    assert.equal(r.queue.stats.batches, 1, "one batch");
+    assert.deepEqual(
+      got.map((g) => [g.messages[0]?.id, g.pending]),
+      [
+        [sent[0]?.id, 3],
+        [sent[1]?.id, 2],
+        [sent[2]?.id, 1],
+      ],
+    );
+    assert.equal(r.dispatcher.waiting("dave"), 0);
+    await r.queue.idle();
+    r.db.close();
+  });
+
+  it("a recv_batch takes up to its max and leaves the rest to the next parked recv", async () => {
+    const r = rig(join(dir.path, "b.sqlite"));
+    const polls = [r.park("erin", 2), r.park("erin", 5)];
+    const sent = await Promise.all([1, 2, 3].map((i) => r.send("erin", `m${i}`)));
+    const [a, b] = await Promise.all(polls);
+    assert.deepEqual(
+      a?.messages.map((m) => m.id),
+      [sent[0]?.id, sent[1]?.id],
+    );
+    assert.equal(a?.pending, 1);
+    assert.deepEqual(
+      b?.messages.map((m) => m.id),
+      [sent[2]?.id],
+    );
+    assert.equal(b?.pending, 0);
+    await r.queue.idle();
+    r.db.close();
+  });
+});
