@@ -6,8 +6,11 @@
  *   throughput  durable sends/s vs raw requests/s, at 1, 16 and 64 in flight;
  *   broadcast   one broadcast to 1,000 parked agents vs one raw publish to 1,000 subscriptions;
  *   herd        sends to an agent with 2,000 parked recvs vs to one with none (and broker CPU);
- *   sqlite      one INSERT + commit in WAL with synchronous FULL (the cost of an fsync).
- * Prints the figures with their targets and writes JSON to bench/results/.
+ *   sqlite      one INSERT + commit in WAL with synchronous FULL (the cost of an fsync);
+ *   scheduler   due->inbox lateness with 100,000 reminders pending vs bare setTimeout lateness
+ *               among as many timers, its idle CPU and RSS (suites/scheduler.ts).
+ * `BENCH_SUITES=broker` or `=scheduler` runs one half. Prints the figures with their targets and
+ * writes JSON to bench/results/.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { arch, cpus, platform } from "node:os";
@@ -23,11 +26,12 @@ import {
 } from "@hyperhive/shared";
 import { startNatsServer, tempDir } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { atLeast, atMost, ratio, type Stats, stats } from "./stats.js";
+import { atLeast, atMost, ratio, type Stats, stats, type Target } from "./stats.js";
 import { agentConnections, broadcast } from "./suites/broadcast.js";
 import { herd } from "./suites/herd.js";
 import { latency } from "./suites/latency.js";
 import { ECHO_SUBJECT } from "./suites/mail.js";
+import { type SchedulerBenchResult, schedulerBench } from "./suites/scheduler.js";
 import { throughput } from "./suites/throughput.js";
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2000);
@@ -161,19 +165,29 @@ async function measure(nc: NatsConnection, url: string, dir: string, brokerPid: 
     rounds: BROADCAST_ROUNDS,
     broker_all_received: stats(b.broker),
     nats_publish_all_received: stats(b.nats),
+    nats_publish_each_received: stats(b.natsEach),
     ratio_p50: ratio(stats(b.broker).p50_ms, stats(b.nats).p50_ms),
   };
   console.log(`broadcast to ${BROADCAST_AGENTS} agents, until all have it:`);
   console.log(row("broker (parked recvs)", bc.broker_all_received));
   console.log(row("raw NATS publish to as many subs", bc.nats_publish_all_received));
+  console.log(row("raw, one publish per agent", bc.nats_publish_each_received));
 
   const sqlite = stats(sqliteCommits(join(dir, "commit.sqlite"), 1000));
   console.log(row("sqlite commit (WAL, FULL)", sqlite));
   return { lat, tp, herdResult, bc, sqlite };
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
+const SUITES = (process.env.BENCH_SUITES ?? "broker,scheduler").split(",");
+for (const s of SUITES) {
+  if (s !== "broker" && s !== "scheduler") {
+    console.error(`BENCH_SUITES lists broker and/or scheduler, got ${s}`);
+    process.exit(2);
+  }
+}
+
+/** The broker's suites, each beside its baseline: their part of the report and their targets. */
+async function brokerSuites(): Promise<{ report: object; targets: Record<string, Target> }> {
   const dir = tempDir("hive-bench-");
   const server = await startNatsServer();
   const procs: { name: string; proc: ServiceProcess }[] = [];
@@ -203,43 +217,22 @@ async function main(): Promise<void> {
 
     const lat1 = m.lat[1] as { ratio_p50: number; broker_send_recv: Stats };
     const tp64 = m.tp[64] as { ratio: number };
-    const targets = {
-      throughput_64_vs_nats: atLeast(tp64.ratio, 0.8),
-      send_recv_p50_vs_nats: atMost(lat1.ratio_p50, 3),
-      send_recv_p99_ms: atMost(lat1.broker_send_recv.p99_ms, 5),
-      broadcast_1000_vs_nats: atMost(m.bc.ratio_p50, 2),
+    return {
+      report: {
+        nats_server: nc.info?.version ?? null,
+        latency: m.lat,
+        throughput: m.tp,
+        herd: m.herdResult,
+        broadcast: m.bc,
+        sqlite_commit: m.sqlite,
+      },
+      targets: {
+        throughput_64_vs_nats: atLeast(tp64.ratio, 0.8),
+        send_recv_p50_vs_nats: atMost(lat1.ratio_p50, 3),
+        send_recv_p99_ms: atMost(lat1.broker_send_recv.p99_ms, 5),
+        broadcast_1000_vs_nats: atMost(m.bc.ratio_p50, 2),
+      },
     };
-    console.log("targets:");
-    for (const [k, t] of Object.entries(targets)) {
-      console.log(
-        `  ${k.padEnd(26)} ${String(t.value).padStart(8)}  ${t.target.padEnd(7)} ${t.met ? "met" : "MISSED"}`,
-      );
-    }
-    const date = new Date();
-    const report = {
-      name: "broker",
-      date: date.toISOString(),
-      node: process.version,
-      nats_server: nc.info?.version ?? null,
-      platform: `${platform()}-${arch()}`,
-      cpu: cpus()[0]?.model ?? null,
-      cores: cpus().length,
-      iterations: ITERATIONS,
-      duration_s: Math.round((performance.now() - started) / 100) / 10,
-      latency: m.lat,
-      throughput: m.tp,
-      herd: m.herdResult,
-      broadcast: m.bc,
-      sqlite_commit: m.sqlite,
-      targets,
-    };
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const stamp = date.toISOString().replace(/[:.]/g, "-");
-    const json = `${JSON.stringify(report, null, 2)}\n`;
-    const file = join(RESULTS_DIR, `broker-${stamp}.json`);
-    writeFileSync(file, json);
-    writeFileSync(join(RESULTS_DIR, "latest.json"), json);
-    console.log(`wrote ${file}`);
   } finally {
     // Each step runs even if an earlier one throws: nothing is left running.
     await nc?.drain().catch((e: unknown) => console.error("drain:", e));
@@ -249,6 +242,65 @@ async function main(): Promise<void> {
     await server.stop();
     dir.remove();
   }
+}
+
+/** The scheduler's suite (it starts its own nats-server, broker and scheduler). */
+async function schedulerSuite(): Promise<{
+  report: SchedulerBenchResult;
+  targets: Record<string, Target>;
+}> {
+  console.error("scheduler: 100,000 pending reminders…");
+  const r = await schedulerBench({ progress: (line) => console.error(`  ${line}`) });
+  console.log(`scheduler, ${r.due} reminders due among ${r.pending} pending:`);
+  console.log(row("due -> inbox", r.scheduler_due_to_inbox));
+  console.log(row("due -> the scheduler's send", r.scheduler_due_to_send));
+  console.log(row("bare setTimeout lateness", r.settimeout_lateness));
+  console.log(
+    `  idle CPU ${r.idle_cpu_ms} ms over ${r.idle_ms / 1000} s; RSS ${r.rss_mib_start} MiB ` +
+      `at start, ${r.rss_mib_end} MiB at the end`,
+  );
+  return {
+    report: r,
+    targets: {
+      scheduler_p99_lateness_ms: r.targets.p99_lateness_ms,
+      scheduler_idle_cpu_ms: r.targets.idle_cpu_ms,
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const broker = SUITES.includes("broker") ? await brokerSuites() : undefined;
+  const scheduler = SUITES.includes("scheduler") ? await schedulerSuite() : undefined;
+  const targets = { ...broker?.targets, ...scheduler?.targets };
+  console.log("targets:");
+  for (const [k, t] of Object.entries(targets)) {
+    console.log(
+      `  ${k.padEnd(26)} ${String(t.value).padStart(8)}  ${t.target.padEnd(9)} ${t.met ? "met" : "MISSED"}`,
+    );
+  }
+  const date = new Date();
+  const report = {
+    name: "hyperhive",
+    date: date.toISOString(),
+    node: process.version,
+    platform: `${platform()}-${arch()}`,
+    cpu: cpus()[0]?.model ?? null,
+    cores: cpus().length,
+    iterations: ITERATIONS,
+    duration_s: Math.round((performance.now() - started) / 100) / 10,
+    suites: SUITES,
+    ...broker?.report,
+    ...(scheduler ? { scheduler: scheduler.report } : {}),
+    targets,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = date.toISOString().replace(/[:.]/g, "-");
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const file = join(RESULTS_DIR, `bench-${stamp}.json`);
+  writeFileSync(file, json);
+  writeFileSync(join(RESULTS_DIR, "latest.json"), json);
+  console.log(`wrote ${file}`);
 }
 
 main().catch((e: unknown) => {

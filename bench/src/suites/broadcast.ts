@@ -7,6 +7,11 @@ export interface BroadcastSamples {
   broker: number[];
   /** From a raw publish to the last of the agents' connections receiving it, ms. */
   nats: number[];
+  /**
+   * From the first of one raw publish per agent (to a subject of its own, decoded like a recv
+   * reply) to the last arriving: what answering each agent's own request costs at least.
+   */
+  natsEach: number[];
 }
 
 /** One NATS connection per agent, as each agent's harness has its own. */
@@ -19,7 +24,9 @@ export async function agentConnections(url: string, n: number): Promise<NatsConn
 /**
  * `names.length` agents, each on its own connection, each long-polling recv; one broadcast; the
  * time until every one of them has it. Beside it, in the same rounds: one raw NATS publish to a
- * subscription on each of the same connections. Acks (not timed) between rounds.
+ * subscription on each of the same connections (the target's baseline), and one raw publish per
+ * agent to a subject of its own (the least a reply to each agent's own request costs). Acks (not
+ * timed) between rounds.
  *
  * A recv reply is decoded here with JSON.parse and its id checked, not parsed with zod: in the
  * hive each agent parses its own reply in its own process, in parallel; done here, in one
@@ -31,16 +38,37 @@ export async function broadcast(
   rounds: number,
   run: string,
 ): Promise<BroadcastSamples> {
-  const out: BroadcastSamples = { broker: [], nats: [] };
+  const out: BroadcastSamples = { broker: [], nats: [], natsEach: [] };
   let got = 0;
   let allGot: () => void = () => {};
-  const subs = agents.map((a) =>
-    a.nc.subscribe("bench.fan", {
-      callback: () => {
-        if (++got === agents.length) allGot();
+  const one = () => {
+    if (++got === agents.length) allGot();
+  };
+  const subs = agents.flatMap((a, i) => [
+    a.nc.subscribe("bench.fan", { callback: one }),
+    a.nc.subscribe(`bench.each.${i}`, {
+      callback: (_err, m) => {
+        decodeJson(m.data);
+        one();
       },
     }),
-  );
+  ]);
+  // The raw messages weigh what a recv's reply does: the same JSON, with the broadcast in it.
+  const payload = encodeJson({
+    message: {
+      id: 1,
+      from: "sender",
+      to: "*",
+      body: "broadcast 0",
+      sent_at: Date.now(),
+      in_reply_to: null,
+      reply_to: null,
+      delivery: 1,
+      redelivered: false,
+      lease_until: Date.now(),
+    },
+    pending: 0,
+  });
   await Promise.all(agents.map((a) => a.nc.flush()));
   try {
     for (let r = 0; r < rounds; r++) {
@@ -50,9 +78,19 @@ export async function broadcast(
         allGot = resolve;
       });
       let t0 = performance.now();
-      nc.publish("bench.fan", "hello, all of you");
+      nc.publish("bench.fan", payload);
       await all;
       out.nats.push(performance.now() - t0);
+
+      // Raw: one publish per agent, each to its own subject.
+      got = 0;
+      const each = new Promise<void>((resolve) => {
+        allGot = resolve;
+      });
+      t0 = performance.now();
+      for (let i = 0; i < agents.length; i++) nc.publish(`bench.each.${i}`, payload);
+      await each;
+      out.natsEach.push(performance.now() - t0);
 
       // The broker: every agent's recv parked, then one broadcast.
       const polls = agents.map((a) =>
