@@ -166,9 +166,9 @@ export class RecvDispatcher {
       pending[i] = (left.get(p.agent) ?? 0) + after;
       later.set(p.agent, after + got.length);
     }
-    served.forEach(({ p, got }, i) =>
-      this.#answer(fx, p, { messages: got, pending: pending[i] ?? 0 }, now),
-    );
+    served.forEach(({ p, got }, i) => {
+      this.#answer(fx, p, { messages: got, pending: pending[i] ?? 0 }, now);
+    });
   }
 
   #answer(fx: BatchEffects, p: Parked, d: Delivered, now: number): void {
