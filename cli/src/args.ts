@@ -21,7 +21,14 @@ const COMMON = {
 } as const;
 
 /** Which part of the usage text a command is listed in. */
-export type CommandGroup = "hive" | "mail" | "agents" | "approvals" | "questions" | "turns";
+export type CommandGroup =
+  | "hive"
+  | "mail"
+  | "agents"
+  | "approvals"
+  | "questions"
+  | "reminders"
+  | "turns";
 
 export interface CommandDef<O extends ParseArgsOptionsConfig = ParseArgsOptionsConfig> {
   readonly name: string;

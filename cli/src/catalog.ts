@@ -179,6 +179,40 @@ export const commands = {
     summary: "what is still pending: approvals and questions, of one agent or the whole hive",
     group: "questions",
   }),
+  reminders: command({
+    name: "reminders",
+    positionals: [],
+    options: { agent: { type: "string" }, all: { type: "boolean" }, limit: { type: "string" } },
+    usage: "hive reminders [--agent NAME] [--all] [--limit N] [--root DIR] [--json]",
+    summary:
+      "pending reminders, soonest first, failing ones marked (--all: delivered and cancelled too)",
+    group: "reminders",
+  }),
+  remind: command({
+    name: "remind",
+    positionals: ["<agent>", "<when>", "<body>"],
+    options: { every: { type: "string" } },
+    usage: "hive remind <agent> <when> <body> [--every DURATION] [--root DIR] [--json]",
+    summary:
+      "set a reminder for an agent: <when> is a duration (10m, 1h30m, 2d) or a time with its offset (2026-12-05T09:00Z); --every repeats it (at least 1m)",
+    group: "reminders",
+  }),
+  "cancel-reminder": command({
+    name: "cancel-reminder",
+    positionals: ["<id>"],
+    options: {},
+    usage: "hive cancel-reminder <id> [--root DIR] [--json]",
+    summary: "cancel a pending reminder (a repeating one: every later occurrence)",
+    group: "reminders",
+  }),
+  "retry-reminder": command({
+    name: "retry-reminder",
+    positionals: ["<id>"],
+    options: {},
+    usage: "hive retry-reminder <id> [--root DIR] [--json]",
+    summary: "try a reminder whose delivery is failing again now",
+    group: "reminders",
+  }),
   model: command({
     name: "model",
     positionals: ["<agent>", "<model>"],
@@ -203,6 +237,7 @@ const GROUPS: Record<CommandGroup, string> = {
   agents: "agents",
   approvals: "approvals",
   questions: "questions and open threads",
+  reminders: "reminders",
   turns: "an agent's turns",
 };
 

@@ -4,16 +4,18 @@ import {
   BROADCAST,
   ErrorCode,
   HiveError,
+  type ReminderCounts,
   rpcs,
   type SendTarget,
   type StoredMessage,
   subjects,
 } from "@hyperhive/shared";
-import { askHive } from "./client.js";
+import { ask, askHive, withHive } from "./client.js";
 import { replyLine } from "./history.js";
 import { readToken, rotateToken } from "./identity.js";
-import type { Output } from "./output.js";
+import { type Output, wireErrorOf } from "./output.js";
 import { rootPaths } from "./paths.js";
+import { countsCell } from "./reminders.js";
 import { readRuntime, writeRuntime } from "./runtime.js";
 import { ago, table, utc } from "./table.js";
 
@@ -46,10 +48,32 @@ function formatMessage(m: StoredMessage): string {
   ].join("\n");
 }
 
-/** `hive agents [--all]`: the registry with models and states; `all`: tombstones too. */
+/**
+ * `hive agents [--all]`: the registry with models and states; `all`: tombstones too. In text, a
+ * REMINDERS column from the scheduler's counts, asked beside c0re (once: a scheduler that does not
+ * answer leaves `?` and a line on stderr, never the list); `--json` is c0re's reply alone.
+ */
 export async function agents(root: string, all: boolean, out: Output): Promise<void> {
-  const res = await askHive(root, subjects.op.agents, rpcs.opAgents, all ? { all } : {});
-  out.result(res, agentsTable(res.agents, Date.now()));
+  const req = all ? { all } : {};
+  if (out.jsonMode) {
+    out.json(await askHive(root, subjects.op.agents, rpcs.opAgents, req));
+    return;
+  }
+  const [res, counts] = await withHive(root, (nc) =>
+    Promise.all([
+      ask(nc, subjects.op.agents, rpcs.opAgents, req),
+      ask(nc, subjects.op.reminderCounts, rpcs.opReminderCounts, {}, { retryOn: "never" }).then(
+        (r) => r.counts,
+        (e: unknown) => wireErrorOf(e),
+      ),
+    ]),
+  );
+  if (!Array.isArray(counts)) {
+    out.problem(
+      `hive: the scheduler gave no reminder counts (REMINDERS shows ?): ${counts.message}`,
+    );
+  }
+  out.text(agentsTable(res.agents, Date.now(), Array.isArray(counts) ? counts : undefined));
 }
 
 /**
@@ -83,11 +107,18 @@ export function token(root: string, rotate: boolean, out: Output): void {
 
 /**
  * The agents as a table. A tombstone's STATE is `tombstone` and its SINCE the time it was
- * destroyed; an agent whose harness has not said its model yet shows `-`.
+ * destroyed; an agent whose harness has not said its model yet shows `-`. REMINDERS is each
+ * one's counts (`?` for all when `counts` is undefined: the scheduler did not say).
  */
-export function agentsTable(list: readonly AgentInfo[], now: number): string {
+export function agentsTable(
+  list: readonly AgentInfo[],
+  now: number,
+  counts: readonly ReminderCounts[] | undefined,
+): string {
+  const reminders = (name: string) =>
+    counts === undefined ? "?" : countsCell(counts.find((c) => c.agent === name));
   return table([
-    ["NAME", "ROLE", "MODEL", "STATE", "SINCE", "RUNNING", "STARTS"],
+    ["NAME", "ROLE", "MODEL", "STATE", "SINCE", "RUNNING", "STARTS", "REMINDERS"],
     ...list.map((a) => [
       a.name,
       a.role,
@@ -96,6 +127,7 @@ export function agentsTable(list: readonly AgentInfo[], now: number): string {
       ago(now - (a.tombstoned_at ?? a.state_since)),
       a.running ? "yes" : "no",
       String(a.starts),
+      reminders(a.name),
     ]),
   ]);
 }

@@ -15,6 +15,7 @@ import { agents, token } from "./commands.js";
 import { interactive } from "./confirm.js";
 import { cancel, compact, newSession, setModel } from "./controls.js";
 import { isMailCommand, runMailCommand } from "./dispatch-mail.js";
+import { isReminderCommand, runReminderCommand } from "./dispatch-reminders.js";
 import { destroy, lifecycle, purge, restartAll } from "./lifecycle.js";
 import type { Output } from "./output.js";
 import { rootOf } from "./paths.js";
@@ -34,6 +35,7 @@ function isHttpUrl(s: string): boolean {
  */
 export async function runCommand(name: CommandName, rest: string[], out: Output): Promise<number> {
   if (isMailCommand(name)) return runMailCommand(name, rest, out);
+  if (isReminderCommand(name)) return runReminderCommand(name, rest, out);
   switch (name) {
     case "up": {
       const def = commands.up;

@@ -22,6 +22,7 @@ export const entryPoints = {
   c0re: join(repoRoot, "services/c0re/dist/src/main.js"),
   harness: join(repoRoot, "services/harness/dist/src/main.js"),
   modelServer: join(repoRoot, "services/model-server/dist/src/main.js"),
+  scheduler: join(repoRoot, "services/scheduler/dist/src/main.js"),
   web: join(repoRoot, "services/web/dist/src/main.js"),
   /** Our own: holds nats-server's lifeline (see nats-guard.ts). */
   natsGuard: join(repoRoot, "cli/dist/src/nats-guard.js"),

@@ -17,6 +17,7 @@ const READY_MS: Record<string, number> = {
   "nats-server": 15_000,
   "model-server": 20_000,
   broker: 20_000,
+  scheduler: 20_000,
   c0re: 90_000,
   web: 20_000,
 };
@@ -142,11 +143,23 @@ export function modelServerSpec(ctx: ServiceContext): UrlServiceSpec {
   });
 }
 
+/** A service with nothing of its own to keep across restarts: no arguments, no extra env. */
+function plainSpec(ctx: ServiceContext, name: ServiceName, entry: string): ServiceSpec {
+  return { name, start: (signal) => startNode(ctx, name, entry, [], {}, signal) };
+}
+
+/** The broker: durable inboxes in `db/broker.sqlite`. */
 export function brokerSpec(ctx: ServiceContext): ServiceSpec {
-  return {
-    name: "broker",
-    start: (signal) => startNode(ctx, "broker", entryPoints.broker, [], {}, signal),
-  };
+  return plainSpec(ctx, "broker", entryPoints.broker);
+}
+
+/**
+ * The scheduler (reminders): its own sqlite under the root (`db/scheduler.sqlite`), delivering
+ * through the broker. Its limits come from the environment `hive up` runs in
+ * (`HIVE_REMINDERS_MAX_PENDING`, `_RATE_PER_MIN`, `_BURST`, `_RETENTION_DAYS`).
+ */
+export function schedulerSpec(ctx: ServiceContext): ServiceSpec {
+  return plainSpec(ctx, "scheduler", entryPoints.scheduler);
 }
 
 /** c0re, which starts the manager; its agents use `modelUrl` when there is one. */

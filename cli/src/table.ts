@@ -1,11 +1,16 @@
 /** Text tables and ages, as the list commands print them. */
 
-/** A span, roughly: `12s`, `5m`, `3h`, `2d` (negative counts as 0). */
+/**
+ * A span, roughly: `12s`, `5m`, `3h`, `2d` (negative counts as 0); rounded in its unit, and
+ * the next unit when that rounds up to it (59m 50s is `1h`, not `60m`).
+ */
 function span(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.round(s / 60)}m`;
-  if (s < 86_400) return `${Math.round(s / 3600)}h`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.round(s / 3600);
+  if (h < 24) return `${h}h`;
   return `${Math.round(s / 86_400)}d`;
 }
 

@@ -31,6 +31,7 @@ import {
   natsServerSpec,
   portInUseMessage,
   type ServiceContext,
+  schedulerSpec,
   webSpec,
 } from "./services.js";
 import { Supervisor, type SupervisorEvent } from "./supervisor.js";
@@ -77,10 +78,10 @@ function serviceEnv(root: string, rev: string | undefined): NodeJS.ProcessEnv {
 
 /**
  * `hive up`: takes the root's lock, stops what a dead `hive up` of this root left running, then
- * starts nats-server (unless NATS_URL is set), the model server when offline, the broker, c0re
- * (which starts the manager) and the web dashboard, each supervised (restarted with backoff), and
- * runs until SIGINT/SIGTERM/SIGHUP (exit 0) or a service is given up on (exit 1); then stops
- * everything in reverse order. Throws a HiveError when it cannot start at all.
+ * starts nats-server (unless NATS_URL is set), the model server when offline, the broker, the
+ * scheduler, c0re (which starts the manager) and the web dashboard, each supervised (restarted
+ * with backoff), and runs until SIGINT/SIGTERM/SIGHUP (exit 0) or a service is given up on
+ * (exit 1); then stops everything in reverse order. Throws a HiveError when it cannot start at all.
  */
 export async function up(o: UpOptions, out: Output): Promise<number> {
   mkdirSync(o.root, { recursive: true });
@@ -194,6 +195,9 @@ async function runHive(o: UpOptions, paths: RootPaths, out: Output): Promise<num
       modelUrl = model.url;
     }
     await supervisor.add(brokerSpec(ctx));
+    // Before c0re: the agents' reminder tools answer from their first turn, and at a stop the
+    // scheduler goes after the agents, so none of them finds it gone.
+    await supervisor.add(schedulerSpec(ctx));
     await supervisor.add(c0reSpec(ctx, modelUrl));
     const web = webSpec(ctx, o.port);
     await supervisor.add(web);

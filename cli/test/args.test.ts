@@ -3,7 +3,7 @@ import { tempDir } from "@hyperhive/shared/testing";
 import { describe, it } from "vitest";
 import { agentArgument, idArgument, intOption, parseCommand, UsageError } from "../src/args.js";
 import { closestCommand, commands, splitCommand } from "../src/catalog.js";
-import { parseMoment } from "../src/when.js";
+import { formatDuration, parseAt, parseDuration, parseMoment } from "../src/when.js";
 import { cleanEnv, hive } from "./helpers.js";
 
 describe("parsing a command line", () => {
@@ -183,6 +183,48 @@ describe("parsing a command line", () => {
     }
   });
 
+  it("reads a duration (remind's <when>, --every) in seconds, and writes one back the same way", () => {
+    const cases: [string, number][] = [
+      ["90s", 90],
+      ["10m", 600],
+      ["2h", 7200],
+      ["1d", 86_400],
+      ["1w", 604_800],
+      ["1h30m", 5400],
+      ["1d12h", 129_600],
+      ["2w3d4h5m6s", 2 * 604_800 + 3 * 86_400 + 4 * 3600 + 5 * 60 + 6],
+      ["0m", 0],
+    ];
+    for (const [v, want] of cases) assert.equal(parseDuration(v), want, v);
+    for (const bad of ["", "600", "m", "1.5h", "-1h", "30m1h", "1h 30m", "1H", "1y", "in 10m"]) {
+      assert.equal(parseDuration(bad), undefined, bad);
+    }
+    const written: [number, string][] = [
+      [45, "45s"],
+      [60, "1m"],
+      [5400, "1h30m"],
+      [86_400, "1d"],
+      [93_784, "1d2h3m4s"],
+      [1_209_600, "14d"],
+      [0, "0s"],
+    ];
+    for (const [n, want] of written) {
+      assert.equal(formatDuration(n), want, String(n));
+      assert.equal(parseDuration(want), n, `${want} reads back`);
+    }
+  });
+
+  it("reads remind's <when> time: an offset is required, seconds are added, the offset is kept", () => {
+    assert.equal(parseAt("2026-12-05T09:00Z"), "2026-12-05T09:00:00Z");
+    assert.equal(parseAt("2026-12-05 09:00:30+01:00"), "2026-12-05T09:00:30+01:00");
+    assert.equal(parseAt("2026-12-05T09:00:30.25-05:30"), "2026-12-05T09:00:30.25-05:30");
+    assert.equal(parseAt("2026-12-05T09:00"), "missing_offset");
+    assert.equal(parseAt("2026-12-05 09:00:30"), "missing_offset");
+    for (const bad of ["2026-12-05", "09:00Z", "tomorrow", "1795000000000", "2026-12-05T09Z"]) {
+      assert.equal(parseAt(bad), undefined, bad);
+    }
+  });
+
   it("restart takes a name or --all; the rest is the dispatcher's to refuse", () => {
     assert.deepEqual(parseCommand(commands.restart, ["alice"]).positionals, ["alice"]);
     const all = parseCommand(commands.restart, ["--all"]);
@@ -284,6 +326,12 @@ describe("hive on the command line (exit codes and output)", () => {
         "answer",
         "cancel-question",
         "threads",
+      ]);
+      assert.deepEqual(group("reminders"), [
+        "reminders",
+        "remind",
+        "cancel-reminder",
+        "retry-reminder",
       ]);
       const topic = await hive(["help", "answer"], env);
       assert.match(topic.stdout, /^usage: hive answer <id> \[<text>\] \[--option LABEL\]\.\.\./);

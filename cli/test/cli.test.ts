@@ -142,7 +142,10 @@ describe("hive up --offline (real nats, broker, c0re, harness, claude, model ser
     assert.equal(m?.running, true);
     assert.equal(m?.tombstoned_at, null);
     const table = await cli("agents");
-    assert.match(table.stdout, /^NAME\s+ROLE\s+MODEL\s+STATE\s+SINCE\s+RUNNING\s+STARTS$/m);
+    assert.match(
+      table.stdout,
+      /^NAME\s+ROLE\s+MODEL\s+STATE\s+SINCE\s+RUNNING\s+STARTS\s+REMINDERS$/m,
+    );
     assert.match(table.stdout, new RegExp(`^manager\\s+manager\\s+${m?.model ?? "-"}\\s+`, "m"));
     const all = await cli("agents", "--all", "--json");
     assert.equal(all.code, 0, all.stderr);
@@ -277,8 +280,8 @@ describe("hive up --offline (real nats, broker, c0re, harness, claude, model ser
   it("SIGTERM stops everything it started, removes hive.json and its record, exits 0", async () => {
     const pids = descendants(up.pid);
     assert.ok(
-      pids.length >= 7,
-      `guard, nats, model, broker, c0re, web, harness: got ${pids.length}`,
+      pids.length >= 8,
+      `guard, nats, model, broker, scheduler, c0re, web, harness: got ${pids.length}`,
     );
     up.child.kill("SIGTERM");
     assert.equal(await up.exited, 0, up.stderr());

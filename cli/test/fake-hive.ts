@@ -9,19 +9,30 @@ import {
 } from "@hyperhive/shared";
 import { type NatsServerHandle, natsForTests, tempDir } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { freshMail, type MailState, standInMail } from "./fake-mail.js";
+import {
+  freshMail,
+  type MailState,
+  restartSampleClock as restartMailClock,
+  standInMail,
+} from "./fake-mail.js";
+import {
+  freshReminders,
+  type ReminderState,
+  restartSampleClock as restartReminderClock,
+  standInScheduler,
+} from "./fake-reminders.js";
 import { cleanEnv, hive, type Result } from "./helpers.js";
 import { agentInfo, type Call, pretendHive, StandIns, sampleApprovals } from "./standins.js";
 
 /**
  * A hive as the operator's commands see it, stood in for on a real nats-server: c0re (registry,
- * lifecycle, approvals, questions, open threads), the broker (send, history) and alice's harness
- * (the controls), each answering with the real schemas
+ * lifecycle, approvals, questions, open threads), the broker (send, history), the scheduler
+ * (reminders) and alice's harness (the controls), each answering with the real schemas
  * from {@link FakeState}, which a test changes. `hive.json` of a temp root points at it.
  */
 
 /** What the stand-ins answer. */
-export interface FakeState extends MailState {
+export interface FakeState extends MailState, ReminderState {
   /** The approvals queue by id. */
   queue: Map<number, Approval>;
   /** Approving fails when carried out (state failed). */
@@ -40,6 +51,7 @@ export function freshState(): FakeState {
     managerIdle: true,
     running: null,
     ...freshMail(),
+    ...freshReminders(),
   };
 }
 
@@ -145,6 +157,7 @@ export async function startFakeHive(): Promise<FakeHive> {
   standInC0re(stand, state);
   standInAlicesHarness(stand, state);
   standInMail(stand, state);
+  standInScheduler(stand, state);
   await stand.flush();
   const cli = (...args: string[]) => hive([...args, "--root", tmp.path], env);
   return {
@@ -166,14 +179,18 @@ export async function startFakeHive(): Promise<FakeHive> {
 
 /**
  * A fake hive for the tests of the calling `describe`: started before them, reset to
- * {@link freshState} before each, closed after them.
+ * {@link freshState} before each (its samples relative to that test's start), closed after them.
  */
 export function useFakeHive(): FakeHive {
   let started: FakeHive | undefined;
   beforeAll(async () => {
     started = await startFakeHive();
   });
-  beforeEach(() => started?.reset());
+  beforeEach(() => {
+    restartMailClock();
+    restartReminderClock();
+    started?.reset();
+  });
   afterAll(async () => {
     await started?.close();
   });

@@ -17,8 +17,16 @@ import type { StandIns } from "./standins.js";
  * closed one is a conflict, an unknown id not_found).
  */
 
-/** The time the samples are relative to: when the test file started. */
-const T0 = Date.now();
+/**
+ * The time the samples are relative to: when the current test started (restarted
+ * in a beforeEach), so "in 10m" still reads 10m however long the tests before it took.
+ */
+export let T0 = Date.now();
+
+/** Puts {@link T0} at now; the samples are worked out from it when asked for. */
+export function restartSampleClock(): void {
+  T0 = Date.now();
+}
 
 /** #5 and #4 open to the operator, #3 alice's to bob, #2 answered, #1 cancelled. Newest first. */
 export function sampleQuestions(): Question[] {

@@ -23,7 +23,7 @@ import { rootPaths } from "../src/paths.js";
 export const REPO = repoRoot(import.meta.url);
 export const HIVE = join(REPO, "cli/bin/hive.js");
 
-const BUILT = ["broker", "c0re", "harness", "model-server", "web"]
+const BUILT = ["broker", "c0re", "harness", "model-server", "scheduler", "web"]
   .map((s) => join(REPO, `services/${s}/dist/src/main.js`))
   .concat(join(REPO, "cli/dist/src/nats-guard.js"), join(REPO, "cli/dist/src/main.js"));
 const missing = BUILT.filter((p) => !existsSync(p));

@@ -145,6 +145,60 @@ describe("operator commands: arguments", () => {
       'threads: "operator" is not an agent name (operator and system are reserved names)',
     ],
     [["approvals", "--diff=yes"], "approvals: --diff takes no value"],
+    [
+      ["reminders", "--limit", "1001"],
+      'reminders: --limit must be a whole number from 1 to 1000, not "1001"',
+    ],
+    [
+      ["reminders", "--agent", "operator"],
+      'reminders: "operator" is not an agent name (operator and system are reserved names)',
+    ],
+    [["reminders", "--all=no"], "reminders: --all takes no value"],
+    [["remind", "alice", "10m"], "remind: missing <body>"],
+    [
+      ["remind", "Alice", "10m", "x"],
+      'remind: "Alice" is not an agent name (agent names are 1-9 chars: a-z first, then a-z, 0-9 or -)',
+    ],
+    [
+      ["remind", "alice", "tomorrow", "x"],
+      'remind: <when> must be a duration (90s, 10m, 1h30m, 2d) or a time with its offset (2026-12-05T09:00Z, 2026-12-05T10:00:00+01:00); not "tomorrow"',
+    ],
+    [
+      ["remind", "alice", "600", "x"],
+      'remind: <when> must be a duration (90s, 10m, 1h30m, 2d) or a time with its offset (2026-12-05T09:00Z, 2026-12-05T10:00:00+01:00); not "600"',
+    ],
+    [
+      ["remind", "alice", "2026-12-05T09:00", "x"],
+      'remind: <when> "2026-12-05T09:00" needs its offset: Z for UTC (2026-12-05T09:00Z), or like +01:00',
+    ],
+    [
+      ["remind", "alice", "2026-02-30T09:00Z", "x"],
+      'remind: <when> "2026-02-30T09:00Z" is not a time that exists',
+    ],
+    [["remind", "alice", "0m", "x"], 'remind: <when> "0m" is no time at all'],
+    [
+      ["remind", "alice", "367d", "x"],
+      'remind: <when> "367d" is longer than a year (366d), the most the scheduler takes',
+    ],
+    [
+      ["remind", "alice", "10m", "x", "--every", "59s"],
+      'remind: --every must be at least 1m (a repeating reminder\'s shortest period), not "59s"',
+    ],
+    [
+      ["remind", "alice", "10m", "x", "--every", "1 h"],
+      'remind: --every must be a duration (1m, 1h30m, 1d); not "1 h"',
+    ],
+    [
+      ["remind", "alice", "10m", " "],
+      "remind: invalid arguments: body: body must not be empty or only whitespace",
+    ],
+    [
+      ["remind", "alice", "10m", "x".repeat(2001)],
+      "remind: invalid arguments: body: a reminder's text is at most 2000 characters",
+    ],
+    [["cancel-reminder", "1.5"], 'cancel-reminder: <id> must be a whole number from 1, not "1.5"'],
+    [["cancel-reminder"], "cancel-reminder: missing <id>"],
+    [["retry-reminder", "0"], 'retry-reminder: <id> must be a whole number from 1, not "0"'],
   ];
 
   it("refuses each malformed command line with its usage, exit 2, and publishes nothing", async () => {

@@ -20,15 +20,27 @@ describe("agent commands and controls (c0re and a harness stood in for)", () => 
   it("agents: a MODEL column; --all adds tombstones, marked, and asks for them", async () => {
     const plain = await hive.asked("agents");
     assert.equal(plain.code, 0, plain.stderr);
-    assert.deepEqual(plain.calls, [{ subject: "hive.op.agents", payload: {} }]);
+    // Asked together: c0re for the agents, the scheduler for the REMINDERS column.
+    const bySubject = (calls: typeof plain.calls) =>
+      [...calls].sort((a, b) => a.subject.localeCompare(b.subject));
+    assert.deepEqual(bySubject(plain.calls), [
+      { subject: "hive.op.agents", payload: {} },
+      { subject: "hive.op.reminder_counts", payload: {} },
+    ]);
     const lines = plain.stdout.trimEnd().split("\n");
-    assert.match(lines[0] ?? "", /^NAME\s+ROLE\s+MODEL\s+STATE\s+SINCE\s+RUNNING\s+STARTS$/);
-    assert.match(plain.stdout, /^alice\s+agent\s+haiku\s+idle\s+2m ago\s+yes\s+1$/m);
-    assert.match(plain.stdout, /^carol\s+agent\s+-\s+offline\s+2m ago\s+no\s+1$/m);
+    assert.match(
+      lines[0] ?? "",
+      /^NAME\s+ROLE\s+MODEL\s+STATE\s+SINCE\s+RUNNING\s+STARTS\s+REMINDERS$/,
+    );
+    assert.match(plain.stdout, /^alice\s+agent\s+haiku\s+idle\s+2m ago\s+yes\s+1\s+2 pending, /m);
+    assert.match(plain.stdout, /^carol\s+agent\s+-\s+offline\s+2m ago\s+no\s+1\s+-$/m);
     assert.doesNotMatch(plain.stdout, /^bob/m);
     const all = await hive.asked("agents", "--all");
-    assert.deepEqual(all.calls, [{ subject: "hive.op.agents", payload: { all: true } }]);
-    assert.match(all.stdout, /^bob\s+agent\s+haiku\s+tombstone\s+10m ago\s+no\s+1$/m);
+    assert.deepEqual(bySubject(all.calls), [
+      { subject: "hive.op.agents", payload: { all: true } },
+      { subject: "hive.op.reminder_counts", payload: {} },
+    ]);
+    assert.match(all.stdout, /^bob\s+agent\s+haiku\s+tombstone\s+10m ago\s+no\s+1\s+-$/m);
     const json = await hive.cli("agents", "--all", "--json");
     const list = AgentsListResponse.parse(JSON.parse(json.stdout)).agents;
     assert.deepEqual(

@@ -98,6 +98,7 @@ describe("hive up never leaves orphans (a real hive, kill -9 of hive up)", () =>
       "nats-guard.js",
       "model-server/",
       "broker/",
+      "scheduler/",
       "c0re/",
       "web/",
       "harness/",

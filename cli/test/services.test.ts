@@ -1,12 +1,19 @@
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:net";
+import { join } from "node:path";
 import { type NatsServerHandle, natsForTests, tempDir } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { StartError } from "../src/child.js";
 import { operatorToken } from "../src/identity.js";
 import { rootPaths } from "../src/paths.js";
-import { modelServerSpec, natsServerSpec, type ServiceContext, webSpec } from "../src/services.js";
+import {
+  modelServerSpec,
+  natsServerSpec,
+  type ServiceContext,
+  schedulerSpec,
+  webSpec,
+} from "../src/services.js";
 import { isPermanent } from "../src/supervisor.js";
 
 /** The specs `hive up` supervises, started for real: what a restart keeps. */
@@ -48,6 +55,18 @@ describe("service specs (real processes)", () => {
     const b = await m.start(signal);
     assert.equal(m.url, modelUrl);
     await b.stop();
+  });
+
+  it("the scheduler comes up with its own sqlite under the root, and stops", async () => {
+    const spec = schedulerSpec(ctx);
+    assert.equal(spec.name, "scheduler");
+    const run = await spec.start(signal);
+    const db = join(tmp.path, "db", "scheduler.sqlite");
+    assert.equal(existsSync(db), true, "its file is <root>/db/scheduler.sqlite");
+    assert.equal(existsSync(join(ctx.paths.servicesLogDir, "scheduler.log")), true);
+    await run.stop();
+    const exit = await run.exited;
+    assert.equal(exit.code, 0, `a graceful stop: ${JSON.stringify(exit)}`);
   });
 
   it("web on a taken port fails for good, with the operator's message", async () => {

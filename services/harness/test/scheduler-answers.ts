@@ -1,4 +1,5 @@
 import type { Reminder } from "@hyperhive/shared";
+import { UNTOUCHED_REMINDER } from "@hyperhive/shared/testing";
 
 /** A reminder as the scheduler answers remind/list/cancel: pending, one-shot, set by alice at `at`. */
 export function reminderFrom(
@@ -9,14 +10,7 @@ export function reminderFrom(
     owner: "alice",
     created_by: "alice",
     created_at: at,
-    every_seconds: null,
-    state: "pending",
-    delivered_count: 0,
-    last_delivered_at: null,
-    attempt_count: 0,
-    last_error: null,
-    retry_at: null,
-    cancelled_at: null,
+    ...UNTOUCHED_REMINDER,
     ...over,
   };
 }

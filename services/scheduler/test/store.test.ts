@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createLogger, type Db, openDatabase, type Reminder } from "@hyperhive/shared";
-import { TestClock } from "@hyperhive/shared/testing";
+import { TestClock, UNTOUCHED_REMINDER } from "@hyperhive/shared/testing";
 import { afterEach, beforeEach, describe, it } from "vitest";
 import { duration, LATE_AFTER_MS, occurrence } from "../src/message.js";
 import { Retention } from "../src/retention.js";
@@ -142,14 +142,7 @@ describe("the message of an occurrence", () => {
     created_by: "alice",
     created_at: T0 - 60_000,
     due_at: T0,
-    every_seconds: null,
-    state: "pending",
-    delivered_count: 0,
-    last_delivered_at: null,
-    attempt_count: 0,
-    last_error: null,
-    retry_at: null,
-    cancelled_at: null,
+    ...UNTOUCHED_REMINDER,
     ...over,
   });
 

@@ -22,6 +22,7 @@ import { eventRoutes } from "./routes/events.js";
 import { flowRoutes } from "./routes/flow.js";
 import { pageRoutes } from "./routes/pages.js";
 import { questionRoutes } from "./routes/questions.js";
+import { reminderRoutes } from "./routes/reminders.js";
 import type { RouteDeps, WebServer } from "./routes/types.js";
 import { trackQuietSockets } from "./sockets.js";
 import { SseHub } from "./sse.js";
@@ -170,6 +171,7 @@ export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
   agentRoutes(app, deps);
   approvalRoutes(app, deps);
   questionRoutes(app, deps);
+  reminderRoutes(app, deps);
   eventRoutes(app, deps);
   flowRoutes(app, deps);
   return root;

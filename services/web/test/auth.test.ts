@@ -24,6 +24,9 @@ const ACTIONS = [
   wire.deny.url(1),
   wire.answer.url(1),
   wire.cancelQuestion.url(1),
+  wire.remind.url(SECRET_AGENT),
+  wire.cancelReminder.url(1),
+  wire.retryReminder.url(1),
 ];
 
 /** Every route the app has, plus unknown ones: all must refuse a request without the token. */
@@ -48,6 +51,8 @@ const ROUTES: Array<{ method: "GET" | "POST"; path: string; api: boolean }> = [
   { method: "GET", path: `/api/history?agent=${SECRET_AGENT}`, api: true },
   { method: "GET", path: "/api/questions?all=true", api: true },
   { method: "GET", path: `/api/threads?agent=${SECRET_AGENT}`, api: true },
+  { method: "GET", path: `/api/reminders?agent=${SECRET_AGENT}&all=true`, api: true },
+  { method: "GET", path: "/api/reminders/counts", api: true },
   ...ACTIONS.map((path) => ({ method: "POST" as const, path, api: true })),
 ];
 

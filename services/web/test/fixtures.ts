@@ -1,4 +1,7 @@
-/** Test data shaped like c0re's and the broker's: agents, messages, approvals, questions. */
+/**
+ * Test data shaped like c0re's, the broker's and the scheduler's: agents, messages, approvals,
+ * questions, reminders.
+ */
 import {
   type AgentInfo,
   type Approval,
@@ -6,8 +9,10 @@ import {
   HiveError,
   type Question,
   type Receipt,
+  type Reminder,
   type StoredMessage,
 } from "@hyperhive/shared";
+import { UNTOUCHED_REMINDER } from "@hyperhive/shared/testing";
 
 /** An agent as c0re lists it: running and idle for a minute, model haiku. */
 export function agentInfo(name: string, over: Partial<AgentInfo> = {}): AgentInfo {
@@ -157,5 +162,45 @@ export function question(id: number, asker: string, over: Partial<Question> = {}
     answered_at: null,
     answered_by: null,
     ...over,
+  };
+}
+
+/** A pending reminder of `owner`'s, set by the operator a minute ago, due in ten, once. */
+export function reminder(id: number, owner: string, over: Partial<Reminder> = {}): Reminder {
+  return {
+    id,
+    owner,
+    body: `reminder ${id} for ${owner}`,
+    created_by: "operator",
+    created_at: Date.now() - 60_000,
+    due_at: Date.now() + 600_000,
+    ...UNTOUCHED_REMINDER,
+    ...over,
+  };
+}
+
+/** `r` after its current occurrence failed once more with `error`, the next try in `retryInMs`. */
+export function failedTry(r: Reminder, error: string, retryInMs = 30_000): Reminder {
+  return {
+    ...r,
+    attempt_count: r.attempt_count + 1,
+    last_error: error,
+    retry_at: Date.now() + retryInMs,
+  };
+}
+
+/** `r` after its current occurrence landed: delivered (a one-shot) or due again (repeating). */
+export function landed(r: Reminder): Reminder {
+  const now = Date.now();
+  const again = r.every_seconds !== null;
+  return {
+    ...r,
+    state: again ? "pending" : "delivered",
+    due_at: again ? r.due_at + (r.every_seconds ?? 0) * 1000 : r.due_at,
+    delivered_count: r.delivered_count + 1,
+    last_delivered_at: now,
+    attempt_count: 0,
+    last_error: null,
+    retry_at: null,
   };
 }

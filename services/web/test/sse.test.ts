@@ -155,7 +155,15 @@ describe("SSE streams", () => {
     );
     assert.deepEqual(s.approvals, [queued]);
     assert.deepEqual(s.questions, [between, asking], "agents' questions to each other too");
-    assert.deepEqual(s.errors, { agents: null, inbox: null, approvals: null, questions: null });
+    // No scheduler here: its part is null and says why (reminders-sse.test.ts serves it).
+    assert.deepEqual(s.errors, {
+      agents: null,
+      inbox: null,
+      approvals: null,
+      questions: null,
+      reminders: { code: "unavailable", message: s.errors.reminders?.message, retryable: true },
+    });
+    assert.equal(s.reminders, null);
     assert.deepEqual(
       asked.sort(),
       [
@@ -272,6 +280,8 @@ describe("SSE streams", () => {
     assert.equal(snap.errors.approvals?.code, "unavailable");
     assert.equal(snap.questions, null);
     assert.equal(snap.errors.questions?.code, "unavailable");
+    assert.equal(snap.reminders, null);
+    assert.equal(snap.errors.reminders?.code, "unavailable");
     publishEvent(h.nc, subjects.events.agentState("alice"), AgentStateEvent, {
       agent: "alice",
       state: "needs-login",

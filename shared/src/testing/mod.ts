@@ -1,5 +1,6 @@
 /** Test plumbing: real nats-server on a free port, a test clock, waiting with deadlines. */
 export * from "./clock.js";
 export * from "./nats-server.js";
+export * from "./reminders.js";
 export * from "./tmp.js";
 export * from "./wait.js";

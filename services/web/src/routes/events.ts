@@ -6,15 +6,17 @@ import {
   LiveEvent,
   OPERATOR,
   QuestionEvent,
+  ReminderEvent,
   request,
   rpcs,
   ServiceEvent,
   subjects,
   subjectToken,
 } from "@hyperhive/shared";
-import type { Msg } from "@nats-io/transport-node";
+import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import { publicError } from "../errors.js";
-import { streams } from "../wire.js";
+import { isFailing } from "../reminder-model.js";
+import { type RemindersSnapshot, SNAPSHOT_PENDING_LIMIT, streams } from "../wire.js";
 import { holdback, pump } from "./forward.js";
 import type { RouteDeps, WebApp } from "./types.js";
 
@@ -24,6 +26,24 @@ const failure = (r: PromiseSettledResult<unknown>) =>
 
 /** `hive.events.agent.<name>.…`: the agent named by the subject must be the one in the body. */
 const agentMatches = (ev: { agent: string }, m: Msg) => subjectToken(m.subject, 3) === ev.agent;
+
+/**
+ * The reminders part of the cold load: every agent's counts, and the failing ones among the
+ * pending (soonest due first: a failing one is overdue, so it comes early).
+ */
+async function loadReminders(nc: NatsConnection, timeoutMs: number): Promise<RemindersSnapshot> {
+  const [counts, pending] = await Promise.all([
+    request(nc, subjects.op.reminderCounts, rpcs.opReminderCounts, {}, { timeoutMs }),
+    request(
+      nc,
+      subjects.op.reminders,
+      rpcs.opReminders,
+      { limit: SNAPSHOT_PENDING_LIMIT },
+      { timeoutMs },
+    ),
+  ]);
+  return { counts: counts.counts, failing: pending.reminders.filter(isFailing) };
+}
 
 /** The live streams (SSE); their event names and payloads are the wire's `streams` catalogs. */
 export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: RouteDeps): void {
@@ -49,6 +69,11 @@ export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: Rou
     pump(nc, log, stream, subjects.events.questions, QuestionEvent, always, (ev) =>
       later(() => stream.send("question", ev)),
     );
+    // The counts are the owner's: an event whose counts name another agent is not to be trusted.
+    const owners = (ev: ReminderEvent) => ev.reminder.owner === ev.counts.agent;
+    pump(nc, log, stream, subjects.events.reminders, ReminderEvent, owners, (ev) =>
+      later(() => stream.send("reminder", ev)),
+    );
     const named = (ev: ServiceEvent, m: Msg) => subjectToken(m.subject, 3) === ev.service;
     pump(nc, log, stream, subjects.events.serviceAll, ServiceEvent, named, (ev) =>
       later(() => stream.send("service", ev)),
@@ -59,22 +84,25 @@ export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: Rou
       log.warn({ err: e }, "nats flush failed before cold load");
     }
     // Tombstones, decided approvals and closed questions too: the page shows them all.
-    const [agents, messages, queue, asked] = await Promise.allSettled([
+    const [agents, messages, queue, asked, reminders] = await Promise.allSettled([
       request(nc, subjects.op.agents, rpcs.opAgents, { all: true }, { timeoutMs }),
       request(nc, subjects.op.inbox, rpcs.opInbox, {}, { timeoutMs }),
       request(nc, subjects.op.approvals, rpcs.opApprovals, { all: true }, { timeoutMs }),
       request(nc, subjects.op.questions, rpcs.opQuestions, { all: true }, { timeoutMs }),
+      loadReminders(nc, timeoutMs),
     ]);
     stream.send("snapshot", {
       agents: agents.status === "fulfilled" ? agents.value.agents : null,
       inbox: messages.status === "fulfilled" ? messages.value.messages : null,
       approvals: queue.status === "fulfilled" ? queue.value.approvals : null,
       questions: asked.status === "fulfilled" ? asked.value.questions : null,
+      reminders: reminders.status === "fulfilled" ? reminders.value : null,
       errors: {
         agents: failure(agents),
         inbox: failure(messages),
         approvals: failure(queue),
         questions: failure(asked),
+        reminders: failure(reminders),
       },
       at: clock.now(),
     });

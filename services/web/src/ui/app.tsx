@@ -12,6 +12,7 @@ import { FlowPage } from "./pages/FlowPage.js";
 import { createCompose } from "./state/compose.js";
 import { connectFlow } from "./state/flow.js";
 import { connectHive } from "./state/hive.js";
+import { connectAgentReminders } from "./state/reminders.js";
 import { connectThreads } from "./state/threads.js";
 import { connectTurns } from "./state/turns.js";
 
@@ -30,6 +31,7 @@ if (data.page === "dashboard") {
       hive={hive}
       turns={connectTurns(data.agent)}
       threads={connectThreads(data.agent, hive)}
+      reminders={connectAgentReminders(data.agent, hive.reminders, hive.stream)}
     />,
     root,
   );

@@ -12,6 +12,9 @@ import {
   PurgeResponse,
   QuestionResponse,
   QuestionsResponse,
+  ReminderCountsResponse,
+  ReminderResponse,
+  RemindersResponse,
   RestartAllResponse,
   SendResponse,
   SetModelRequest,
@@ -30,8 +33,12 @@ import {
   EmptyBody,
   HistoryQuery,
   InboxQuery,
+  NoQuery,
   PurgeBody,
   QuestionParams,
+  RemindBody,
+  ReminderParams,
+  RemindersQuery,
   SendBody,
   ThreadsQuery,
 } from "./requests.js";
@@ -72,6 +79,10 @@ const approvalRoute = <B extends z.ZodType>(verb: string, body: B) =>
 /** A question route: `POST /api/questions/:id/<verb>`. */
 const questionRoute = <B extends z.ZodType>(verb: string, body: B) =>
   idRoute("questions", verb, { params: QuestionParams, body, reply: QuestionResponse });
+
+/** A reminder route: `POST /api/reminders/:id/<verb>`. */
+const reminderRoute = (verb: string) =>
+  idRoute("reminders", verb, { params: ReminderParams, body: EmptyBody, reply: ReminderResponse });
 
 /** The JSON routes: path, request schemas and the reply of a 200. */
 export const api = {
@@ -132,4 +143,28 @@ export const api = {
   cancelQuestion: questionRoute("cancel", EmptyBody),
   /** What is still pending against one agent (`?agent=`), or the whole hive (`hive.op.threads`). */
   threads: { method: "GET", path: "/api/threads", query: ThreadsQuery, reply: ThreadsResponse },
+
+  /**
+   * Reminders (the scheduler's `hive.op.reminders`): every agent's or one's (`?agent=`), pending
+   * ones soonest first; `?all=true` adds delivered and cancelled ones; `?limit=` at most 1000.
+   */
+  reminders: {
+    method: "GET",
+    path: "/api/reminders",
+    query: RemindersQuery,
+    reply: RemindersResponse,
+  },
+  /** Each agent's pending, delivered and failing reminders (`hive.op.reminder_counts`). */
+  reminderCounts: {
+    method: "GET",
+    path: "/api/reminders/counts",
+    query: NoQuery,
+    reply: ReminderCountsResponse,
+  },
+  /** Set a reminder for an agent as the operator (`hive.op.remind`); refusals say the limit. */
+  remind: agentRoute("remind", RemindBody, ReminderResponse),
+  /** Cancel any pending reminder: no later occurrence lands (`hive.op.cancel_reminder`). */
+  cancelReminder: reminderRoute("cancel"),
+  /** Try a failing reminder's delivery again now (`hive.op.retry_reminder`). */
+  retryReminder: reminderRoute("retry"),
 } as const;

@@ -12,12 +12,35 @@ import {
   Question,
   QuestionEvent,
   type Recipient,
+  Reminder,
+  ReminderCounts,
+  ReminderEvent,
   ServiceEvent,
   StoredMessage,
   WireError,
 } from "@hyperhive/shared/contract";
 import * as z from "zod";
 import { AgentParams, FlowQuery } from "./requests.js";
+
+/**
+ * The reminders part of the dashboard's snapshot (the scheduler): what the agents' chips and
+ * banners need.
+ */
+export const RemindersSnapshot = z.strictObject({
+  /** Each agent's counts (`hive.op.reminder_counts`); an agent without reminders has none. */
+  counts: z.array(ReminderCounts),
+  /**
+   * The pending reminders whose delivery failed and waits for a retry, with their last error,
+   * attempts and next try: those among the first {@link SNAPSHOT_PENDING_LIMIT} pending ones,
+   * soonest due first (a failing one is overdue, so it is among the first). An agent's
+   * `counts.failing` says how many there are in all.
+   */
+  failing: z.array(Reminder),
+});
+export type RemindersSnapshot = z.infer<typeof RemindersSnapshot>;
+
+/** How many pending reminders the snapshot asks for to find the failing ones (the most allowed). */
+export const SNAPSHOT_PENDING_LIMIT = 1000;
 
 /** `snapshot` on `/api/events`: the cold load. A part that failed is null and its error given. */
 export const Snapshot = z.strictObject({
@@ -28,11 +51,14 @@ export const Snapshot = z.strictObject({
   approvals: z.array(Approval).nullable(),
   /** Every question c0re keeps (`hive.op.questions {all: true}`): the operator's and agents'. */
   questions: z.array(Question).nullable(),
+  /** Reminder counts and failing reminders (the scheduler). */
+  reminders: RemindersSnapshot.nullable(),
   errors: z.strictObject({
     agents: WireError.nullable(),
     inbox: WireError.nullable(),
     approvals: WireError.nullable(),
     questions: WireError.nullable(),
+    reminders: WireError.nullable(),
   }),
   /** Unix ms of the load. */
   at: z.number().int(),
@@ -50,11 +76,13 @@ export type EventCatalog = Readonly<Record<string, z.ZodType>>;
 export type EventPayloads<C extends EventCatalog> = { [K in keyof C]: z.infer<C[K]> };
 
 /**
- * `GET /api/events`: one `snapshot` (agents, inbox, approvals, questions), then agent `state`
- * and `lifecycle` changes, `inbox` announcements of mail to the operator (the page reloads the
- * inbox for the bodies), every change of an `approval` and of a `question` (asked, answered,
- * expired, cancelled; the operator's and agents'), and `service` events of `hive up`
- * supervising the hive's services (exits, restarts, give-ups).
+ * `GET /api/events`: one `snapshot` (agents, inbox, approvals, questions, reminder counts and
+ * failing reminders), then agent `state` and `lifecycle` changes, `inbox` announcements of mail
+ * to the operator (the page reloads the inbox for the bodies), every change of an `approval` and
+ * of a `question` (asked, answered, expired, cancelled; the operator's and agents'), every change
+ * of a `reminder` (set, delivered, a failed try, retried, cancelled) with its owner's counts after
+ * it, and `service` events of `hive up` supervising the hive's services (exits, restarts,
+ * give-ups).
  */
 export const DashboardEvents = {
   snapshot: Snapshot,
@@ -63,6 +91,7 @@ export const DashboardEvents = {
   inbox: InboxAnnouncement,
   approval: ApprovalEvent,
   question: QuestionEvent,
+  reminder: ReminderEvent,
   service: ServiceEvent,
 } as const satisfies EventCatalog;
 

@@ -6,10 +6,13 @@ import {
   DenyRequest,
   MessageId,
   OperatorAnswerRequest,
+  OperatorRemindersRequest,
   OperatorThreadsRequest,
   PurgeRequest,
   QuestionId,
   Recipient,
+  ReminderId,
+  RemindRequest,
 } from "@hyperhive/shared/contract";
 import * as z from "zod";
 
@@ -120,3 +123,29 @@ export type HistoryQuery = z.infer<typeof HistoryQuery>;
 /** `/flow` and `/api/flow` query string: only the mail of one recipient (`?agent=`). */
 export const FlowQuery = z.strictObject({ agent: Recipient.optional() });
 export type FlowQuery = z.infer<typeof FlowQuery>;
+
+/** A query string that takes nothing (anything in it is refused). */
+export const NoQuery = z.strictObject({});
+
+/**
+ * `GET /api/reminders` query string: the scheduler's `hive.op.reminders`, every agent's or one's
+ * (`?agent=`); pending ones soonest first, `?all=true` delivered and cancelled ones after them.
+ */
+export const RemindersQuery = z.strictObject({
+  agent: AgentName.optional(),
+  all: z.stringbool().optional(),
+  /** At most this many (the scheduler's default 200, at most 1000). */
+  limit: Digits.pipe(OperatorRemindersRequest.shape.limit.unwrap()).optional(),
+});
+export type RemindersQuery = z.infer<typeof RemindersQuery>;
+
+/** `:id` route parameter of the reminder routes (digits in the URL). */
+export const ReminderParams = z.strictObject({ id: Digits.pipe(ReminderId) });
+
+/**
+ * `POST /api/agents/:name/remind` body: the text and when — exactly one of `in_seconds` or `at`
+ * (ISO-8601 with its offset), `every_seconds` (at least 60) to repeat. The agent is the path's;
+ * the scheduler records it as set by the operator.
+ */
+export const RemindBody = RemindRequest;
+export type RemindBody = z.infer<typeof RemindBody>;

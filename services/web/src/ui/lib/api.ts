@@ -1,4 +1,4 @@
-import type { AgentName, ApprovalId, QuestionId } from "@hyperhive/shared/contract";
+import type { AgentName, ApprovalId, QuestionId, ReminderId } from "@hyperhive/shared/contract";
 import type { z } from "zod";
 import {
   type AgentAction,
@@ -6,6 +6,7 @@ import {
   ApiError,
   api,
   type HistoryQuery,
+  type RemindBody,
   type SendBody,
 } from "../../wire.js";
 
@@ -176,4 +177,27 @@ export function approve(id: ApprovalId) {
 export function deny(id: ApprovalId, reason: string) {
   const r = reason.trim();
   return post(api.deny.url(id), api.deny.body, r === "" ? {} : { reason: r }, api.deny.reply);
+}
+
+/** `GET /api/reminders?agent=<name>&all=true`: the agent's reminders, finished ones too. */
+export function fetchReminders(agent: AgentName) {
+  const q = new URLSearchParams({ agent, all: "true" });
+  return call(`${api.reminders.path}?${q}`, api.reminders.reply);
+}
+
+/** `POST /api/agents/<name>/remind`: a reminder for the agent, set by the operator. */
+export function remind(name: AgentName, body: RemindBody) {
+  return post(api.remind.url(name), api.remind.body, body, api.remind.reply);
+}
+
+/** `POST /api/reminders/<id>/cancel`: no later occurrence lands. */
+export function cancelReminder(id: ReminderId) {
+  const r = api.cancelReminder;
+  return post(r.url(id), r.body, {}, r.reply);
+}
+
+/** `POST /api/reminders/<id>/retry`: try a failing one's delivery again now. */
+export function retryReminder(id: ReminderId) {
+  const r = api.retryReminder;
+  return post(r.url(id), r.body, {}, r.reply);
 }

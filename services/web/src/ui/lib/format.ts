@@ -31,3 +31,21 @@ export function newClientId(): string {
   if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
   return `web-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }
+
+/** A length of time in seconds, in its largest whole units: "45s", "10m", "1h 30m", "2d". */
+export function duration(seconds: number): string {
+  const units: ReadonlyArray<readonly [string, number]> = [
+    ["d", 86_400],
+    ["h", 3600],
+    ["m", 60],
+    ["s", 1],
+  ];
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.round(seconds));
+  for (const [unit, size] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n}${unit}`);
+    rest -= n * size;
+  }
+  return parts.slice(0, 2).join(" ") || "0s";
+}

@@ -12,6 +12,7 @@ import { latest } from "../lib/latest.js";
 import { EventStream } from "../lib/stream.js";
 import { type Approvals, connectApprovals } from "./approvals.js";
 import { connectQuestions, type Questions } from "./questions.js";
+import { connectReminders, type Reminders } from "./reminders.js";
 
 /** An agent as the pages show it: the registry's record and the note of its last state change. */
 export type AgentView = AgentInfo & {
@@ -39,6 +40,8 @@ export interface Hive {
   readonly approvals: Approvals;
   /** The hive's questions: the operator's to answer, and agents' to each other. */
   readonly questions: Questions;
+  /** Reminder counts per agent, and the reminders known (failing ones, an agent page's). */
+  readonly reminders: Reminders;
   /** The event stream (its status shows in the header). */
   readonly stream: EventStream<typeof DashboardEvents>;
 }
@@ -160,6 +163,7 @@ export function connectHive(): Hive {
     serviceEvents,
     approvals: connectApprovals(stream),
     questions: connectQuestions(stream),
+    reminders: connectReminders(stream),
     stream,
   };
 }
