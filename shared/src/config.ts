@@ -32,6 +32,8 @@ export function defaultHiveRoot(env: NodeJS.ProcessEnv = process.env): string {
 export const BaseEnv = z.object({
   /** NATS server URL(s), comma-separated. */
   NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  /** This process's NATS credentials (a `.creds` file); none for a server without auth. */
+  NATS_CREDS: z.string().min(1).optional(),
   /** The hive's root directory. */
   HIVE_ROOT: z.string().min(1).optional(),
   HIVE_LOG_LEVEL: z

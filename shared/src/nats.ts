@@ -1,4 +1,6 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import { decode } from "@nats-io/jwt";
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 
 export type { NatsConnection } from "@nats-io/transport-node";
 
@@ -9,6 +11,23 @@ export interface ConnectOptions {
   name: string;
   user?: string;
   pass?: string;
+  /**
+   * A `.creds` file (user JWT and nkey seed) to authenticate with. Its reply inbox prefix is
+   * taken from the JWT: the `_INBOX.<who>.>` its subscribe grants allow.
+   */
+  credsFile?: string | undefined;
+}
+
+/** The reply inbox prefix a user's JWT lets it subscribe to (`_INBOX.<who>`), if any. */
+export function inboxPrefixOf(creds: Uint8Array): string | undefined {
+  const text = new TextDecoder().decode(creds);
+  const jwt = /-----BEGIN NATS USER JWT-----\s*(\S+?)\s*------END NATS USER JWT------/.exec(
+    text,
+  )?.[1];
+  if (jwt === undefined) return undefined;
+  const claims = decode<{ sub?: { allow?: string[] } }>(jwt);
+  const inbox = claims.nats.sub?.allow?.find((s) => s.startsWith("_INBOX.") && s.endsWith(".>"));
+  return inbox?.slice(0, -2);
 }
 
 /**
@@ -16,6 +35,8 @@ export interface ConnectOptions {
  * restart under us), no randomised server order, and a name for monitoring.
  */
 export async function connectNats(opts: ConnectOptions): Promise<NatsConnection> {
+  const creds = opts.credsFile === undefined ? undefined : readFileSync(opts.credsFile);
+  const inboxPrefix = creds === undefined ? undefined : inboxPrefixOf(creds);
   return connect({
     servers: opts.url.split(",").map((s) => s.trim()),
     name: opts.name,
@@ -23,5 +44,7 @@ export async function connectNats(opts: ConnectOptions): Promise<NatsConnection>
     reconnectTimeWait: 250,
     noRandomize: true,
     ...(opts.user ? { user: opts.user, pass: opts.pass ?? "" } : {}),
+    ...(creds === undefined ? {} : { authenticator: credsAuthenticator(creds) }),
+    ...(inboxPrefix === undefined ? {} : { inboxPrefix }),
   });
 }

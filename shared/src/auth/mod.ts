@@ -1,0 +1,3 @@
+export * from "./authority.js";
+export * from "./grants.js";
+export * from "./store.js";
