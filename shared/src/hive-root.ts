@@ -9,6 +9,14 @@ export function hivePaths(root: string) {
     agentStateDir: (name: string) => join(root, "agents", name, "state"),
     /** `<root>/agents/<name>/run`: generated per-boot files and the agent's unix socket. */
     agentRunDir: (name: string) => join(root, "agents", name, "run"),
+    /** `<run dir>/nats.creds`: the agent's own NATS credentials, minted by c0re (0600). */
+    agentCredsFile: (name: string) => join(root, "agents", name, "run", "nats.creds"),
+    /** `<root>/shared`: files every agent may read (read-only inside their sandboxes). */
+    sharedDir: join(root, "shared"),
+    /** `<root>/private`: the operator's alone (0700): token, NATS port, keys. */
+    privateDir: join(root, "private"),
+    /** `<root>/private/nats`: the hive's NATS keys, revocations and minted service credentials. */
+    natsKeysDir: join(root, "private", "nats"),
     /** Service databases. */
     db: (service: string) => join(root, "db", `${service}.sqlite`),
     /** Written by `hive up` while the hive runs: how the CLI finds it. */

@@ -37,7 +37,11 @@ async function main(): Promise<void> {
       // acknowledged (see CommitQueue).
       const db = openDatabase(dbPath, migrations, { synchronous: "NORMAL" });
       defer(() => db.close());
-      const nc = await connectNats({ url: env.NATS_URL, name: "broker" });
+      const nc = await connectNats({
+        url: env.NATS_URL,
+        name: "broker",
+        credsFile: env.NATS_CREDS,
+      });
       defer(() => nc.drain());
       const broker = new Broker({
         nc,

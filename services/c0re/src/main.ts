@@ -63,7 +63,7 @@ await runService({
   async start(defer) {
     const db = openDatabase(cfg.C0RE_DB ?? hivePaths(root).db("c0re"), migrations);
     defer(() => db.close());
-    const nc = await connectNats({ url: cfg.NATS_URL, name: "c0re" });
+    const nc = await connectNats({ url: cfg.NATS_URL, name: "c0re", credsFile: cfg.NATS_CREDS });
     defer(() => nc.drain());
     const driver = new ProcessDriver({
       root,

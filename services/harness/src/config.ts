@@ -50,6 +50,8 @@ export interface HarnessConfig {
   agent: AgentName;
   role: AgentRole;
   natsUrl: string;
+  /** Its own NATS credentials (c0re writes them into its run dir); none on a hive without auth. */
+  natsCreds: string | undefined;
   stateDir: string;
   runDir: string;
   socketPath: string;
@@ -73,6 +75,7 @@ export function loadHarnessConfig(env: NodeJS.ProcessEnv = process.env): Harness
     agent: e.HIVE_AGENT,
     role: e.HIVE_ROLE,
     natsUrl: e.NATS_URL,
+    natsCreds: e.NATS_CREDS,
     stateDir: e.HIVE_STATE_DIR,
     runDir: e.HIVE_RUN_DIR,
     socketPath: socketPathFor(e.HIVE_RUN_DIR),

@@ -142,7 +142,11 @@ export async function serveMain(harnessMain: string): Promise<void> {
     // Longer than c0re's SIGTERM-to-SIGKILL grace: c0re's SIGKILL is the normal backstop.
     forceExitMs: 30_000,
     async start(defer) {
-      const nc = await connectNats({ url: cfg.natsUrl, name: `harness:${cfg.agent}` });
+      const nc = await connectNats({
+        url: cfg.natsUrl,
+        name: `harness:${cfg.agent}`,
+        credsFile: cfg.natsCreds,
+      });
       defer(async () => {
         await drainOrClose(nc, { deadlineMs: DRAIN_DEADLINE_MS, clock, log });
         log.info("stopped");

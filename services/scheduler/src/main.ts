@@ -48,7 +48,11 @@ async function main(): Promise<void> {
     async start(defer) {
       const db = openDatabase(dbPath, migrations, { synchronous: "NORMAL" });
       defer(() => db.close());
-      const nc = await connectNats({ url: env.NATS_URL, name: "scheduler" });
+      const nc = await connectNats({
+        url: env.NATS_URL,
+        name: "scheduler",
+        credsFile: env.NATS_CREDS,
+      });
       defer(() => nc.drain());
       const retentionMs = env.HIVE_REMINDERS_RETENTION_DAYS * 86_400_000;
       const scheduler = new Scheduler({ nc, db, log, limits, retentionMs });

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
       const nc = await connectNats({
         url: config.NATS_URL,
         name: "web",
+        credsFile: config.NATS_CREDS,
         ...(config.NATS_USER ? { user: config.NATS_USER, pass: config.NATS_PASS ?? "" } : {}),
       });
       defer(() => nc.drain());
