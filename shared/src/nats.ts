@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { decode } from "@nats-io/jwt";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import { userClaimsOf } from "./auth/claims.js";
 
 export type { NatsConnection } from "@nats-io/transport-node";
 
@@ -20,13 +20,8 @@ export interface ConnectOptions {
 
 /** The reply inbox prefix a user's JWT lets it subscribe to (`_INBOX.<who>`), if any. */
 export function inboxPrefixOf(creds: Uint8Array): string | undefined {
-  const text = new TextDecoder().decode(creds);
-  const jwt = /-----BEGIN NATS USER JWT-----\s*(\S+?)\s*------END NATS USER JWT------/.exec(
-    text,
-  )?.[1];
-  if (jwt === undefined) return undefined;
-  const claims = decode<{ sub?: { allow?: string[] } }>(jwt);
-  const inbox = claims.nats.sub?.allow?.find((s) => s.startsWith("_INBOX.") && s.endsWith(".>"));
+  const allow = userClaimsOf(creds)?.nats.sub?.allow;
+  const inbox = allow?.find((s) => s.startsWith("_INBOX.") && s.endsWith(".>"));
   return inbox?.slice(0, -2);
 }
 

@@ -8,6 +8,7 @@ import {
   hivePaths,
   type Logger,
 } from "@hyperhive/shared";
+import type { AgentCredentials } from "./agent-credentials.js";
 import { type ContainerDriver, firstLine } from "./driver.js";
 import type { Events } from "./events.js";
 import { shortSha } from "./meta-repo.js";
@@ -23,6 +24,8 @@ export interface AgentControlOptions {
   root: string;
   /** Hands an agent its config before each start (and on update); resolves with what it handed. */
   prepare: (name: AgentName) => Promise<AgentRunConfig>;
+  /** Each agent's NATS credentials, made sure of before each start; none on a hive without auth. */
+  credentials?: AgentCredentials | undefined;
 }
 
 /** Hooks into a restart. */
@@ -133,6 +136,7 @@ export class AgentControl {
   async #run(row: AgentRow): Promise<AgentRunConfig> {
     const spec = { name: row.name, role: row.role };
     await this.#o.driver.create(spec);
+    await this.#o.credentials?.issue(spec);
     const rc = await this.#o.prepare(row.name);
     try {
       await this.#o.driver.start(spec);

@@ -17,6 +17,7 @@ import {
   systemClock,
 } from "@hyperhive/shared";
 import { AgentControl } from "./agent-control.js";
+import type { AgentCredentials } from "./agent-credentials.js";
 import { ApprovalQueue } from "./approval-queue.js";
 import { ApprovalsStore } from "./approvals-store.js";
 import type { ContainerDriver, DriverEvent } from "./driver.js";
@@ -56,6 +57,8 @@ export interface C0reOptions {
   defaultModel?: ModelName;
   /** How long restart-all waits for the manager to be idle again, ms; default 120000. */
   restartAllIdleMs?: number;
+  /** Each agent's NATS credentials (minted before a start, revoked at destroy); none without auth. */
+  credentials?: AgentCredentials;
 }
 
 /**
@@ -110,6 +113,7 @@ export class C0re {
       events,
       root,
       prepare: (name) => writeRunConfig(meta, root, name),
+      credentials: opts.credentials,
     });
     const isRunning = (name: string) => driver.status(name).running;
     const states = new AgentStates({ nc, log, registry, isRunning });
@@ -131,6 +135,7 @@ export class C0re {
       log,
       root,
       signal,
+      credentials: opts.credentials,
     });
     const queue = new ApprovalQueue({
       store: approvals,

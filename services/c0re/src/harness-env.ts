@@ -17,6 +17,8 @@ export interface HarnessSettings {
   modelUrl?: string;
   /** API key for claude; a placeholder is used when a model URL is given without one. */
   apiKey?: string;
+  /** c0re mints each agent's NATS credentials into its run dir: the harness connects with them. */
+  agentCredentials?: boolean;
 }
 
 /**
@@ -24,7 +26,16 @@ export interface HarnessSettings {
  * binary are c0re's business; the model URL and agent NATS URL reach the agent under the names
  * the harness reads (ANTHROPIC_BASE_URL, NATS_URL).
  */
-const PRIVATE_ENV = ["C0RE_DB", "HIVE_HARNESS_BIN", "HIVE_MODEL_URL", "HIVE_AGENT_NATS_URL"];
+const PRIVATE_ENV = [
+  "C0RE_DB",
+  "HIVE_HARNESS_BIN",
+  "HIVE_MODEL_URL",
+  "HIVE_AGENT_NATS_URL",
+  // c0re's own credentials and the hive's keys: an agent connects as itself or not at all.
+  "NATS_CREDS",
+  "HIVE_NATS_KEYS_DIR",
+  "HIVE_DRIVER",
+];
 
 /** Placeholder key: claude refuses to start without some key, and a local model server ignores it. */
 const LOCAL_API_KEY = "hyperhive-local";
@@ -49,6 +60,7 @@ export function harnessEnv(
     HIVE_STATE_DIR: paths.agentStateDir(spec.name),
     HIVE_RUN_DIR: paths.agentRunDir(spec.name),
   });
+  if (s.agentCredentials) env.NATS_CREDS = paths.agentCredsFile(spec.name);
   if (s.promptsDir) env.HIVE_PROMPTS_DIR = s.promptsDir;
   if (s.claudeBin) env.HIVE_CLAUDE_BIN = s.claudeBin;
   if (s.model) env.HIVE_MODEL = s.model;

@@ -12,6 +12,7 @@ import {
   runService,
 } from "@hyperhive/shared";
 import { z } from "zod";
+import { NatsAgentCredentials } from "./agent-credentials.js";
 import { C0re } from "./c0re.js";
 import { ProcessDriver } from "./process-driver.js";
 import { DEFAULT_RESTART_ALL_IDLE_MS } from "./restart-all.js";
@@ -43,6 +44,11 @@ const Env = BaseEnv.extend({
    * may use a nearer node (or a list of nodes to fail over to) than c0re's own.
    */
   HIVE_AGENT_NATS_URL: optionalString,
+  /**
+   * The hive's NATS keys (`hive up` keeps them in `<root>/private/nats`): when set, c0re mints
+   * each agent's credentials into its run dir and revokes them when it is destroyed.
+   */
+  HIVE_NATS_KEYS_DIR: optionalString,
   /** ms a harness gets to print its ready line. */
   C0RE_READY_TIMEOUT_MS: ms(30_000),
   /** ms between SIGTERM and SIGKILL when stopping a harness. */
@@ -74,6 +80,7 @@ await runService({
       ...(cfg.HIVE_MODEL ? { model: cfg.HIVE_MODEL } : {}),
       ...(cfg.HIVE_MODEL_URL ? { modelUrl: cfg.HIVE_MODEL_URL } : {}),
       ...(cfg.ANTHROPIC_API_KEY ? { apiKey: cfg.ANTHROPIC_API_KEY } : {}),
+      agentCredentials: cfg.HIVE_NATS_KEYS_DIR !== undefined,
       readyTimeoutMs: cfg.C0RE_READY_TIMEOUT_MS,
       stopGraceMs: cfg.C0RE_STOP_GRACE_MS,
       log,
@@ -85,6 +92,16 @@ await runService({
       log,
       root,
       restartAllIdleMs: cfg.C0RE_RESTART_ALL_IDLE_MS,
+      ...(cfg.HIVE_NATS_KEYS_DIR
+        ? {
+            credentials: new NatsAgentCredentials({
+              root,
+              keysDir: cfg.HIVE_NATS_KEYS_DIR,
+              natsUrl: cfg.NATS_URL,
+              log,
+            }),
+          }
+        : {}),
       ...(cfg.HIVE_MODEL ? { defaultModel: cfg.HIVE_MODEL } : {}),
     });
     // Before start: a signal while the manager is still starting stops it too.

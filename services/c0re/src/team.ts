@@ -12,6 +12,7 @@ import {
   type PurgeResponse,
 } from "@hyperhive/shared";
 import type { AgentControl } from "./agent-control.js";
+import type { AgentCredentials } from "./agent-credentials.js";
 import { agentLogFile } from "./agent-log.js";
 import type { ApplyCommitApproval, Executors, SpawnApproval } from "./approval-queue.js";
 import { type ContainerDriver, firstLine } from "./driver.js";
@@ -40,6 +41,8 @@ export interface TeamOptions {
   root: string;
   /** Aborted when c0re stops: a start still running then fails quietly. */
   signal: AbortSignal;
+  /** A destroyed agent's NATS credentials are revoked (its connections cut). */
+  credentials?: AgentCredentials | undefined;
 }
 
 /**
@@ -126,6 +129,8 @@ export class Team implements Executors {
       throw new HiveError(ErrorCode.Conflict, `${name} is destroyed already`);
     }
     await driver.stop(name);
+    // Revoked before its run dir (and the credentials file in it) goes: nothing it kept works.
+    await this.#o.credentials?.revoke(name);
     rmSync(hivePaths(root).agentRunDir(name), { recursive: true, force: true });
     roster.changed(now);
     events.lifecycle(name, "destroyed", now);

@@ -1,3 +1,4 @@
 export * from "./authority.js";
+export * from "./claims.js";
 export * from "./grants.js";
 export * from "./store.js";

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import * as z from "zod";
 import { writeFileAtomic } from "../fs.js";
 import { createKeySet, type HiveAuthority, HiveKeySet, Revocations } from "./authority.js";
@@ -97,4 +97,22 @@ export async function revokeUsers(
     );
   }
   return jwt;
+}
+
+/**
+ * A short-lived connection of the system account (a user minted for it), for pushing account
+ * updates; the caller closes it.
+ */
+export async function connectAsSystem(
+  urls: string,
+  authority: HiveAuthority,
+  name = "hive-system",
+): Promise<NatsConnection> {
+  const user = await authority.mintSystemUser();
+  return connect({
+    servers: urls.split(",").map((s) => s.trim()),
+    name,
+    authenticator: credsAuthenticator(user.creds),
+    reconnect: false,
+  });
 }
