@@ -11,7 +11,8 @@ export const subjects = {
   /** Fixed: a broadcast (`to: "*"`) is announced once here (broker). */
   broadcast: "hive.broadcast",
   /** Fixed: one record per finished turn, published by the harness. */
-  turnStats: "hive.turn.stats",
+  turnStats: (agent: AgentName) => `hive.turn.stats.${agent}`,
+  turnStatsAll: "hive.turn.stats.*",
   /** The live turn stream of one agent, published by its harness. */
   live: (agent: AgentName) => `hive.live.${agent}`,
   liveAll: "hive.live.*",

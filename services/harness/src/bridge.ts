@@ -273,6 +273,6 @@ export class NatsBridge implements Hive {
   }
 
   publishStats(stats: TurnStats): void {
-    publishEvent(this.nc, subjects.turnStats, TurnStats, stats);
+    publishEvent(this.nc, subjects.turnStats(this.agent), TurnStats, stats);
   }
 }

@@ -52,7 +52,7 @@ export class Observer {
     on(subjects.events.agentStateAll, (m) =>
       this.#push(this.states, parseEvent(AgentStateEvent, m)),
     );
-    on(subjects.turnStats, (m) => this.#push(this.stats, parseEvent(TurnStats, m)));
+    on(subjects.turnStatsAll, (m) => this.#push(this.stats, parseEvent(TurnStats, m)));
     on(subjects.agentWildcard.ack, (m) => {
       const r = parseEvent(AckRequest, m);
       if (r) this.acks.push({ agent: agentOf(m), id: r.id });

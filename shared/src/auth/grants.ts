@@ -94,7 +94,7 @@ export function grantsFor(id: Identity): Grants {
           ...(id.role === "manager" ? managerVerbs(n) : []),
           subjects.live(n),
           subjects.events.agentState(n),
-          subjects.turnStats,
+          subjects.turnStats(n),
         ],
         // Its controls (the harness answers the operator's), its announcements, broadcasts.
         subscribe: [inbox, `hive.op.ctl.${n}.*`, subjects.inbox(n), subjects.broadcast],
@@ -204,7 +204,6 @@ function serviceGrants(name: ServiceIdentity, inbox: string): Grants {
           subjects.liveAll,
           "hive.inbox.*",
           subjects.broadcast,
-          subjects.turnStats,
         ],
         responds: false,
       };

@@ -76,7 +76,7 @@ export const LiveEvent = z.discriminatedUnion("kind", [
 ]);
 export type LiveEvent = z.infer<typeof LiveEvent>;
 
-/** `hive.turn.stats` event: one record per finished turn. */
+/** `hive.turn.stats.<name>` event: one record per finished turn (its `agent` is the subject's). */
 export const TurnStats = z.strictObject({
   agent: AgentName,
   turn_id: z.string(),
