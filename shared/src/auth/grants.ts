@@ -198,13 +198,7 @@ function serviceGrants(name: ServiceIdentity, inbox: string): Grants {
     case "web":
       return {
         publish: ["hive.op.>"],
-        subscribe: [
-          inbox,
-          "hive.events.>",
-          subjects.liveAll,
-          "hive.inbox.*",
-          subjects.broadcast,
-        ],
+        subscribe: [inbox, "hive.events.>", subjects.liveAll, "hive.inbox.*", subjects.broadcast],
         responds: false,
       };
     case "supervisor":
