@@ -2,7 +2,8 @@
 // The pre-step of `npm start`, `npm test` and `npm run bench`: makes a fresh machine ready, or
 // says in one line what it lacks. Usage: node scripts/ensure-deps.mjs <start|test|bench>.
 //  1. Node.js new enough for every dependency (the lock file's strictest engine: vite's).
-//  2. The system programs that purpose needs: git and nats-server always; Chromium (dashboard tests) and a
+//  2. The system programs that purpose needs: git and nats-server always; bubblewrap (agents'
+//     sandbox) for the tests, and for `start` when it can be installed; Chromium (dashboard tests) and a
 //     Docker engine (testcontainers) for the tests. As root with apt they are installed; else one
 //     line names what to install.
 //  3. The npm dependencies, when node_modules is missing or older than package-lock.json, with a
@@ -46,6 +47,15 @@ const needs = [
     present: () => Boolean(process.env.NATS_SERVER_BIN) || onPath("nats-server"),
   },
 ];
+// c0re's sandbox driver (bwrap): the tests need it; `hive up` runs without it (the unsandboxed
+// process driver, said at start), so there it is installed when we can and only mentioned when not.
+const bwrap = { pkg: "bubblewrap", present: () => onPath("bwrap") };
+if (purpose === "test" || (process.getuid?.() === 0 && onPath("apt-get"))) needs.push(bwrap);
+else if (!bwrap.present()) {
+  say(
+    "bwrap missing: agents will run unsandboxed (Debian/Ubuntu: sudo apt-get install bubblewrap)",
+  );
+}
 if (purpose === "test") {
   needs.push({ pkg: "chromium", present: () => existsSync("/usr/bin/chromium") });
   needs.push({ pkg: "docker.io", present: dockerAvailable });

@@ -90,7 +90,8 @@ export async function withHive<T>(
   const rt = readRuntime(root);
   let nc: NatsConnection;
   try {
-    nc = await connectNats({ url: rt.nats_url, name: "hive-cli" });
+    // As the operator: hive.op.* and the hive's events, nothing an agent or service may do.
+    nc = await connectNats({ url: rt.nats_url, name: "hive-cli", credsFile: rt.nats_creds });
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new HiveError(

@@ -16,6 +16,7 @@ import { interactive } from "./confirm.js";
 import { cancel, compact, newSession, setModel } from "./controls.js";
 import { isMailCommand, runMailCommand } from "./dispatch-mail.js";
 import { isReminderCommand, runReminderCommand } from "./dispatch-reminders.js";
+import { isFilesCommand, runFilesCommand } from "./files.js";
 import { destroy, lifecycle, purge, restartAll } from "./lifecycle.js";
 import type { Output } from "./output.js";
 import { rootOf } from "./paths.js";
@@ -36,6 +37,7 @@ function isHttpUrl(s: string): boolean {
 export async function runCommand(name: CommandName, rest: string[], out: Output): Promise<number> {
   if (isMailCommand(name)) return runMailCommand(name, rest, out);
   if (isReminderCommand(name)) return runReminderCommand(name, rest, out);
+  if (isFilesCommand(name)) return runFilesCommand(name, rest, out);
   switch (name) {
     case "up": {
       const def = commands.up;
@@ -55,7 +57,13 @@ export async function runCommand(name: CommandName, rest: string[], out: Output)
       }
       const root = rootOf(values.root);
       return up(
-        { root, offline: values.offline === true, port, ...(modelUrl ? { modelUrl } : {}) },
+        {
+          root,
+          offline: values.offline === true,
+          port,
+          rotateKeys: values["rotate-keys"] === true,
+          ...(modelUrl ? { modelUrl } : {}),
+        },
         out,
       );
     }

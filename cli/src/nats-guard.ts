@@ -1,13 +1,14 @@
 /**
- * `node nats-guard.js --dir DIR --port N [--log FILE]`: runs the hive's nats-server and holds
- * its lifeline. nats-server cannot watch a pipe, so `hive up` starts this small process instead
- * (with `lifeline: true`); it starts nats-server as its child with shared's `startNatsServer`
- * (config and ports file in DIR, client port N or -1 for a free one) and prints
+ * `node nats-guard.js --dir DIR --port N [--auth FILE] [--log FILE]`: runs the hive's nats-server
+ * and holds its lifeline. nats-server cannot watch a pipe, so `hive up` starts this small process
+ * instead (with `lifeline: true`); it starts nats-server as its child with shared's
+ * `startNatsServer` (config and ports file in DIR, client port N or -1 for a free one; FILE's
+ * text added to the config: `hive up`'s decentralized JWT auth) and prints
  * `{"ready":"nats-server","url","port","pid"}`. It stops nats-server on SIGTERM/SIGINT/SIGHUP and
  * when its lifeline ends (`hive up` died, even by SIGKILL), and exits when nats-server exits on
  * its own, the same way (the same signal, or its exit code), so `hive up` sees it and restarts.
  */
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -56,18 +57,22 @@ async function main(): Promise<void> {
     options: {
       dir: { type: "string" },
       port: { type: "string" },
+      auth: { type: "string" },
       log: { type: "string" },
     },
     strict: true,
   });
   const port = Number(values.port);
   if (!values.dir || !Number.isInteger(port) || port < -1 || port > 65535) {
-    throw new Error("usage: nats-guard --dir DIR --port N (-1: a free port) [--log FILE]");
+    throw new Error(
+      "usage: nats-guard --dir DIR --port N (-1: a free port) [--auth FILE] [--log FILE]",
+    );
   }
   const dir = values.dir;
   const log = createLogger("nats-guard");
   let server: NatsServerHandle | undefined;
   removeStalePortsFiles(dir);
+  const extraConfig = values.auth === undefined ? undefined : readFileSync(values.auth, "utf8");
   const run = await runService({
     name: "nats-server",
     log,
@@ -76,6 +81,7 @@ async function main(): Promise<void> {
       const s = await startNatsServer({
         dir,
         port,
+        ...(extraConfig === undefined ? {} : { extraConfig }),
         ...(values.log === undefined ? {} : { logFile: values.log }),
       });
       defer(() => s.stop(STOP_GRACE_MS));

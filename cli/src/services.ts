@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { ServiceName } from "@hyperhive/shared";
+import { type ServiceName, writeFileAtomic } from "@hyperhive/shared";
 import { z } from "zod";
 import { type Child, StartError, spawnChild } from "./child.js";
 import { bundledClaude, entryPoints, promptsDir, type RootPaths } from "./paths.js";
@@ -31,11 +31,23 @@ export const MAX_STOP_GRACE_MS = Math.max(DEFAULT_GRACE_MS, ...Object.values(STO
 /** web's exit code when its port is taken (services/web/README.md). */
 export const WEB_EXIT_PORT_IN_USE = 3;
 
+/** The hive's NATS authentication, when `hive up` runs its nats-server (see nats-auth.ts). */
+export interface NatsAuthContext {
+  /** The `.creds` file a service connects with (NATS_CREDS); undefined: it connects to none. */
+  credsFile(service: string): string | undefined;
+  /** `<root>/private/nats`: c0re mints the agents' credentials from its keys. */
+  keysDir: string;
+  /** The auth part of nats-server's config, made again at each start (revocations change). */
+  serverConfig(): Promise<string>;
+}
+
 /** What the specs share: where logs go and the environment every service starts from. */
 export interface ServiceContext {
   paths: RootPaths;
   /** HIVE_ROOT, and NATS_URL once it is known; read at each start. */
   env: NodeJS.ProcessEnv;
+  /** Absent with a nats-server `hive up` does not run (NATS_URL): no credentials of ours. */
+  nats?: NatsAuthContext;
 }
 
 /** A spec whose service has a URL clients keep (known after its first start). */
@@ -45,6 +57,8 @@ export interface UrlServiceSpec extends ServiceSpec {
 
 const UrlReady = z.object({ url: z.string() });
 const NatsReady = z.object({ url: z.string(), port: z.number().int(), pid: z.number().int() });
+/** c0re's ready line names its sandbox driver (`process`: none). */
+const C0reReady = z.object({ driver: z.string() });
 
 function parseReady<T extends z.ZodType>(schema: T, child: Child): z.infer<T> {
   const r = schema.safeParse(child.ready);
@@ -72,11 +86,12 @@ async function startNode(
       permanent: true,
     });
   }
+  const creds = ctx.nats?.credsFile(name);
   return spawnChild({
     name,
     command: process.execPath,
     args: [entry, ...args],
-    env: { ...ctx.env, ...extraEnv },
+    env: { ...ctx.env, ...(creds === undefined ? {} : { NATS_CREDS: creds }), ...extraEnv },
     logFile: join(ctx.paths.servicesLogDir, `${name}.log`),
     readyTimeoutMs: READY_MS[name] ?? 20_000,
     stopGraceMs: STOP_GRACE_MS[name] ?? DEFAULT_GRACE_MS,
@@ -86,7 +101,8 @@ async function startNode(
 
 /**
  * nats-server, under our guard (nats-guard.ts holds its lifeline), on `port` (undefined: a free
- * one, then that one for every restart); `port` and `url` say which, once it has started.
+ * one, then that one for every restart); `port` and `url` say which, once it has started. With
+ * `ctx.nats` its config carries the hive's auth (`<root>/nats/auth.conf`, written at each start).
  */
 export function natsServerSpec(
   ctx: ServiceContext,
@@ -104,6 +120,11 @@ export function natsServerSpec(
     async start(signal) {
       const log = join(ctx.paths.servicesLogDir, "nats-server.log");
       const args = ["--dir", ctx.paths.natsDir, `--port=${port ?? -1}`, "--log", log];
+      if (ctx.nats) {
+        const auth = join(ctx.paths.natsDir, "auth.conf");
+        writeFileAtomic(auth, `${await ctx.nats.serverConfig()}\n`, { mode: 0o600 });
+        args.push("--auth", auth);
+      }
       const child = await startNode(ctx, "nats-server", entryPoints.natsGuard, args, {}, signal);
       const ready = parseReady(NatsReady, child);
       port = ready.port;
@@ -162,18 +183,34 @@ export function schedulerSpec(ctx: ServiceContext): ServiceSpec {
   return plainSpec(ctx, "scheduler", entryPoints.scheduler);
 }
 
-/** c0re, which starts the manager; its agents use `modelUrl` when there is one. */
-export function c0reSpec(ctx: ServiceContext, modelUrl: string | undefined): ServiceSpec {
+/**
+ * c0re, which starts the manager; its agents use `modelUrl` when there is one. With the hive's
+ * keys (`ctx.nats`) it mints each agent's credentials. `driver` is the sandbox driver it said it
+ * uses, once it has started.
+ */
+export function c0reSpec(
+  ctx: ServiceContext,
+  modelUrl: string | undefined,
+): ServiceSpec & { readonly driver: string | undefined } {
   const claude = process.env.HIVE_CLAUDE_BIN ?? bundledClaude();
   const env: NodeJS.ProcessEnv = {
     HIVE_HARNESS_BIN: entryPoints.harness,
     HIVE_PROMPTS_DIR: process.env.HIVE_PROMPTS_DIR ?? promptsDir,
     ...(claude ? { HIVE_CLAUDE_BIN: claude } : {}),
     ...(modelUrl ? { HIVE_MODEL_URL: modelUrl } : {}),
+    ...(ctx.nats ? { HIVE_NATS_KEYS_DIR: ctx.nats.keysDir } : {}),
   };
+  let driver: string | undefined;
   return {
     name: "c0re",
-    start: (signal) => startNode(ctx, "c0re", entryPoints.c0re, [], env, signal),
+    get driver() {
+      return driver;
+    },
+    async start(signal) {
+      const child = await startNode(ctx, "c0re", entryPoints.c0re, [], env, signal);
+      driver = parseReady(C0reReady, child).driver;
+      return child;
+    },
   };
 }
 

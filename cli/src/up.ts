@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import {
   connectNats,
   ErrorCode,
@@ -18,6 +18,14 @@ import {
   stopLeftovers,
 } from "./leftovers.js";
 import { acquireRootLock } from "./lock.js";
+import { ensureOwnerDir, HIVE_UMASK, secureRoot } from "./modes.js";
+import {
+  type HiveNatsAuth,
+  MINTED,
+  type Minted,
+  prepareNatsAuth,
+  rotateKeys,
+} from "./nats-auth.js";
 import type { Output } from "./output.js";
 import { type RootPaths, repoRoot, rootPaths } from "./paths.js";
 import { portFree } from "./ports.js";
@@ -41,6 +49,8 @@ export interface UpOptions {
   offline: boolean;
   modelUrl?: string;
   port: number;
+  /** Move the NATS keys aside (`private/nats.old-<ts>`) first: every credential is new. */
+  rotateKeys?: boolean;
 }
 
 /** Restarts: 250 ms, 0.5 s, 1 s, 2 s; the 5th fast failure in a row gives up. */
@@ -64,14 +74,18 @@ function claudeAuthConfigured(env: NodeJS.ProcessEnv): boolean {
 
 /**
  * The environment every service starts from. HYPERHIVE_REV is the repository's commit when it is
- * a git checkout, else unset (never inherited: it must name the code that runs).
+ * a git checkout, else unset (never inherited: it must name the code that runs). With our own
+ * nats-server (`ownNats`) each service gets its own NATS_CREDS, never an inherited one; with an
+ * external one (NATS_URL) an inherited NATS_CREDS is the operator's choice and passed on.
  */
-function serviceEnv(root: string, rev: string | undefined): NodeJS.ProcessEnv {
+function serviceEnv(root: string, rev: string | undefined, ownNats: boolean): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HIVE_ROOT: root };
-  // Ours to set per child (the lifeline) or replaced by the token file.
+  // Ours to set per child (the lifeline, the credentials) or replaced by the token file.
   delete env.HIVE_LIFELINE;
   delete env.HIVE_WEB_TOKEN;
   delete env.HYPERHIVE_REV;
+  delete env.HIVE_NATS_KEYS_DIR;
+  if (ownNats) delete env.NATS_CREDS;
   if (rev !== undefined) env.HYPERHIVE_REV = rev;
   return env;
 }
@@ -84,7 +98,10 @@ function serviceEnv(root: string, rev: string | undefined): NodeJS.ProcessEnv {
  * (exit 1); then stops everything in reverse order. Throws a HiveError when it cannot start at all.
  */
 export async function up(o: UpOptions, out: Output): Promise<number> {
-  mkdirSync(o.root, { recursive: true });
+  // First: every file and directory `hive up` and its children (who inherit it) make is the
+  // operator's alone, whatever umask the shell had.
+  process.umask(HIVE_UMASK);
+  ensureOwnerDir(o.root);
   const paths = rootPaths(o.root);
   const lock = await acquireRootLock(o.root);
   if (!lock) {
@@ -160,6 +177,7 @@ async function runHive(o: UpOptions, paths: RootPaths, out: Output): Promise<num
   let wroteRuntime = false;
   try {
     await clearPrevious(paths, out);
+    secureRoot(paths);
     const owner = processId(process.pid);
     if (owner) book = new ProcessBook(paths, owner);
     rmSync(paths.runtimeFile, { force: true });
@@ -167,11 +185,29 @@ async function runHive(o: UpOptions, paths: RootPaths, out: Output): Promise<num
       throw new HiveError(ErrorCode.Conflict, portInUseMessage(o.port));
     }
     const token = operatorToken(paths);
-    mkdirSync(paths.servicesLogDir, { recursive: true });
-    const ctx: ServiceContext = { paths, env: serviceEnv(o.root, await repoRev(repoRoot)) };
-
     let natsUrl = process.env.NATS_URL;
-    if (!natsUrl) {
+    const ctx: ServiceContext = {
+      paths,
+      env: serviceEnv(o.root, await repoRev(repoRoot), !natsUrl),
+    };
+    let auth: HiveNatsAuth | undefined;
+    if (natsUrl) {
+      if (o.rotateKeys) out.say("hive: --rotate-keys does nothing with NATS_URL: no keys of ours");
+      out.say(
+        `hive: NATS_URL is set: using the nats-server at ${natsUrl}, whose authentication hive up does not configure (no credentials of the hive's; connections are not confined)`,
+      );
+    } else {
+      if (o.rotateKeys) {
+        const old = rotateKeys(paths);
+        if (old) out.say(`hive: new NATS keys; the old ones are kept in ${old}`);
+      }
+      auth = await prepareNatsAuth(paths);
+      const a = auth;
+      ctx.nats = {
+        keysDir: a.keysDir,
+        credsFile: (service) => (isMinted(service) ? a.credsFile(service) : undefined),
+        serverConfig: () => a.serverConfig(),
+      };
       const kept = keptNatsPort(paths);
       if (kept !== undefined && !(await portFree(kept))) {
         throw new HiveError(
@@ -185,7 +221,10 @@ async function runHive(o: UpOptions, paths: RootPaths, out: Output): Promise<num
       natsUrl = nats.url ?? "";
     }
     ctx.env.NATS_URL = natsUrl;
-    void connectEvents(natsUrl, events, shutdown.signal);
+    // Ours as the supervisor (it may only publish service events), or an inherited NATS_CREDS.
+    const supervisorCreds = auth ? auth.credsFile("supervisor") : ctx.env.NATS_CREDS;
+    const operatorCreds = auth ? auth.credsFile("operator") : ctx.env.NATS_CREDS;
+    void connectEvents(natsUrl, supervisorCreds, events, shutdown.signal);
 
     let modelUrl = o.offline ? undefined : o.modelUrl;
     if (!modelUrl && (o.offline || !claudeAuthConfigured(process.env))) {
@@ -198,7 +237,10 @@ async function runHive(o: UpOptions, paths: RootPaths, out: Output): Promise<num
     // Before c0re: the agents' reminder tools answer from their first turn, and at a stop the
     // scheduler goes after the agents, so none of them finds it gone.
     await supervisor.add(schedulerSpec(ctx));
-    await supervisor.add(c0reSpec(ctx, modelUrl));
+    const c0re = c0reSpec(ctx, modelUrl);
+    await supervisor.add(c0re);
+    const driver = c0re.driver ?? "unknown";
+    out.say(`hive: ${driverLine(driver)}`);
     const web = webSpec(ctx, o.port);
     await supervisor.add(web);
     const webUrl = web.url ?? "";
@@ -209,12 +251,21 @@ async function runHive(o: UpOptions, paths: RootPaths, out: Output): Promise<num
       nats_url: natsUrl,
       web_url: webUrl,
       token,
+      ...(operatorCreds === undefined ? {} : { nats_creds: operatorCreds }),
       started_at: Date.now(),
     });
     wroteRuntime = true;
     const dashboard = `${webUrl}/?token=${token}`;
     out.json({
-      up: { root: o.root, pid: process.pid, nats_url: natsUrl, web_url: webUrl, dashboard },
+      up: {
+        root: o.root,
+        pid: process.pid,
+        nats_url: natsUrl,
+        web_url: webUrl,
+        dashboard,
+        driver,
+        nats_auth: auth !== undefined,
+      },
     });
     out.text(`hive is up at ${o.root}${modelUrl ? ` (model: ${modelUrl})` : ""}`);
     out.text(`dashboard: ${dashboard}`);
@@ -239,15 +290,28 @@ async function runHive(o: UpOptions, paths: RootPaths, out: Output): Promise<num
   return code;
 }
 
+/** Whether `service` is one `hive up` mints credentials for. */
+function isMinted(service: string): service is Minted {
+  return MINTED.some((m) => m === service);
+}
+
+/** What the operator is told of c0re's sandbox driver. */
+export function driverLine(driver: string): string {
+  return driver === "process"
+    ? "agents run as plain processes (the process driver: no sandbox)"
+    : `agents run in the ${driver} sandbox`;
+}
+
 /** Connects `hive up`'s own NATS connection for service events, retrying until it is made. */
 async function connectEvents(
   url: string,
+  credsFile: string | undefined,
   events: ServiceEventPublisher,
   signal: AbortSignal,
 ): Promise<void> {
   let nc: NatsConnection;
   try {
-    nc = await retry(() => connectNats({ url, name: "hive-up" }), {
+    nc = await retry(() => connectNats({ url, name: "hive-up", credsFile }), {
       policy: CONNECT_POLICY,
       clock: systemClock,
       signal,

@@ -42,6 +42,8 @@ export function cleanEnv(home: string): NodeJS.ProcessEnv {
     "HIVE_CLAUDE_BIN",
     "HIVE_LIFELINE",
     "HIVE_WEB_TOKEN",
+    "NATS_CREDS",
+    "HIVE_NATS_KEYS_DIR",
   ]) {
     delete env[k];
   }
@@ -116,11 +118,14 @@ export interface Up {
   stderr(): string;
 }
 
-export function startUp(args: string[], env: NodeJS.ProcessEnv): Up {
-  const child = spawn(process.execPath, [HIVE, "up", ...args], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/** With `umask` (e.g. "000"), `hive up` is started through `sh -c 'umask …; exec …'`. */
+export function startUp(args: string[], env: NodeJS.ProcessEnv, o: { umask?: string } = {}): Up {
+  const argv = [HIVE, "up", ...args];
+  const [command, commandArgs] =
+    o.umask === undefined
+      ? [process.execPath, argv]
+      : ["sh", ["-c", `umask ${o.umask} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(command, commandArgs, { env, stdio: ["ignore", "pipe", "pipe"] });
   if (child.pid === undefined) throw new Error("hive up did not start");
   let out = "";
   let err = "";
@@ -192,9 +197,12 @@ export function recordedPid(root: string, service: string, match?: string): numb
   )?.pid;
 }
 
-/** Every ServiceEvent on `hive.events.service.*` of the NATS at `url`, as it arrives. */
-export async function watchServiceEvents(url: string) {
-  const nc = await connectNats({ url, name: "test-service-events" });
+/**
+ * Every ServiceEvent on `hive.events.service.*` of the NATS at `url`, as it arrives; with a
+ * hive's own nats-server, as its operator (`credsFile`: hive.json's `nats_creds`).
+ */
+export async function watchServiceEvents(url: string, credsFile?: string) {
+  const nc = await connectNats({ url, name: "test-service-events", credsFile });
   const events: ServiceEvent[] = [];
   const sub = nc.subscribe(subjects.events.serviceAll);
   void (async () => {

@@ -276,7 +276,8 @@ describe("reminders through the hive CLI (hive up --offline)", () => {
   }, 120_000);
 
   it("kill -9 of the scheduler: hive up restarts it (ServiceEvents), its reminders kept and delivered once", async () => {
-    const w = await watchServiceEvents(runtimeOf(root()).nats_url);
+    const rt = runtimeOf(root());
+    const w = await watchServiceEvents(rt.nats_url, rt.nats_creds);
     try {
       const r = await remind("manager", "6s", "after the restart");
       const pid = recordedPid(root(), "scheduler");

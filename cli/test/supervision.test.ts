@@ -47,7 +47,8 @@ describe("hive up supervises its services (kill -9 of broker, web, nats-server)"
     env = cleanEnv(join(tmp.path, "home"));
     up = startUp(["--offline", "--root", tmp.path, "--port", "0", "--json"], env);
     await dashboardOf(up);
-    const w = await watchServiceEvents(runtimeOf(tmp.path).nats_url);
+    const rt = runtimeOf(tmp.path);
+    const w = await watchServiceEvents(rt.nats_url, rt.nats_creds);
     sub = w.nc;
     events = w.events;
   }, 150_000);

@@ -69,8 +69,12 @@ describe("the team through the hive CLI (hive up --offline, the real manager)", 
     await waitUntil(() => existsSync(file), { timeoutMs: 30_000, what: "alice.json in the clone" });
     const config = AgentConfig.parse(JSON.parse(readFileSync(file, "utf8")));
     writeFileSync(file, `${JSON.stringify({ ...config, model: "sonnet" }, null, 2)}\n`);
+    // safe.directory: under the bwrap driver the clone is the manager uid's, not ours.
     const git = (...args: string[]) =>
-      execFileSync("git", args, { cwd: clone, encoding: "utf8" }).trim();
+      execFileSync("git", ["-c", "safe.directory=*", ...args], {
+        cwd: clone,
+        encoding: "utf8",
+      }).trim();
     git("commit", "-q", "-am", "alice on sonnet");
     const sha = git("rev-parse", "HEAD");
     assert.equal((await cli("send", "manager", `apply alice ${sha}`)).code, 0);

@@ -11,6 +11,7 @@ export * from "./schemas/broker.js";
 export * from "./schemas/c0re.js";
 export * from "./schemas/config.js";
 export * from "./schemas/control.js";
+export * from "./schemas/files.js";
 export * from "./schemas/hive.js";
 export * from "./schemas/questions.js";
 export * from "./schemas/scheduler.js";

@@ -33,6 +33,11 @@ export const HiveRuntime = z.strictObject({
   web_url: z.string(),
   /** The operator token every dashboard request needs. */
   token: z.string(),
+  /**
+   * The operator's NATS credentials (`<root>/private/nats/operator.creds`), which the `hive`
+   * commands connect with; absent when the hive uses a nats-server it does not run (NATS_URL).
+   */
+  nats_creds: z.string().optional(),
   started_at: z.number().int(),
 });
 export type HiveRuntime = z.infer<typeof HiveRuntime>;

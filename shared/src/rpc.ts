@@ -52,6 +52,14 @@ import {
   SetModelResponse,
 } from "./schemas/control.js";
 import {
+  AgentLogRequest,
+  AgentLogResponse,
+  FileReadRequest,
+  FileReadResponse,
+  FilesListRequest,
+  FilesListResponse,
+} from "./schemas/files.js";
+import {
   AnswerRequest,
   AskRequest,
   CancelAskRequest,
@@ -138,6 +146,10 @@ export const rpcs = {
   opCancelReminder: rpc(OperatorCancelReminderRequest, ReminderResponse),
   opRetryReminder: rpc(RetryReminderRequest, ReminderResponse),
   opReminderCounts: rpc(ReminderCountsRequest, ReminderCountsResponse),
+  /** An agent's state files and log tail, for the operator (c0re, `hive.op.files.*`). */
+  opFilesList: rpc(FilesListRequest, FilesListResponse),
+  opFileRead: rpc(FileReadRequest, FileReadResponse),
+  opAgentLog: rpc(AgentLogRequest, AgentLogResponse),
 } as const;
 
 const encoder = new TextEncoder();

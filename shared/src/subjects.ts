@@ -106,6 +106,12 @@ export const subjects = {
     approvals: "hive.op.approvals",
     approve: "hive.op.approve",
     deny: "hive.op.deny",
+    /** An agent's state files and log tail, read by c0re for the operator (never directly). */
+    files: {
+      list: "hive.op.files.list",
+      read: "hive.op.files.read",
+      log: "hive.op.files.log",
+    },
     /** The operator's controls of one agent's turn loop, answered by its harness. */
     ctl: {
       model: (agent: AgentName) => `hive.op.ctl.${agent}.model`,

@@ -191,6 +191,7 @@ export class Broker {
         serve(nc, subjects.op.history, rpcs.opHistory, (req) => this.#opHistory(req), opts),
       ];
       await nc.flush();
+      void this.#dismissOnReconnect();
       this.#retention.start();
       this.#log.info({ subjects: this.#services.map((s) => s.subject) }, "broker serving");
     });
@@ -389,6 +390,26 @@ export class Broker {
       },
       { durable: false },
     );
+  }
+
+  /**
+   * After a reconnect every parked recv is answered empty. A reply is let through by the
+   * server's allow_responses, which knows only the requests it delivered itself: a restarted
+   * nats-server would refuse the answer to a recv parked before, and a message leased into it
+   * would be lost until its lease ran out. Answered now, nothing is leased; the harnesses ask
+   * again (and a recv that arrived just after the reconnect only asks once more).
+   */
+  async #dismissOnReconnect(): Promise<void> {
+    for await (const s of this.#nc.status()) {
+      if (s.type !== "reconnect") continue;
+      if (this.#life.signal.aborted) return;
+      try {
+        await this.#queue.run(() => this.#dispatcher.dismiss(), { durable: false });
+        this.#log.info("reconnected to NATS: parked recvs answered empty, to be asked again");
+      } catch (e) {
+        this.#log.warn({ err: e }, "could not answer the parked recvs after a reconnect");
+      }
+    }
   }
 
   /** Agents off the roster: their unread mail is dropped, their parked recvs answered. */

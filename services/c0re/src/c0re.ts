@@ -22,6 +22,7 @@ import { ApprovalQueue } from "./approval-queue.js";
 import { ApprovalsStore } from "./approvals-store.js";
 import type { ContainerDriver, DriverEvent } from "./driver.js";
 import { Events } from "./events.js";
+import { serveFiles } from "./file-subjects.js";
 import { Greeter, startNotice } from "./greeter.js";
 import { ManagerClone, managerCloneDir } from "./manager-clone.js";
 import { serveManagerVerbs } from "./manager-verbs.js";
@@ -33,6 +34,7 @@ import { Registry } from "./registry.js";
 import { RestartAll } from "./restart-all.js";
 import { RosterKeeper } from "./roster.js";
 import { writeRunConfig } from "./run-config.js";
+import { StateFiles } from "./state-files.js";
 import { AgentStates } from "./states.js";
 import { Team } from "./team.js";
 import { OpenThreads } from "./threads.js";
@@ -59,6 +61,8 @@ export interface C0reOptions {
   restartAllIdleMs?: number;
   /** Each agent's NATS credentials (minted before a start, revoked at destroy); none without auth. */
   credentials?: AgentCredentials;
+  /** The largest state file served to the operator, bytes; default the contract's cap. */
+  fileCapBytes?: number;
 }
 
 /**
@@ -104,7 +108,12 @@ export class C0re {
       log,
       defaultModel: opts.defaultModel ?? DEFAULT_MODEL,
     });
-    const clone = new ManagerClone({ metaDir: meta.dir, dir: managerCloneDir(root), log });
+    const clone = new ManagerClone({
+      metaDir: meta.dir,
+      dir: managerCloneDir(root),
+      log,
+      adopt: (dir) => driver.adopt(MANAGER, dir),
+    });
     const agents = new AgentControl({
       registry,
       driver,
@@ -225,6 +234,16 @@ export class C0re {
           registry: this.#registry,
           questions: this.#questions,
           threads: this.#threads,
+        }),
+        ...serveFiles({
+          nc,
+          log,
+          files: new StateFiles({
+            root: this.#o.root,
+            // Tombstones too: their state dir is kept until purged.
+            known: (name) => this.#registry.get(name) !== undefined,
+            capBytes: this.#o.fileCapBytes,
+          }),
         }),
       ];
       await nc.flush();

@@ -67,6 +67,11 @@ export interface ContainerDriver {
   status(name: AgentName): AgentRuntimeStatus;
   /** Stops every agent this driver runs. */
   stopAll(): Promise<void>;
+  /**
+   * Makes a tree c0re wrote inside `name`'s state dir the agent's own (under the bwrap driver
+   * agents have their own uids; the process driver runs them as c0re, so it does nothing).
+   */
+  adopt(name: AgentName, path: string): void;
   /** Subscribes to driver events; returns the unsubscribe function. */
   onEvent(listener: DriverEventListener): () => void;
 }

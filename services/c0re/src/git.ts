@@ -27,7 +27,17 @@ const OVERRIDES = [
   "credential.helper=",
   "diff.external=",
   "core.pager=cat",
+  // Under the bwrap driver the manager's clone belongs to the manager's uid; the overrides
+  // above are what make c0re's git safe in a repository someone else owns.
+  "safe.directory=*",
 ];
+
+/**
+ * For `git fetch <path>` from a repository someone else owns (the manager's clone): git runs
+ * `upload-pack` there with the command line's `-c` settings cleared, so it is told again. The
+ * value goes through `sh -c`, hence the quotes.
+ */
+export const UPLOAD_PACK_ANY_OWNER = "--upload-pack=git -c 'safe.directory=*' upload-pack";
 
 /** A git command failed (or git could not be run): its arguments, exit code and stderr. */
 export class GitError extends Error {

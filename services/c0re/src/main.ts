@@ -13,9 +13,12 @@ import {
 } from "@hyperhive/shared";
 import { z } from "zod";
 import { NatsAgentCredentials } from "./agent-credentials.js";
+import { BwrapDriver } from "./bwrap-driver.js";
 import { C0re } from "./c0re.js";
-import { ProcessDriver } from "./process-driver.js";
+import type { ContainerDriver } from "./driver.js";
+import { ProcessDriver, type ProcessDriverOptions } from "./process-driver.js";
 import { DEFAULT_RESTART_ALL_IDLE_MS } from "./restart-all.js";
+import { AgentUids, probeSandbox } from "./sandbox.js";
 import { migrations } from "./schema.js";
 
 /** services/c0re/dist/src → the repo root. */
@@ -49,6 +52,8 @@ const Env = BaseEnv.extend({
    * each agent's credentials into its run dir and revokes them when it is destroyed.
    */
   HIVE_NATS_KEYS_DIR: optionalString,
+  /** How agents run: `auto` is bwrap when a probe sandbox works here, else process (logged). */
+  HIVE_DRIVER: z.enum(["auto", "bwrap", "process"]).default("auto"),
   /** ms a harness gets to print its ready line. */
   C0RE_READY_TIMEOUT_MS: ms(30_000),
   /** ms between SIGTERM and SIGKILL when stopping a harness. */
@@ -58,6 +63,20 @@ const Env = BaseEnv.extend({
 });
 
 const cfg = loadConfig(Env);
+
+/** The driver HIVE_DRIVER asks for; `auto` probes bwrap and says which it took and why. */
+function chooseDriver(o: ProcessDriverOptions, uids: AgentUids): ContainerDriver {
+  if (cfg.HIVE_DRIVER === "process") return new ProcessDriver(o);
+  const probe = probeSandbox();
+  if (!probe.usable) {
+    // Asked for by name: running the agents unsandboxed instead would be a silent downgrade.
+    if (cfg.HIVE_DRIVER === "bwrap") throw new Error(`HIVE_DRIVER=bwrap: ${probe.reason}`);
+    log.warn({ reason: probe.reason }, "bwrap unusable: agents run unsandboxed (process driver)");
+    return new ProcessDriver(o);
+  }
+  log.info({ user: probe.user }, "agents run in bwrap sandboxes");
+  return new BwrapDriver({ ...o, uids, keep: [repoRoot] });
+}
 const log = createLogger("c0re", { level: cfg.HIVE_LOG_LEVEL });
 const root = resolve(cfg.HIVE_ROOT ?? defaultHiveRoot());
 
@@ -71,7 +90,7 @@ await runService({
     defer(() => db.close());
     const nc = await connectNats({ url: cfg.NATS_URL, name: "c0re", credsFile: cfg.NATS_CREDS });
     defer(() => nc.drain());
-    const driver = new ProcessDriver({
+    const driverOptions: ProcessDriverOptions = {
       root,
       harnessBin: cfg.HIVE_HARNESS_BIN,
       natsUrl: cfg.HIVE_AGENT_NATS_URL ?? cfg.NATS_URL,
@@ -84,7 +103,8 @@ await runService({
       readyTimeoutMs: cfg.C0RE_READY_TIMEOUT_MS,
       stopGraceMs: cfg.C0RE_STOP_GRACE_MS,
       log,
-    });
+    };
+    const driver = chooseDriver(driverOptions, new AgentUids(db));
     const c0re = new C0re({
       nc,
       db,

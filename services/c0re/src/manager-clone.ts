@@ -17,6 +17,12 @@ export interface ManagerCloneOptions {
   /** The clone's work tree. */
   dir: string;
   log: Logger;
+  /**
+   * Hands what c0re just wrote in the clone to the manager (the driver's `adopt`): under the
+   * bwrap driver the clone is the manager uid's, and a root-owned object dir would stop its
+   * next commit.
+   */
+  adopt?: (dir: string) => void;
 }
 
 /**
@@ -53,6 +59,7 @@ export class ManagerClone {
     });
     await git(["config", "user.name", MANAGER_GIT_IDENTITY.name], { repo: dir });
     await git(["config", "user.email", MANAGER_GIT_IDENTITY.email], { repo: dir });
+    this.#o.adopt?.(dir);
     log.info({ dir }, "cloned meta for the manager");
   }
 
@@ -87,6 +94,9 @@ export class ManagerClone {
       if (behind) await git(["merge", "-q", "--ff-only", "refs/remotes/origin/main"], repo);
     } catch (err) {
       log.warn({ err, dir }, "could not bring the manager's clone of meta up to date");
+    } finally {
+      // Even after a failure: a fetch that got halfway has written objects.
+      if (existsSync(dir)) this.#o.adopt?.(dir);
     }
   }
 }

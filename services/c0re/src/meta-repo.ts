@@ -11,7 +11,7 @@ import {
   type ModelName,
 } from "@hyperhive/shared";
 import { parseConfig, summarizeChange } from "./agent-config.js";
-import { git, gitTest } from "./git.js";
+import { git, gitTest, UPLOAD_PACK_ANY_OWNER } from "./git.js";
 
 /** meta's branch: what every agent runs with. */
 const MAIN = "refs/heads/main";
@@ -162,7 +162,8 @@ export class MetaRepo {
     const short = shortSha(sha);
     try {
       const dst = `+${sha}:refs/proposals/${sha}`;
-      await git(["fetch", "-q", "--no-tags", "--no-write-fetch-head", clone, dst], {
+      const fetch = ["fetch", "-q", "--no-tags", "--no-write-fetch-head", UPLOAD_PACK_ANY_OWNER];
+      await git([...fetch, clone, dst], {
         repo: this.dir,
       });
     } catch (e) {

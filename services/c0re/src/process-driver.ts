@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import {
+  type AgentName,
   type Clock,
   describeExit,
   hivePaths,
@@ -45,39 +46,63 @@ const START_ERROR_TAIL_LINES = 15;
  * {@link Supervisor}'s.
  */
 export class ProcessDriver extends Supervisor implements ContainerDriver {
-  readonly kind = "process";
-  readonly #root: string;
+  readonly kind: string = "process";
+  protected readonly root: string;
 
-  constructor(o: ProcessDriverOptions) {
+  /** `launcher`: what a start runs (the bwrap driver's wraps the harness in its sandbox). */
+  constructor(o: ProcessDriverOptions, launcher?: ProcessLauncher) {
     const clock = o.clock ?? systemClock;
     super({
-      launcher: new ProcessLauncher(o, clock),
+      launcher: launcher ?? new ProcessLauncher(o, clock),
       clock,
       log: o.log,
       ...(o.restartPolicy ? { restartPolicy: o.restartPolicy } : {}),
       ...(o.resetAfterMs === undefined ? {} : { resetAfterMs: o.resetAfterMs }),
       ...(o.stopGraceMs === undefined ? {} : { stopGraceMs: o.stopGraceMs }),
     });
-    this.#root = o.root;
+    this.root = o.root;
   }
 
   /** Makes the agent's state dir, run dir and the logs dir. */
   async create(spec: AgentSpec): Promise<void> {
-    const paths = hivePaths(this.#root);
+    const paths = hivePaths(this.root);
     mkdirSync(paths.agentStateDir(spec.name), { recursive: true });
     mkdirSync(paths.agentRunDir(spec.name), { recursive: true });
     mkdirSync(paths.logsDir, { recursive: true });
   }
+
+  /** Agents run as c0re's own user here: what c0re wrote is theirs already. */
+  adopt(_name: AgentName, _path: string): void {}
 }
 
-/** One harness run as a child process: spawn, pid file, ready line, and a failure's log tail. */
-class ProcessLauncher implements Launcher {
+/** What a launch runs: the bwrap driver wraps the harness in its sandbox. */
+export interface HarnessCommand {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * One harness run as a child process: spawn, pid file, ready line, and a failure's log tail.
+ * Shared with the bwrap driver, which overrides {@link ProcessLauncher.command}.
+ */
+export class ProcessLauncher implements Launcher {
   readonly #o: ProcessDriverOptions;
   readonly #clock: Clock;
 
   constructor(o: ProcessDriverOptions, clock: Clock) {
     this.#o = o;
     this.#clock = clock;
+  }
+
+  /** `node <harness> serve` in the agent's environment. */
+  protected async command(spec: AgentSpec): Promise<HarnessCommand> {
+    const o = this.#o;
+    return {
+      command: process.execPath,
+      args: [o.harnessBin, "serve"],
+      env: harnessEnv(spec, o, o.baseEnv ?? process.env),
+    };
   }
 
   async launch(spec: AgentSpec, signal: AbortSignal): Promise<Run> {
@@ -91,13 +116,13 @@ class ProcessLauncher implements Launcher {
     await reapStaleHarness(runDir, o.log);
     if (signal.aborted) throw new HarnessStartError(`start of ${name} cancelled`);
 
+    const cmd = await this.command(spec);
+    if (signal.aborted) throw new HarnessStartError(`start of ${name} cancelled`);
     const stamp = new Date(this.#clock.now()).toISOString();
     const proc = spawnService({
       name: "harness",
-      command: process.execPath,
-      args: [o.harnessBin, "serve"],
+      ...cmd,
       cwd: paths.agentStateDir(name),
-      env: harnessEnv(spec, o, o.baseEnv ?? process.env),
       detached: true,
       lifeline: true,
       logFile,

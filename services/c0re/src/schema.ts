@@ -81,4 +81,15 @@ export const migrations: Migration[] = [
         withdrawn_told INTEGER NOT NULL DEFAULT 1 CHECK (withdrawn_told IN (0, 1));
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- the uid (and gid) each agent name runs as in its bwrap sandbox when c0re is root; kept
+      -- past a purge so no other name ever gets the files a uid owned
+      CREATE TABLE agent_uids (
+        name TEXT PRIMARY KEY,
+        uid  INTEGER NOT NULL UNIQUE
+      ) STRICT;
+    `,
+  },
 ];

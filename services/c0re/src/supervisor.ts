@@ -88,7 +88,7 @@ interface Slot {
  * unexpected exit or failed start retried after a backoff on the {@link Clock}, and a fact
  * ({@link DriverEvent}) reported for each step. A driver is this plus a {@link Launcher}.
  */
-export class Supervisor implements Omit<ContainerDriver, "kind" | "create"> {
+export class Supervisor implements Omit<ContainerDriver, "kind" | "create" | "adopt"> {
   readonly #launcher: Launcher;
   readonly #clock: Clock;
   readonly #log: Logger;

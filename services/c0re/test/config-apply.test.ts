@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AgentConfig, AgentRunConfig, ErrorCode, MANAGER } from "@hyperhive/shared";
 import { waitUntil } from "@hyperhive/shared/testing";
@@ -56,6 +56,25 @@ describe("c0re: config changes from the manager's clone, and restart-all", () =>
   afterAll(async () => {
     await hive?.stop();
   });
+
+  it.runIf(process.getuid?.() === 0)(
+    "under root the manager's clone stays the manager's: c0re's fetches leave nothing root-owned in it",
+    async () => {
+      const manager = statSync(join(hive.root, "agents", MANAGER, "state")).uid;
+      assert.notEqual(manager, 0, "the manager runs as its own uid (bwrap driver)");
+      // c0re has fetched into the clone since (alice's spawn moved meta's main).
+      const owners = new Set<number>();
+      const walk = (dir: string): void => {
+        for (const e of readdirSync(dir, { withFileTypes: true })) {
+          const p = join(dir, e.name);
+          owners.add(lstatSync(p).uid);
+          if (e.isDirectory()) walk(p);
+        }
+      };
+      walk(clone);
+      assert.deepEqual([...owners], [manager]);
+    },
+  );
 
   it("applies an approved commit of the manager's: main moves, alice restarts on it and its next turn uses the new model", async () => {
     const base = metaHead();

@@ -123,7 +123,8 @@ export function harnessPids(c0re: Proc): number[] {
  * (no hooks of c0re's overrides, no global config of the machine's).
  */
 export function plainGit(dir: string, ...args: string[]): string {
-  return execFileSync("git", ["-C", dir, ...args], {
+  // safe.directory: under the bwrap driver the clone is the manager's uid's, not the test's.
+  return execFileSync("git", ["-c", "safe.directory=*", "-C", dir, ...args], {
     encoding: "utf8",
     env: { PATH: process.env.PATH, HOME: "/nonexistent", GIT_CONFIG_NOSYSTEM: "1" },
   }).trim();

@@ -28,12 +28,11 @@ export interface ClaudeRun {
   kill(): void;
 }
 
-/** Starts a claude process; the turn loop takes this as a dependency. */
-export type RunClaude = (inv: ClaudeInvocation) => ClaudeRun;
+/** What claude and everything it runs (its Bash tool) create files with: others may read. */
+const AGENT_UMASK = 0o022;
 
-/** The real thing, via execa. claude stays in the harness's process group: if the container dies, so does it. */
-export const runClaude: RunClaude = (inv) => {
-  const sub = execa(inv.bin, inv.args, {
+function spawnClaude(inv: ClaudeInvocation) {
+  return execa(inv.bin, inv.args, {
     cwd: inv.cwd,
     env: inv.env,
     extendEnv: false,
@@ -44,6 +43,23 @@ export const runClaude: RunClaude = (inv) => {
     stderr: "pipe",
     forceKillAfterDelay: 3000,
   });
+}
+
+/** Starts a claude process; the turn loop takes this as a dependency. */
+export type RunClaude = (inv: ClaudeInvocation) => ClaudeRun;
+
+/** The real thing, via execa. claude stays in the harness's process group: if the container dies, so does it. */
+export const runClaude: RunClaude = (inv) => {
+  // The agent's own files are readable by others unless it makes them private (chmod 600): the
+  // operator's files tab shows only those, and the sandbox, not the umask, keeps other agents
+  // out. A umask is per process: set for the fork (synchronous inside execa), then put back.
+  const umask = process.umask(AGENT_UMASK);
+  let sub: ReturnType<typeof spawnClaude>;
+  try {
+    sub = spawnClaude(inv);
+  } finally {
+    process.umask(umask);
+  }
   const pump = (stream: NodeJS.ReadableStream | null, onLine: (l: string) => void) =>
     new Promise<void>((resolve) => {
       if (!stream) return resolve();

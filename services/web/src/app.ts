@@ -19,6 +19,7 @@ import { agentRoutes } from "./routes/agents.js";
 import { apiRoutes } from "./routes/api.js";
 import { approvalRoutes } from "./routes/approvals.js";
 import { eventRoutes } from "./routes/events.js";
+import { fileRoutes } from "./routes/files.js";
 import { flowRoutes } from "./routes/flow.js";
 import { pageRoutes } from "./routes/pages.js";
 import { questionRoutes } from "./routes/questions.js";
@@ -171,6 +172,7 @@ export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
   agentRoutes(app, deps);
   approvalRoutes(app, deps);
   questionRoutes(app, deps);
+  fileRoutes(app, deps);
   reminderRoutes(app, deps);
   eventRoutes(app, deps);
   flowRoutes(app, deps);

@@ -8,5 +8,6 @@
 export * from "./wire/api.js";
 export * from "./wire/errors.js";
 export * from "./wire/events.js";
+export * from "./wire/files.js";
 export * from "./wire/pages.js";
 export * from "./wire/requests.js";

@@ -5,6 +5,7 @@ import {
   type AnswerBody,
   ApiError,
   api,
+  filesApi,
   type HistoryQuery,
   type RemindBody,
   type SendBody,
@@ -200,4 +201,19 @@ export function cancelReminder(id: ReminderId) {
 export function retryReminder(id: ReminderId) {
   const r = api.retryReminder;
   return post(r.url(id), r.body, {}, r.reply);
+}
+
+/** `GET /api/agents/<name>/files?path=`: one directory of the agent's state dir (c0re reads it). */
+export function fetchFiles(agent: AgentName, path?: string) {
+  return call(filesApi.files.url(agent, path), filesApi.files.reply);
+}
+
+/** `GET /api/agents/<name>/file?path=`: one file of the agent's state dir, whole. */
+export function fetchFile(agent: AgentName, path: string) {
+  return call(filesApi.file.url(agent, path), filesApi.file.reply);
+}
+
+/** `GET /api/agents/<name>/log?lines=`: the tail of the agent's harness log. */
+export function fetchLog(agent: AgentName, lines: number) {
+  return call(filesApi.log.url(agent, lines), filesApi.log.reply);
 }

@@ -1,6 +1,7 @@
 import type { AgentName } from "@hyperhive/shared/contract";
 import { Header } from "../components/Header.js";
 import { AgentHeadPanel } from "../panels/AgentHeadPanel.js";
+import { FilesPanel } from "../panels/FilesPanel.js";
 import { RemindersPanel } from "../panels/RemindersPanel.js";
 import { TerminalPanel } from "../panels/TerminalPanel.js";
 import { ThreadsPanel } from "../panels/ThreadsPanel.js";
@@ -12,7 +13,7 @@ import type { Turns } from "../state/turns.js";
 
 /**
  * `/agents/<name>`: the agent's state and model, its open threads, its reminders, its terminal,
- * its live turns.
+ * its live turns, its files and log (read through c0re).
  */
 export function AgentPage(props: {
   name: AgentName;
@@ -31,6 +32,7 @@ export function AgentPage(props: {
         <RemindersPanel name={name} reminders={hive.reminders} mine={props.reminders} />
         <TerminalPanel name={name} hive={hive} />
         <TurnsPanel turns={turns} />
+        <FilesPanel name={name} />
       </main>
     </>
   );

@@ -1,0 +1,133 @@
+import {
+  type AgentLogResponse,
+  type AgentName,
+  ErrorCode,
+  type FileReadResponse,
+  type FilesListResponse,
+  HiveError,
+  MAX_LOG_LINES,
+  rpcs,
+  StateRelPath,
+  subjects,
+} from "@hyperhive/shared";
+import { agentArgument, checkedArgument, EXIT, intOption, parseCommand } from "./args.js";
+import { commands } from "./catalog.js";
+import { askHive } from "./client.js";
+import type { Output } from "./output.js";
+import { rootOf } from "./paths.js";
+import { cell, table, utc } from "./table.js";
+
+/**
+ * `hive files <agent> [<path>]` and `hive logs <agent>`: an agent's state files and log tail,
+ * read by c0re (`hive.op.files.*`) — the operator's command reads no agent file itself, so it sees
+ * what c0re serves: world-readable files under the state dir, no symlinks, up to the size cap.
+ */
+
+export const FILES_COMMANDS = ["files", "logs"] as const;
+export type FilesCommandName = (typeof FILES_COMMANDS)[number];
+
+/** Whether `name` is one of {@link FILES_COMMANDS}. */
+export function isFilesCommand(name: string): name is FilesCommandName {
+  return (FILES_COMMANDS as readonly string[]).includes(name);
+}
+
+/** Log lines `hive logs` prints without `--lines`. */
+const DEFAULT_LINES = 50;
+
+/** Runs `files` or `logs` with its own arguments; resolves with the exit code. */
+export async function runFilesCommand(
+  name: FilesCommandName,
+  rest: string[],
+  out: Output,
+): Promise<number> {
+  if (name === "logs") {
+    const def = commands.logs;
+    const { values, positionals } = parseCommand(def, rest);
+    const [agent = ""] = positionals;
+    const lines = intOption(def, "lines", values.lines, DEFAULT_LINES, {
+      min: 1,
+      max: MAX_LOG_LINES,
+    });
+    await logs(rootOf(values.root), agentArgument(def, agent), lines, out);
+    return EXIT.ok;
+  }
+  const def = commands.files;
+  const { values, positionals } = parseCommand(def, rest);
+  const [agent = "", given] = positionals;
+  // A trailing `/` says "a directory": list it, never read it.
+  const dirOnly = given?.endsWith("/") === true;
+  const trimmed = given?.replace(/\/+$/, "");
+  const path =
+    trimmed === undefined || trimmed === "" || trimmed === "."
+      ? undefined
+      : checkedArgument(def, "a path inside the agent's state dir", StateRelPath, trimmed);
+  await files(rootOf(values.root), agentArgument(def, agent), path, dirOnly, out);
+  return EXIT.ok;
+}
+
+/** A listing as a table: NAME, KIND, SIZE, MODIFIED (UTC), READABLE. */
+export function listingTable(res: FilesListResponse): string {
+  const rows = res.entries.map((e) => [
+    e.kind === "dir" ? `${cell(e.name, 60)}/` : cell(e.name, 60),
+    e.kind,
+    e.kind === "file" ? String(e.size) : "-",
+    utc(e.mtime),
+    e.readable ? "yes" : "no",
+  ]);
+  const body = table([["NAME", "KIND", "SIZE", "MODIFIED", "READABLE"], ...rows]);
+  return res.truncated ? `${body}\n(more entries not shown)` : body;
+}
+
+/**
+ * `hive files <agent> [<path>]`: lists a directory (the state dir without a path), or prints a
+ * file. c0re is asked to list first; its `bad_request` then can only mean "not a directory" (the
+ * path passed the wire schema here), so the file is read instead.
+ */
+export async function files(
+  root: string,
+  agent: AgentName,
+  path: string | undefined,
+  dirOnly: boolean,
+  out: Output,
+): Promise<void> {
+  const req = path === undefined ? { agent } : { agent, path };
+  let listing: FilesListResponse;
+  try {
+    listing = await askHive(root, subjects.op.files.list, rpcs.opFilesList, req);
+  } catch (e) {
+    if (path === undefined || dirOnly || !HiveError.is(e, ErrorCode.BadRequest)) throw e;
+    const file = await askHive(root, subjects.op.files.read, rpcs.opFileRead, { agent, path });
+    printFile(file, out);
+    return;
+  }
+  if (listing.entries.length === 0) {
+    out.result(listing, `(${listing.path === "" ? "the state dir" : listing.path} is empty)`);
+    return;
+  }
+  out.result(listing, listingTable(listing));
+}
+
+/** A file as it is: its text, or its bytes (base64 on the wire); `--json` gives the reply. */
+function printFile(file: FileReadResponse, out: Output): void {
+  if (out.jsonMode) {
+    out.json(file);
+    return;
+  }
+  process.stdout.write(
+    file.encoding === "utf8" ? file.content : Buffer.from(file.content, "base64"),
+  );
+}
+
+/** `hive logs <agent> [--lines N]`: the last lines of the agent's harness log. */
+export async function logs(
+  root: string,
+  agent: AgentName,
+  lines: number,
+  out: Output,
+): Promise<void> {
+  const res: AgentLogResponse = await askHive(root, subjects.op.files.log, rpcs.opAgentLog, {
+    agent,
+    lines,
+  });
+  out.result(res, res.lines.length === 0 ? `(${agent} has no log yet)` : res.lines.join("\n"));
+}

@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import {
+  AgentLogResponse,
+  ErrorCode,
+  FileReadResponse,
+  FilesListResponse,
+  HiveError,
+  rpcs,
+  subjects,
+} from "@hyperhive/shared";
+import { type NatsServerHandle, natsForTests, tempDir } from "@hyperhive/shared/testing";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { cleanEnv, hive, jsonLines } from "./helpers.js";
+import { pretendHive, StandIns } from "./standins.js";
+
+const MTIME = Date.UTC(2026, 10, 22, 10, 23, 40);
+
+/**
+ * `hive files` and `hive logs` against c0re stood in for on a real nats-server: what they ask
+ * (`hive.op.files.*`), what they print, `--json`, c0re's refusals as `hive: …` lines, and usage
+ * errors before anything reaches NATS.
+ */
+describe("hive files / hive logs (c0re stood in for)", () => {
+  let nats: NatsServerHandle;
+  let tmp: ReturnType<typeof tempDir>;
+  let stand: StandIns;
+  const cli = (...args: string[]) => hive([...args, "--root", tmp.path], cleanEnv(tmp.path));
+  /** Runs the command; returns its result and what c0re was asked meanwhile. */
+  const asked = async (...args: string[]) => {
+    const from = stand.calls.length;
+    const r = await cli(...args);
+    return { ...r, calls: stand.since(from) };
+  };
+
+  beforeAll(async () => {
+    nats = await natsForTests();
+    tmp = tempDir("hive-cli-files-");
+    pretendHive(tmp.path, nats.url);
+    stand = await StandIns.connect(nats.url);
+    stand.on(subjects.op.files.list, rpcs.opFilesList, (r) => {
+      if (r.agent === "zed") throw new HiveError(ErrorCode.NotFound, "no agent named zed");
+      if (r.path === "notes/today.md" || r.path === "blob.bin" || r.path === "private.md") {
+        throw new HiveError(ErrorCode.BadRequest, `${r.path} is not a directory (read it instead)`);
+      }
+      if (r.path === "empty")
+        return { agent: r.agent, path: "empty", entries: [], truncated: false };
+      return {
+        agent: r.agent,
+        path: r.path ?? "",
+        entries: [
+          { name: "notes", kind: "dir" as const, size: 4096, mtime: MTIME, readable: true },
+          { name: "private.md", kind: "file" as const, size: 12, mtime: MTIME, readable: false },
+          { name: "today.md", kind: "file" as const, size: 6, mtime: MTIME, readable: true },
+        ],
+        truncated: false,
+      };
+    });
+    stand.on(subjects.op.files.read, rpcs.opFileRead, (r) => {
+      if (r.path === "private.md") {
+        throw new HiveError(ErrorCode.Forbidden, "private.md is not world-readable (mode 0600)");
+      }
+      const blob = r.path === "blob.bin";
+      return {
+        agent: r.agent,
+        path: r.path,
+        size: blob ? 3 : 6,
+        mtime: MTIME,
+        encoding: blob ? ("base64" as const) : ("utf8" as const),
+        content: blob ? Buffer.from([0xff, 0x00, 0x41]).toString("base64") : "hello\n",
+      };
+    });
+    stand.on(subjects.op.files.log, rpcs.opAgentLog, (r) => ({
+      agent: r.agent,
+      lines: r.agent === "carol" ? [] : ["one", "two"],
+    }));
+    await stand.flush();
+  });
+  afterAll(async () => {
+    await stand?.close();
+    await nats?.stop();
+    tmp?.remove();
+  });
+
+  it("lists the state dir and a directory as a table, or --json", async () => {
+    const r = await asked("files", "alice");
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split("\n"), [
+      "NAME        KIND  SIZE  MODIFIED             READABLE",
+      "notes/      dir   -     2026-11-22 10:23:40  yes",
+      "private.md  file  12    2026-11-22 10:23:40  no",
+      "today.md    file  6     2026-11-22 10:23:40  yes",
+    ]);
+    assert.deepEqual(r.calls, [{ subject: subjects.op.files.list, payload: { agent: "alice" } }]);
+    const j = await asked("files", "alice", "notes/", "--json");
+    assert.equal(j.code, 0, j.stderr);
+    const [listing] = jsonLines(j.stdout);
+    assert.equal(FilesListResponse.parse(listing).entries.length, 3);
+    assert.deepEqual(j.calls, [
+      { subject: subjects.op.files.list, payload: { agent: "alice", path: "notes" } },
+    ]);
+    assert.equal((await cli("files", "alice", "empty")).stdout, "(empty is empty)\n");
+  });
+
+  it("prints a file as it is (a listing's bad_request means it is a file); --json gives the reply", async () => {
+    const r = await asked("files", "alice", "notes/today.md");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "hello\n");
+    assert.deepEqual(r.calls, [
+      { subject: subjects.op.files.list, payload: { agent: "alice", path: "notes/today.md" } },
+      { subject: subjects.op.files.read, payload: { agent: "alice", path: "notes/today.md" } },
+    ]);
+    const j = await cli("files", "alice", "blob.bin", "--json");
+    const file = FileReadResponse.parse(jsonLines(j.stdout)[0]);
+    assert.equal(file.encoding, "base64");
+    assert.deepEqual([...Buffer.from(file.content, "base64")], [0xff, 0x00, 0x41]);
+    // A trailing slash asks for a directory only: no read follows.
+    const dir = await asked("files", "alice", "notes/today.md/");
+    assert.equal(dir.code, 1);
+    assert.equal(dir.calls.length, 1);
+  });
+
+  it("says c0re's refusals on stderr (exit 1), as the wire error with --json", async () => {
+    const r = await cli("files", "alice", "private.md");
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /private\.md is not world-readable \(mode 0600\)/);
+    const j = await cli("files", "zed", "--json");
+    assert.equal(j.code, 1);
+    assert.deepEqual(jsonLines(j.stdout), [
+      { error: { code: "not_found", message: "no agent named zed", retryable: false } },
+    ]);
+  });
+
+  it("refuses paths outside the state dir and bad arguments before asking c0re (exit 2)", async () => {
+    for (const args of [
+      ["files", "alice", "../bob"],
+      ["files", "alice", "a/../../x"],
+      ["files", "alice", "/etc/passwd"],
+      ["files", "alice", "a//b"],
+      ["files", "Alice!"],
+      ["files"],
+      ["files", "alice", "a", "b"],
+      ["logs", "alice", "--lines", "0"],
+      ["logs", "alice", "--lines", "x"],
+      ["logs", "alice", "--lines", "2001"],
+      ["logs"],
+      ["logs", "operator"],
+    ]) {
+      const r = await asked(...args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.deepEqual(r.calls, [], args.join(" "));
+    }
+  });
+
+  it("hive logs prints the log's last lines; --lines and --json", async () => {
+    const r = await asked("logs", "alice", "--lines", "2");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "one\ntwo\n");
+    assert.deepEqual(r.calls, [
+      { subject: subjects.op.files.log, payload: { agent: "alice", lines: 2 } },
+    ]);
+    const d = await asked("logs", "alice", "--json");
+    assert.deepEqual(AgentLogResponse.parse(jsonLines(d.stdout)[0]).lines, ["one", "two"]);
+    assert.deepEqual(d.calls[0]?.payload, { agent: "alice", lines: 50 });
+    assert.equal((await cli("logs", "carol")).stdout, "(carol has no log yet)\n");
+  });
+});

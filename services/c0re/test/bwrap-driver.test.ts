@@ -1,0 +1,240 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type AgentStateEvent,
+  hivePaths,
+  type NatsServerHandle,
+  openDatabase,
+} from "@hyperhive/shared";
+import { natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { z } from "zod";
+import { agentLogFile } from "../src/agent-log.js";
+import { BwrapDriver } from "../src/bwrap-driver.js";
+import { AgentUids, probeSandbox, SANDBOX_UID_BASE } from "../src/sandbox.js";
+import { migrations } from "../src/schema.js";
+import { calls, type Hive, REPO, startHive } from "./hive.js";
+import { silentLog } from "./rig.js";
+
+const PROBE = join(REPO, "services/c0re/test/fixtures/bwrap-probe.mjs");
+const asRoot = process.getuid?.() === 0;
+
+/** The probe fixture's ready line. */
+const ProbeLine = z.object({
+  ready: z.literal("harness"),
+  probe: z.object({
+    uid: z.number(),
+    gid: z.number(),
+    capEff: z.string(),
+    capBnd: z.string(),
+    noNewPrivs: z.string(),
+    pid: z.number(),
+    pids: z.array(z.number()),
+    tmpEntries: z.array(z.string()),
+    read: z.record(z.string(), z.string()),
+    write: z.record(z.string(), z.string()),
+    own: z.object({ state: z.string(), tmp: z.string() }),
+    nats: z.string(),
+    home: z.string(),
+    cwd: z.string(),
+  }),
+});
+
+/** Files an agent must not read, with secrets in them, and places it must not write to. */
+function plantSecrets(root: string, other: string) {
+  const p = hivePaths(root);
+  const otherState = p.agentStateDir(other);
+  mkdirSync(otherState, { recursive: true });
+  mkdirSync(p.natsKeysDir, { recursive: true, mode: 0o700 });
+  mkdirSync(p.logsDir, { recursive: true });
+  const secrets = {
+    other: join(otherState, "secret.txt"),
+    key: join(p.natsKeysDir, "operator.nk"),
+    hiveJson: p.runtimeFile,
+    log: join(p.logsDir, `${other}.log`),
+  };
+  for (const [k, f] of Object.entries(secrets)) writeFileSync(f, `SECRET-${k}-0451\n`);
+  return {
+    secrets,
+    /** Where writes must fail; none of them exists before. */
+    outside: [
+      "/etc/hyperhive-bwrap-probe",
+      join(REPO, "hyperhive-bwrap-probe"),
+      join(otherState, "pwned"),
+      join(p.sharedDir, "pwned"),
+      join(root, "pwned"),
+    ],
+  };
+}
+
+/** Not a skip: `npm test` installs bubblewrap, so a machine where it cannot run is a broken run. */
+function assertSandboxUsable(): void {
+  const p = probeSandbox();
+  if (!p.usable) throw new Error(`bwrap tests need a working bwrap: ${p.reason}`);
+}
+
+describe("bwrap driver: what an agent sees", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let nats: NatsServerHandle;
+  let driver: BwrapDriver;
+  let probe: z.infer<typeof ProbeLine>["probe"];
+  let planted: ReturnType<typeof plantSecrets>;
+  let dbFile: string;
+  let uids: AgentUids;
+  const hostTmpMark = join("/tmp", `hyperhive-host-mark-${process.pid}`);
+
+  beforeAll(async () => {
+    assertSandboxUsable();
+    tmp = tempDir("c0re-bwrap-");
+    nats = await natsForTests();
+    const root = tmp.path;
+    dbFile = hivePaths(root).db("c0re");
+    const db = openDatabase(dbFile, migrations);
+    uids = new AgentUids(db);
+    planted = plantSecrets(root, "bob");
+    writeFileSync(hostTmpMark, "host\n");
+    driver = new BwrapDriver({
+      root,
+      harnessBin: PROBE,
+      natsUrl: nats.url,
+      uids,
+      keep: [REPO],
+      baseEnv: {
+        ...process.env,
+        PROBE_READ: JSON.stringify([...Object.values(planted.secrets), dbFile]),
+        PROBE_WRITE: JSON.stringify(planted.outside),
+        PROBE_NATS: new URL(nats.url).host,
+      },
+      readyTimeoutMs: 15_000,
+      stopGraceMs: 1000,
+      log: silentLog,
+    });
+    await driver.create({ name: "alice", role: "agent" });
+    await driver.start({ name: "alice", role: "agent" });
+    const line = readFileSync(agentLogFile(root, "alice"), "utf8")
+      .split("\n")
+      .find((l) => l.startsWith('{"ready"'));
+    assert.ok(line, "the probe's ready line is in alice's log");
+    probe = ProbeLine.parse(JSON.parse(line)).probe;
+  });
+
+  afterAll(async () => {
+    await driver?.stopAll();
+    await nats?.stop();
+    tmp?.remove();
+    rmSync(hostTmpMark, { force: true });
+  });
+
+  it("reports kind bwrap and runs the agent unprivileged, as its own uid under root", () => {
+    assert.equal(driver.kind, "bwrap");
+    assert.equal(probe.capEff, "0000000000000000");
+    assert.equal(probe.capBnd, asRoot ? "0000000000000000" : probe.capBnd);
+    if (asRoot) {
+      assert.equal(probe.uid, uids.uidFor("alice"));
+      assert.ok(probe.uid > SANDBOX_UID_BASE);
+      assert.equal(probe.gid, probe.uid);
+      assert.equal(probe.noNewPrivs, "1");
+      // Stable: the same name gets the same uid, another name another.
+      assert.equal(uids.uidFor("alice"), probe.uid);
+      assert.notEqual(uids.uidFor("bob"), probe.uid);
+      const st = statSync(hivePaths(tmp.path).agentStateDir("alice"));
+      assert.equal(st.uid, probe.uid);
+    } else {
+      assert.equal(probe.uid, process.getuid?.());
+    }
+  });
+
+  it("cannot read another agent's state, the databases, the keys, hive.json or the logs", () => {
+    for (const f of [...Object.values(planted.secrets), dbFile]) {
+      assert.ok(probe.read[f] !== undefined && probe.read[f] !== "ok", `${f}: ${probe.read[f]}`);
+    }
+  });
+
+  it("cannot write to /etc, the repo, another agent's dirs, the shared dir or the hive root", () => {
+    for (const f of planted.outside) {
+      assert.ok(probe.write[f] !== undefined && probe.write[f] !== "ok", `${f}: ${probe.write[f]}`);
+      assert.ok(!existsSync(f), `${f} appeared on the host`);
+    }
+  });
+
+  it("writes its own state dir and a private /tmp, sees only its own pids, reaches NATS", () => {
+    const state = hivePaths(tmp.path).agentStateDir("alice");
+    assert.equal(probe.own.state, "ok");
+    assert.equal(readFileSync(join(state, "probe-own"), "utf8"), "mine\n");
+    assert.equal(probe.own.tmp, "ok");
+    assert.ok(!existsSync("/tmp/probe-tmp"), "the agent's /tmp is not the host's");
+    assert.ok(!probe.tmpEntries.includes(hostTmpMark.slice("/tmp/".length)));
+    assert.ok(probe.pids.length <= 3 && probe.pids.every((p) => p < 10), String(probe.pids));
+    assert.equal(probe.home, state);
+    assert.equal(probe.cwd, state);
+    assert.equal(probe.nats, "ok");
+  });
+});
+
+describe("bwrap driver: the manager's claude and its Bash tool", () => {
+  let hive: Hive;
+  let planted: ReturnType<typeof plantSecrets>;
+
+  beforeAll(async () => {
+    assertSandboxUsable();
+    hive = await startHive("c0re-bwrap-hive-", { HIVE_DRIVER: "bwrap" });
+    planted = plantSecrets(hive.root, "bob");
+  });
+
+  afterAll(async () => {
+    await hive?.stop();
+  });
+
+  it("says it runs bwrap, and the sandboxed harness reaches NATS", async () => {
+    assert.equal(hive.c0re.ready.driver, "bwrap");
+    await waitUntil(() => hive.seen.states.some((s: AgentStateEvent) => s.agent === "manager"), {
+      what: "a state event from the sandboxed manager",
+      timeoutMs: 30_000,
+    });
+  });
+
+  it("refuses every read and write outside its own state, as the tool results show", async () => {
+    const db = hivePaths(hive.root).db("broker");
+    assert.ok(existsSync(db), "the broker's database exists on the host");
+    const reads = [planted.secrets.other, db, planted.secrets.key, planted.secrets.hiveJson];
+    const cmd = [
+      `for f in ${reads.join(" ")}; do cat "$f" >/dev/null 2>/tmp/err && echo "READ-OK $f" || echo "READ-REFUSED $f: $(cat /tmp/err)"; done`,
+      `for f in ${planted.outside.join(" ")}; do touch "$f" 2>/tmp/err && echo "WRITE-OK $f" || echo "WRITE-REFUSED $f: $(cat /tmp/err)"; done`,
+      `touch "$HOME/own-ok" && echo "OWN-OK"`,
+      "grep CapEff /proc/self/status",
+      "echo END-OF-PROBE",
+    ].join("; ");
+    await hive.model.setScript([
+      {
+        match: "sandbox-probe",
+        reply: [
+          { tool_use: { name: "Bash", input: { command: cmd, description: "probe the sandbox" } } },
+          { text: "Probed." },
+        ],
+      },
+    ]);
+    await calls(hive.nc).send("manager", "sandbox-probe");
+    let result = "";
+    await waitUntil(
+      async () => {
+        const found = (await hive.model.requests()).find((r) => r.text.includes("END-OF-PROBE"));
+        result = found?.text ?? "";
+        return found !== undefined;
+      },
+      { what: "the Bash tool's result at the model server", timeoutMs: 90_000 },
+    );
+    for (const f of reads) assert.match(result, new RegExp(`READ-REFUSED ${f}: `), result);
+    for (const f of planted.outside) {
+      assert.match(result, new RegExp(`WRITE-REFUSED ${f}: `), result);
+      assert.ok(!existsSync(f), `${f} appeared on the host`);
+    }
+    assert.doesNotMatch(result, /READ-OK|WRITE-OK|SECRET-/);
+    assert.match(result, /OWN-OK/);
+    assert.match(result, /CapEff:\s*0000000000000000/);
+    assert.ok(existsSync(join(hivePaths(hive.root).agentStateDir("manager"), "own-ok")));
+    for (const f of Object.values(planted.secrets)) {
+      assert.match(readFileSync(f, "utf8"), /^SECRET-/, `${f} unchanged`);
+    }
+  });
+});

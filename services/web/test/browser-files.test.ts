@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { ErrorCode, type FileEntry, HiveError, rpcs, serve, subjects } from "@hyperhive/shared";
+import { beforeAll, describe, it } from "vitest";
+import { browserScope, failedLoad, texts } from "./chromium.js";
+import { agentInfo } from "./fixtures.js";
+import { record, TOKEN } from "./helpers.js";
+
+const entry = (name: string, kind: FileEntry["kind"], readable: boolean): FileEntry => ({
+  name,
+  kind,
+  size: 12,
+  mtime: Date.now() - 60_000,
+  readable,
+});
+
+/** Text that would be markup if it were ever rendered as HTML. */
+const MARKUP = '<img src=x onerror="window.pwned=1"><b>bold</b>\nsecond line\n';
+
+describe("the agent page's files tab, in a real headless Chromium (c0re stood in for)", () => {
+  const asked: Array<{ subject: string; req: unknown }> = [];
+
+  const t = browserScope((h) => [
+    serve(h.nc, subjects.op.agents, rpcs.opAgents, () => ({
+      agents: [agentInfo("manager"), agentInfo("alice")],
+    })),
+    serve(h.nc, subjects.op.inbox, rpcs.opInbox, () => ({ messages: [] })),
+    serve(h.nc, subjects.op.threads, rpcs.opThreads, () => ({ threads: [] })),
+    record(h.nc, subjects.op.files.list, rpcs.opFilesList, (req, subject) => {
+      asked.push({ subject, req });
+      const entries =
+        req.path === undefined
+          ? [
+              entry("notes", "dir", true),
+              entry("private.md", "file", false),
+              entry("link", "symlink", false),
+            ]
+          : [entry("today.md", "file", true), entry("gone.md", "file", true)];
+      return { agent: req.agent, path: req.path ?? "", entries, truncated: false };
+    }).service,
+    record(h.nc, subjects.op.files.read, rpcs.opFileRead, (req, subject) => {
+      asked.push({ subject, req });
+      if (req.path === "notes/gone.md") {
+        throw new HiveError(ErrorCode.Forbidden, "notes/gone.md is not world-readable (mode 0600)");
+      }
+      return {
+        agent: req.agent,
+        path: req.path,
+        size: MARKUP.length,
+        mtime: Date.now(),
+        encoding: "utf8" as const,
+        content: MARKUP,
+      };
+    }).service,
+    record(h.nc, subjects.op.files.log, rpcs.opAgentLog, (req, subject) => {
+      asked.push({ subject, req });
+      return { agent: req.agent, lines: ["harness: up", "turn 1 done"] };
+    }).service,
+  ]);
+  beforeAll(async () => {
+    await t.page.goto(`${t.url}/agents/alice?token=${TOKEN}`);
+    await t.page.locator("#conn", { hasText: "live" }).waitFor();
+  });
+
+  it("lists the state dir, opens a directory and a file as text, shows a refusal inline, tails the log", async () => {
+    const page = t.page;
+    assert.deepEqual(asked, [], "nothing is read before a tab is opened");
+    await page.click("#files-tab");
+    await page.locator('#files li[data-name="notes"] button').waitFor();
+    assert.deepEqual(await texts(page, "#files li.file-entry > :first-child"), [
+      "notes/",
+      "private.md (private)",
+      "link (symlink)",
+    ]);
+    // Nothing to click on what c0re would refuse.
+    assert.equal(await page.locator('#files li[data-name="private.md"] button').count(), 0);
+    assert.equal(await page.locator('#files li[data-name="link"] button').count(), 0);
+
+    await page.click('#files li[data-name="notes"] button');
+    await page.locator('#files li[data-name="today.md"] button').waitFor();
+    assert.deepEqual(await texts(page, "#files-crumbs button"), ["state", "notes"]);
+    await page.click('#files li[data-name="today.md"] button');
+    await page.locator('#file-view[data-path="notes/today.md"]').waitFor();
+    assert.equal(await page.locator("#file-text").textContent(), MARKUP, "shown as text");
+    assert.equal(await page.locator("#file-view img").count(), 0, "never as markup");
+    assert.equal(await page.evaluate(() => "pwned" in globalThis), false);
+
+    await page.click('#files li[data-name="gone.md"] button');
+    await page.locator("#files-error", { hasText: "forbidden: notes/gone.md" }).waitFor();
+    assert.equal(await page.locator("#file-view").count(), 0);
+    t.errors.splice(0).forEach((e) => {
+      assert.equal(e, failedLoad(403, "Forbidden"));
+    });
+
+    await page.click("#files-crumbs button >> text=state");
+    await page.locator('#files li[data-name="notes"]').waitFor();
+    assert.equal(await page.locator("#files-error").isHidden(), true);
+
+    await page.click("#log-tab");
+    await page.locator("#log-view", { hasText: "turn 1 done" }).waitFor();
+    assert.equal(await page.locator("#log-view").textContent(), "harness: up\nturn 1 done");
+
+    assert.deepEqual(asked, [
+      { subject: subjects.op.files.list, req: { agent: "alice" } },
+      { subject: subjects.op.files.list, req: { agent: "alice", path: "notes" } },
+      { subject: subjects.op.files.read, req: { agent: "alice", path: "notes/today.md" } },
+      { subject: subjects.op.files.read, req: { agent: "alice", path: "notes/gone.md" } },
+      { subject: subjects.op.files.list, req: { agent: "alice" } },
+      { subject: subjects.op.files.log, req: { agent: "alice", lines: 200 } },
+    ]);
+  });
+});

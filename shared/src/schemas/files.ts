@@ -1,0 +1,118 @@
+import * as z from "zod";
+import { AgentName } from "../names.js";
+
+/**
+ * The operator reads agents' files only through c0re (`hive.op.files.*`): the web and the CLI
+ * name an agent and a path relative to its state dir, and c0re answers from the state dir,
+ * refusing symlinks, files not world-readable, anything outside the state dir and files over a
+ * size cap.
+ */
+
+/** The longest relative path accepted, in characters. */
+export const MAX_FILE_PATH = 1024;
+
+/**
+ * A path relative to an agent's state dir: `notes/today.md`. Segments are separated by `/`; none
+ * is empty, `.` or `..`; no NUL, no backslash, never absolute. So it can only name something
+ * under the state dir (symlinks are refused by c0re, component by component).
+ */
+export const StateRelPath = z
+  .string()
+  .min(1)
+  .max(MAX_FILE_PATH)
+  .refine((p) => !p.includes("\0"), "the path must not contain NUL")
+  .refine((p) => !p.includes("\\"), "the path must not contain a backslash")
+  .refine((p) => !p.startsWith("/"), "the path must be relative to the agent's state dir")
+  .refine(
+    (p) => p.split("/").every((s) => s !== "" && s !== "." && s !== ".."),
+    "the path's segments must not be empty, . or ..",
+  );
+export type StateRelPath = z.infer<typeof StateRelPath>;
+
+/** What a directory entry is, as `lstat` says (a symlink is never followed). */
+export const FileKind = z.enum(["file", "dir", "symlink", "other"]);
+export type FileKind = z.infer<typeof FileKind>;
+
+/** One entry of a listed directory. */
+export const FileEntry = z.strictObject({
+  name: z.string(),
+  kind: FileKind,
+  /** Bytes (a directory's own size as lstat says). */
+  size: z.number().int().nonnegative(),
+  /** Unix ms of the last modification. */
+  mtime: z.number().int(),
+  /**
+   * Whether c0re would serve it: a world-readable file, a world-readable and searchable
+   * directory. Never a symlink or anything else. (A file over the size cap is still refused.)
+   */
+  readable: z.boolean(),
+});
+export type FileEntry = z.infer<typeof FileEntry>;
+
+/** `hive.op.files.list` request: one directory of an agent's state dir (its root by default). */
+export const FilesListRequest = z.strictObject({
+  agent: AgentName,
+  path: StateRelPath.optional(),
+});
+export type FilesListRequest = z.infer<typeof FilesListRequest>;
+
+/** The most entries one listing returns (sorted by name; `truncated` says there were more). */
+export const MAX_FILE_ENTRIES = 1000;
+
+export const FilesListResponse = z.strictObject({
+  agent: AgentName,
+  /** The listed directory, relative to the state dir; "" for the state dir itself. */
+  path: z.string(),
+  entries: z.array(FileEntry).max(MAX_FILE_ENTRIES),
+  truncated: z.boolean(),
+});
+export type FilesListResponse = z.infer<typeof FilesListResponse>;
+
+/**
+ * The size cap c0re serves files up to by default: 512 KiB, so the reply (base64 for a binary
+ * file) stays under NATS' default 1 MiB payload.
+ */
+export const DEFAULT_FILE_CAP = 512 * 1024;
+
+/** `hive.op.files.read` request: one file of an agent's state dir. */
+export const FileReadRequest = z.strictObject({
+  agent: AgentName,
+  path: StateRelPath,
+  /** A lower cap for this read: a larger file is refused (`body_too_large`), never cut. */
+  max_bytes: z.number().int().min(1).max(DEFAULT_FILE_CAP).optional(),
+});
+export type FileReadRequest = z.infer<typeof FileReadRequest>;
+
+/** How a file's content is carried: as text when it is valid UTF-8, else as base64. */
+export const FileEncoding = z.enum(["utf8", "base64"]);
+export type FileEncoding = z.infer<typeof FileEncoding>;
+
+export const FileReadResponse = z.strictObject({
+  agent: AgentName,
+  path: StateRelPath,
+  size: z.number().int().nonnegative(),
+  /** Unix ms of the last modification. */
+  mtime: z.number().int(),
+  encoding: FileEncoding,
+  /** The whole file: its text (`utf8`), or its bytes in base64 (`base64`, not UTF-8). */
+  content: z.string(),
+});
+export type FileReadResponse = z.infer<typeof FileReadResponse>;
+
+/** The most log lines one request returns. */
+export const MAX_LOG_LINES = 2000;
+
+/** `hive.op.files.log` request: the tail of the agent's harness log (`<root>/logs/<agent>.log`). */
+export const AgentLogRequest = z.strictObject({
+  agent: AgentName,
+  /** How many of the last lines; default 100. */
+  lines: z.number().int().min(1).max(MAX_LOG_LINES).optional(),
+});
+export type AgentLogRequest = z.infer<typeof AgentLogRequest>;
+
+export const AgentLogResponse = z.strictObject({
+  agent: AgentName,
+  /** The last lines, oldest first; empty when the agent has no log yet. */
+  lines: z.array(z.string()).max(MAX_LOG_LINES),
+});
+export type AgentLogResponse = z.infer<typeof AgentLogResponse>;
