@@ -75,19 +75,22 @@ export interface BrokerOptions {
 }
 
 /**
- * The message `body_too_large` carries: what to do instead, in terms that fit the sender. An
- * agent has a state dir the recipient can be pointed to; the operator does not.
+ * The message `body_too_large` carries: what to do instead, in terms that fit the sender. Only
+ * the operator can read an agent's files (through c0re); every agent reads the shared dir.
  */
-export function bodyTooLargeMessage(bytes: number, from: string, to: string): string {
+export function bodyTooLargeMessage(bytes: number, from: string): string {
   const over = `message body is ${bytes} bytes; the inline limit is ${MAX_BODY_BYTES} bytes.`;
   if (from === OPERATOR) {
-    const reader = to === BROADCAST ? "the agents" : to;
     return (
-      `${over} Send a shorter message, or put the content in a file ${reader} can read ` +
-      `(a state dir is the same path for you and for its agent) and send the file's path.`
+      `${over} Send a shorter message, or put the content in a world-readable file in the ` +
+      `hive's shared dir (<hive root>/shared: every agent reads it, read-only) and send its path.`
     );
   }
-  return `${over} Write the content to a file in your state dir and send the file's path instead.`;
+  // Agents run in sandboxes of their own: another agent cannot read the sender's files.
+  return (
+    `${over} Split it over several messages; for the operator, you may instead write it to a ` +
+    `file in your state dir and send its path (other agents cannot read your files).`
+  );
 }
 
 /**
@@ -261,7 +264,7 @@ export class Broker {
     const recipients = this.#recipients(from, req.to);
     const bytes = bodyBytes(req.body);
     if (bytes > MAX_BODY_BYTES) {
-      throw new HiveError(ErrorCode.BodyTooLarge, bodyTooLargeMessage(bytes, from, req.to));
+      throw new HiveError(ErrorCode.BodyTooLarge, bodyTooLargeMessage(bytes, from));
     }
     return this.#queue.run(
       (fx) => {

@@ -158,7 +158,9 @@ describe("broker over a real nats-server and sqlite", () => {
       request(h.nc, subjects.op.send, rpcs.send, { to: "bob", body: big }),
       (e: unknown) =>
         HiveError.is(e, ErrorCode.BodyTooLarge) &&
-        /Send a shorter message, or put the content in a file bob can read/.test(e.message) &&
+        /Send a shorter message, or put the content in a world-readable file in the hive's shared dir/.test(
+          e.message,
+        ) &&
         !/your state dir/.test(e.message),
     );
     assert.equal(messageRows(h.db).length, 0);

@@ -51,14 +51,18 @@ export function bwrapArgs(l: SandboxLayout): string[] {
   const state = paths.agentStateDir(l.name);
   const run = paths.agentRunDir(l.name);
   const a: string[] = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
-  // World-writable like a real /tmp: bwrap running as root would make it root's alone.
-  a.push("--perms", "1777", "--tmpfs", "/tmp");
+  /** Hides `dir` under an empty tmpfs, showing again (read-only) what the agent must keep. */
+  const hide = (dir: string, perms?: string): void => {
+    if (perms) a.push("--perms", perms);
+    a.push("--tmpfs", dir);
+    for (const k of l.keep) if (within(k, dir)) a.push("--ro-bind", k, k);
+  };
+  // World-writable like a real /tmp: bwrap running as root would make it root's alone. A repo
+  // checked out under /tmp (a CI clone) is shown again.
+  hide("/tmp", "1777");
   // Before the hive root's mounts, so a root under HOME (~/.hyperhive) is rebuilt inside it.
   const home = l.home ? resolve(l.home) : undefined;
-  if (home && home !== "/") {
-    a.push("--tmpfs", home);
-    for (const k of l.keep) if (within(k, home)) a.push("--ro-bind", k, k);
-  }
+  if (home && home !== "/" && home !== "/tmp") hide(home);
   // Mount points bwrap creates as root are 0700 unless said otherwise: the agent must pass them.
   a.push("--perms", "0755", "--tmpfs", l.root);
   a.push("--perms", "0755", "--dir", join(l.root, "agents"));

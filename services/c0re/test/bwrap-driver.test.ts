@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
 import { agentLogFile } from "../src/agent-log.js";
 import { BwrapDriver } from "../src/bwrap-driver.js";
-import { AgentUids, probeSandbox, SANDBOX_UID_BASE } from "../src/sandbox.js";
+import { AgentUids, bwrapArgs, probeSandbox, SANDBOX_UID_BASE } from "../src/sandbox.js";
 import { migrations } from "../src/schema.js";
 import { calls, type Hive, REPO, startHive } from "./hive.js";
 import { silentLog } from "./rig.js";
@@ -73,6 +73,27 @@ function assertSandboxUsable(): void {
   const p = probeSandbox();
   if (!p.usable) throw new Error(`bwrap tests need a working bwrap: ${p.reason}`);
 }
+
+describe("bwrap arguments", () => {
+  it("shows again what the agent must keep under a hidden /tmp or HOME (a repo cloned under /tmp)", () => {
+    const args = bwrapArgs({
+      root: "/tmp/hive-root",
+      name: "alice",
+      user: { kind: "userns" },
+      home: "/home/op",
+      keep: ["/tmp/ci/repo", "/home/op/.nvm/node", "/usr/lib/node"],
+      command: ["node", "harness.js"],
+    });
+    const after = (mount: string[], bind: string) => {
+      const at = args.findIndex((_a, i) => mount.every((m, j) => args[i + j] === m));
+      const rebound = args.findIndex((a, i) => a === "--ro-bind" && args[i + 1] === bind);
+      return at >= 0 && rebound > at;
+    };
+    assert.ok(after(["--tmpfs", "/tmp"], "/tmp/ci/repo"), args.join(" "));
+    assert.ok(after(["--tmpfs", "/home/op"], "/home/op/.nvm/node"), args.join(" "));
+    assert.ok(!args.includes("/usr/lib/node"), "outside the hidden dirs: already visible");
+  });
+});
 
 describe("bwrap driver: what an agent sees", () => {
   let tmp: ReturnType<typeof tempDir>;

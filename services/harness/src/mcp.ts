@@ -43,7 +43,9 @@ export function createMcpServer(
         "`operator`, surfaces in the dashboard inbox), or every other agent at once (`*`, a " +
         "broadcast). Pass `in_reply_to` with the id of the message you answer (shown as " +
         "`(message #N)` with every message) so the recipient sees what it replies to. Bodies " +
-        "over 4 KiB are refused: write the content to a file in your state dir and send its path.",
+        "over 4 KiB are refused: split the content over several messages (for the operator, you " +
+        "may write it to a file in your state dir and send its path; other agents cannot read " +
+        "your files).",
       // The socket's own param schemas: claude sees their constraints, and a bad argument comes
       // back as a tool error before anything is sent.
       inputSchema: {
