@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 import { connectNats, hivePaths, natsKeyPaths } from "@hyperhive/shared";
 import { probePublish, probeSubscribe, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { connect, credsAuthenticator } from "@nats-io/transport-node";
@@ -84,9 +92,21 @@ describe("hive up: authenticated NATS, a private root", () => {
     const paths = rootPaths(root);
     const keys = natsKeyPaths(paths.natsKeysDir);
     const wider: string[] = [];
+    const agentState = /\/agents\/[^/]+\/state$/;
+    const claudeDirs: string[] = [];
     const walk = (p: string) => {
       // `<root>/shared` is the one directory meant for the agents to read.
       if (p === hivePaths(root).sharedDir) return;
+      // An agent's own files are its to share with the operator's files tab (claude runs with
+      // umask 022); other users cannot reach them (`agents/<name>` is 0700, checked below), and
+      // claude's own dirs in there are private.
+      if (agentState.test(p)) {
+        for (const own of [".claude", ".cache"]) {
+          const d = join(p, own);
+          if (existsSync(d)) claudeDirs.push(d);
+        }
+        return;
+      }
       const st = lstatSync(p);
       if (st.isSymbolicLink()) return;
       if ((st.mode & 0o077) !== 0) wider.push(`${(st.mode & 0o777).toString(8)} ${p}`);
@@ -131,7 +151,10 @@ describe("hive up: authenticated NATS, a private root", () => {
       paths.natsKeysDir,
       keys.resolver,
       paths.agentRunDir("manager"),
+      dirname(paths.agentStateDir("manager")),
+      ...claudeDirs,
     ];
+    assert.ok(claudeDirs.length >= 1, "the manager's claude dirs were checked");
     for (const d of dirs) assert.equal(mode(d).toString(8), "700", d);
   });
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   type Clock,
@@ -58,7 +58,14 @@ export async function drainOrClose(
  */
 export function bootHarness(cfg: HarnessConfig, harnessMain: string): RunConfig {
   mkdirSync(cfg.runDir, { recursive: true });
-  mkdirSync(join(cfg.stateDir, ".claude"), { recursive: true });
+  // claude runs with umask 022 (the operator's files tab shows what an agent leaves readable),
+  // but its own dirs stay private: sessions, settings and credentials in CLAUDE_CONFIG_DIR, its
+  // logs in ~/.cache (HOME is the state dir).
+  for (const own of [".claude", ".cache"]) {
+    const dir = join(cfg.stateDir, own);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  }
   const run = readRunConfig(cfg.runDir, cfg.defaultModel);
   writeBootFiles({
     runDir: cfg.runDir,
