@@ -255,6 +255,7 @@ async function schedulerSuite(): Promise<{
   console.log(row("due -> inbox", r.scheduler_due_to_inbox));
   console.log(row("due -> the scheduler's send", r.scheduler_due_to_send));
   console.log(row("bare setTimeout lateness", r.settimeout_lateness));
+  console.log(row("raw durable sqlite commit", r.raw_durable_commit));
   console.log(
     `  idle CPU ${r.idle_cpu_ms} ms over ${r.idle_ms / 1000} s; RSS ${r.rss_mib_start} MiB ` +
       `at start, ${r.rss_mib_end} MiB at the end`,

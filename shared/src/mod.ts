@@ -1,5 +1,6 @@
 /** @hyperhive/shared: the wire contract and plumbing every service imports. */
 export * from "./auth/mod.js";
+export * from "./checkpointer.js";
 export * from "./clock.js";
 export * from "./config.js";
 export * from "./contract.js";

@@ -14,6 +14,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import {
   decodeJson,
   InboxAnnouncement,
@@ -27,6 +28,7 @@ import {
 } from "@hyperhive/shared";
 import { startNatsServer, tempDir } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { z } from "zod";
 import { cpuMs } from "../cpu.js";
 import { atMost, inParallel, type Stats, stats, type Target } from "../stats.js";
 
@@ -65,6 +67,12 @@ export interface SchedulerBenchResult {
   scheduler_due_to_send: Stats;
   /** setTimeout's own lateness, `due` timers among `pending` + `due` in this process, ms. */
   settimeout_lateness: Stats;
+  /**
+   * Raw sqlite commits fsynced (WAL, synchronous FULL), one per reminder at the same pace, on the
+   * same disk during the same window, ms: the floor under due -> inbox, where the broker commits
+   * each delivery durably (a slow fsync of the disk shows in both).
+   */
+  raw_durable_commit: Stats;
   /** The measured reminders' creation through `hive.op.remind`, 16 in flight, ms each. */
   create: Stats;
   /** The scheduler's CPU time over `idle_ms` with everything pending, ms. */
@@ -83,6 +91,31 @@ export interface SchedulerBenchResult {
 
 /** Unix ms with the fraction: `Date.now()` is whole milliseconds. */
 const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * How far {@link nowMs} runs ahead of the wall clock the scheduler reads (`Date.now()`):
+ * `timeOrigin` is fixed at process start while the wall clock is slewed. Read right as
+ * `Date.now()` ticks, where it is exact; the smallest of 20 readings.
+ */
+function wallClockOffset(): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 20; i++) {
+    const from = Date.now();
+    let now = Date.now();
+    while (now === from) now = Date.now();
+    best = Math.min(best, nowMs() - now);
+  }
+  return best;
+}
+
+/** Durable sqlite commits at the reminders' pace in a worker thread (see raw-commit-worker.ts). */
+function rawDurableCommits(dir: string, n: number, gapMs: number): Promise<number[]> {
+  const worker = new Worker(here("../raw-commit-worker.js"), { workerData: { dir, n, gapMs } });
+  return new Promise((resolve, reject) => {
+    worker.once("message", (took: unknown) => resolve(z.array(z.number()).parse(took)));
+    worker.once("error", reject);
+  });
+}
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -173,6 +206,8 @@ export async function schedulerBench(o: SchedulerBenchOptions = {}): Promise<Sch
 
     say(`scheduler: ${due} reminders over ${windowMs} ms among ${pending} pending…`);
     const dueAt = new Map<number, number>();
+    /** Subtracted from {@link nowMs} readings: due times are on the scheduler's clock. */
+    let offset = 0;
     const late: number[] = [];
     const sent: number[] = [];
     let allIn: () => void = () => {};
@@ -182,7 +217,7 @@ export async function schedulerBench(o: SchedulerBenchOptions = {}): Promise<Sch
     const conn = nc;
     conn.subscribe(subjects.inbox(DUE_AGENT), {
       callback: (_err, msg) => {
-        const t = nowMs();
+        const t = nowMs() - offset;
         const ann = InboxAnnouncement.parse(decodeJson(msg.data));
         const id = Number(/^reminder #(\d+):/.exec(ann.preview)?.[1]);
         const at = dueAt.get(id);
@@ -194,7 +229,7 @@ export async function schedulerBench(o: SchedulerBenchOptions = {}): Promise<Sch
     // A second subscriber on the broker's subject sees each delivery as it leaves the scheduler.
     conn.subscribe(subjects.sched.send, {
       callback: (_err, msg) => {
-        const t = nowMs();
+        const t = nowMs() - offset;
         const req = rpcs.send.request.parse(decodeJson(msg.data));
         const at = dueAt.get(Number(/^reminder #(\d+):/.exec(req.body)?.[1]));
         if (at !== undefined) sent.push(t - at);
@@ -217,6 +252,9 @@ export async function schedulerBench(o: SchedulerBenchOptions = {}): Promise<Sch
       }
     });
     if (Date.now() >= first) throw new Error("creating the reminders took past the first due");
+    offset = wallClockOffset();
+    await new Promise((r) => setTimeout(r, Math.max(0, first - Date.now())));
+    const raw = rawDurableCommits(dir.path, due, windowMs / due);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       arrived,
@@ -228,6 +266,7 @@ export async function schedulerBench(o: SchedulerBenchOptions = {}): Promise<Sch
       }),
     ]).finally(() => clearTimeout(timer));
     const lateness = stats(late);
+    const rawCommits = stats(await raw);
 
     say(`idle: the scheduler's CPU over ${idleMs} ms with ${pending} pending…`);
     await new Promise((r) => setTimeout(r, 1000));
@@ -243,6 +282,7 @@ export async function schedulerBench(o: SchedulerBenchOptions = {}): Promise<Sch
       scheduler_due_to_inbox: lateness,
       scheduler_due_to_send: stats(sent),
       settimeout_lateness: baseline,
+      raw_durable_commit: rawCommits,
       create: stats(create),
       idle_cpu_ms: idleCpu,
       idle_ms: idleMs,

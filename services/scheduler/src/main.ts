@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import {
+  BackgroundCheckpointer,
   BaseEnv,
   connectNats,
   createLogger,
@@ -48,6 +49,9 @@ async function main(): Promise<void> {
     async start(defer) {
       const db = openDatabase(dbPath, migrations, { synchronous: "NORMAL" });
       defer(() => db.close());
+      // Checkpoints (and their fsyncs) off the event loop: out of the latency tail.
+      const checkpointer = BackgroundCheckpointer.start(db, { log });
+      defer(() => checkpointer?.close());
       const nc = await connectNats({
         url: env.NATS_URL,
         name: "scheduler",
