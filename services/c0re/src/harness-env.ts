@@ -58,6 +58,7 @@ export function harnessEnv(
     NATS_URL: s.natsUrl,
     HIVE_ROOT: s.root,
     HIVE_STATE_DIR: paths.agentStateDir(spec.name),
+    HIVE_SHARED_DIR: paths.sharedDir,
     HIVE_RUN_DIR: paths.agentRunDir(spec.name),
   });
   if (s.agentCredentials) env.NATS_CREDS = paths.agentCredsFile(spec.name);

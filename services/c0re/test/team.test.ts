@@ -65,6 +65,7 @@ describe("c0re's team: spawn approvals, manager verbs, tombstones", () => {
     const [pid] = harnessPids(hive.c0re);
     assert.ok(pid);
     assert.equal(readProcEnviron(pid)?.get("HYPERHIVE_REV"), TEST_REV);
+    assert.equal(readProcEnviron(pid)?.get("HIVE_SHARED_DIR"), hivePaths(root).sharedDir);
     // The model its next turn uses, as its harness says in its state events.
     await waitUntil(async () => (await find("manager"))?.model === "haiku", {
       timeoutMs: 20_000,

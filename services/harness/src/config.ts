@@ -20,6 +20,8 @@ export const HarnessEnv = BaseEnv.extend({
   HIVE_ROLE: AgentRole.default("agent"),
   /** The agent's durable state dir: claude's cwd, its config dir and the model file live here. */
   HIVE_STATE_DIR: z.string().min(1),
+  /** `<root>/shared`, read-only to agents (set by c0re), for `whoami`. */
+  HIVE_SHARED_DIR: z.string().min(1).optional(),
   /** Holds the socket `hive.sock` and the generated claude files. */
   HIVE_RUN_DIR: z.string().min(1),
   HIVE_CLAUDE_BIN: z.string().min(1).default("claude"),
@@ -60,6 +62,7 @@ export interface HarnessConfig {
   /** The model when c0re wrote no config file. */
   defaultModel: ModelName;
   hyperhiveRev: string | null;
+  sharedDir: string | null;
   leaseSeconds: number;
   operatorPronouns: string;
   /** The turn loop's back-offs, from `HIVE_LOGIN_RETRY_SECONDS`, `HIVE_TURN_*`. */
@@ -83,6 +86,7 @@ export function loadHarnessConfig(env: NodeJS.ProcessEnv = process.env): Harness
     promptsDir: e.HIVE_PROMPTS_DIR,
     defaultModel: e.HIVE_MODEL,
     hyperhiveRev: e.HYPERHIVE_REV ?? null,
+    sharedDir: e.HIVE_SHARED_DIR ?? null,
     leaseSeconds: e.HIVE_LEASE_SECONDS,
     operatorPronouns: e.HIVE_OPERATOR_PRONOUNS,
     retry: turnLoopRetry(e),

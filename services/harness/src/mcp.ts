@@ -105,7 +105,8 @@ export function createMcpServer(
       description:
         "Who you are, from your harness (not from your prompt): name, role, the model your " +
         "next turn uses, the hyperhive version and source revision, when your harness started " +
-        "(unix ms) and your state dir.",
+        "(unix ms), your state dir, and the hive's shared dir (read-only: what the operator put " +
+        "there for every agent).",
       inputSchema: {},
     },
     () => answer(call("whoami", {}).then((me) => JSON.stringify(me, null, 2))),

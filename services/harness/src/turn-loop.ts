@@ -51,6 +51,8 @@ export interface TurnLoopSettings {
   runConfig: RunConfig;
   /** The hyperhive source revision, for `whoami`; null when unknown. */
   hyperhiveRev: string | null;
+  /** The hive's shared dir, for `whoami`; null (or absent) outside a hive. */
+  sharedDir?: string | null;
   leaseSeconds: number;
   retry: TurnLoopRetry;
   /** recv long-poll wait; default 30. */
@@ -186,6 +188,7 @@ export class TurnLoop {
       rev: s.hyperhiveRev,
       started_at: this.#startedAt,
       state_dir: s.stateDir,
+      shared_dir: s.sharedDir ?? null,
     };
   }
 

@@ -125,6 +125,7 @@ describe("whoami and the manager's tools", () => {
         rev: "rev-under-test",
         started_at: me.started_at,
         state_dir: h.cfg.stateDir,
+        shared_dir: null,
       });
       assert.deepEqual(me, h.loop.whoami(), "what claude got is what the harness says");
       assert.deepEqual(results.slice(1), [

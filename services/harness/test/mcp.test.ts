@@ -101,6 +101,7 @@ describe("MCP server", () => {
       rev: "abc",
       started_at: 5,
       state_dir: "/s",
+      shared_dir: "/hive/shared",
     } as const;
     const { client, harness } = await connected({ whoami: async () => me });
     const r = await call(client, "whoami", {});

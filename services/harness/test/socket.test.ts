@@ -103,6 +103,7 @@ describe("socket protocol", () => {
       rev: null,
       started_at: 1,
       state_dir: "/hive/agents/boss/state",
+      shared_dir: null,
     }),
   });
   const server = new SocketServer({ path, handlers });

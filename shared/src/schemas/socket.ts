@@ -182,6 +182,11 @@ export const WhoAmI = z.strictObject({
   started_at: z.number().int(),
   /** The agent's durable state dir (its cwd; the same path outside its container). */
   state_dir: z.string(),
+  /**
+   * The hive's shared dir: files the operator put there for every agent, read-only to agents;
+   * null for a harness run outside a hive.
+   */
+  shared_dir: z.string().nullable(),
 });
 export type WhoAmI = z.infer<typeof WhoAmI>;
 
