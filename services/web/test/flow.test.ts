@@ -164,6 +164,25 @@ describe("/api/flow: the message flow stream (the broker stood in for on NATS)",
     assert.equal((await sse.take(FlowEvents, "message")).id, 36, "sent by alice");
     await t.h.nc.flush();
     assert.equal(sse.events.length, 4, "nothing of the others' mail");
+
+    // Receipts: of what the stream showed (31 in the snapshot, 36 live), and alice's own copies.
+    leased(32, "bob");
+    leased(31, "bob");
+    leased(37, "carol");
+    leased(36, "carol");
+    leased(99, "alice");
+    const deliveries = [];
+    for (let i = 0; i < 3; i++) deliveries.push(await sse.take(FlowEvents, "delivery"));
+    assert.deepEqual(
+      deliveries.map((d) => [d.id, d.recipient]),
+      [
+        [31, "bob"],
+        [36, "carol"],
+        [99, "alice"],
+      ],
+    );
+    await t.h.nc.flush();
+    assert.equal(sse.events.length, 7, "none of the others' receipts");
     await sse.close();
   });
 

@@ -25,8 +25,8 @@ export const FLOW_PAGE = 100;
  * the delivery events first, then loads the newest page of history (`hive.op.history`), sends it
  * as the `snapshot`, then what came meanwhile and everything after, in order (see
  * {@link FlowFeed}). With `?agent=` only that recipient's mail (sent by it, to it, or a broadcast
- * it got) is loaded and announced; delivery events all go out (the page keeps the ones of the
- * messages it shows).
+ * it got) is loaded and announced, and only the delivery events of what this stream showed (or
+ * of the agent's own copies).
  */
 export function flowRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: RouteDeps): void {
   app.get(
@@ -35,11 +35,22 @@ export function flowRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: Rout
     async (req, reply) => {
       const agent = req.query.agent;
       const stream = hub.open(req, reply, streams.flow.events);
+      /** With `?agent=`: the ids of the messages this stream sent (snapshot, then live). */
+      const shown = new Set<number>();
       const feed = new FlowFeed({
         history: (q) => request(nc, subjects.op.history, rpcs.opHistory, q, { timeoutMs }),
+        // The feed emits a message before any change of its receipts, so `shown` is up to date.
         emit: (out) => {
-          if (out.event === "message") stream.send("message", out.data);
-          else stream.send("delivery", out.data);
+          if (out.event === "message") {
+            if (agent !== undefined) shown.add(out.data.id);
+            stream.send("message", out.data);
+          } else if (
+            agent === undefined ||
+            out.data.recipient === agent ||
+            shown.has(out.data.id)
+          ) {
+            stream.send("delivery", out.data);
+          }
         },
         log,
       });
@@ -96,6 +107,7 @@ export function flowRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: Rout
         (page) => ({ messages: page.messages, next_before_id: page.next_before_id, error: null }),
         (e: unknown) => ({ messages: null, next_before_id: null, error: publicError(e) }),
       );
+      if (agent !== undefined) for (const m of first.messages ?? []) shown.add(m.id);
       stream.send("snapshot", { ...first, at: clock.now() });
       feed.start();
       return reply;
