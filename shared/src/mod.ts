@@ -15,5 +15,6 @@ export * from "./nats-server.js";
 export * from "./proc.js";
 export * from "./process.js";
 export * from "./retry.js";
+export * from "./roster-follower.js";
 export * from "./rpc.js";
 export * from "./sqlite.js";

@@ -34,6 +34,7 @@ import {
   type RecvRequest,
   type RecvResponse,
   type ReleaseResponse,
+  RosterFollower,
   rpcs,
   type SendRequest,
   type SendResponse,
@@ -48,7 +49,6 @@ import { type BatchEffects, CommitQueue } from "./commit-queue.js";
 import { type Delivered, RecvDispatcher } from "./dispatcher.js";
 import { HistoryStore } from "./history.js";
 import { Retention, type RetentionOptions } from "./retention.js";
-import { RosterFollower } from "./roster.js";
 import { MessageStore } from "./store.js";
 import { WalSync } from "./wal-sync.js";
 

@@ -9,6 +9,7 @@ import {
   type Logger,
   type NatsConnection,
   type RetryPolicy,
+  RosterFollower,
   rpcs,
   type Service,
   serve,
@@ -21,7 +22,6 @@ import { ReminderEvents } from "./events.js";
 import { DEFAULT_LIMITS, type Limits, RateLimiter } from "./limits.js";
 import { Reminders } from "./reminders.js";
 import { Retention } from "./retention.js";
-import { RosterFollower } from "./roster.js";
 import { ReminderStore } from "./store.js";
 
 /** Finished reminders are kept this long by default. */
@@ -74,7 +74,7 @@ export class Scheduler {
     this.#roster = new RosterFollower({
       ...o,
       clock,
-      dropped: (names) => this.#deliverer.dropOwners(names),
+      onLeft: (names) => this.#deliverer.dropOwners(names),
     });
     const roster = () => this.#roster.agents;
     this.#deliverer = new Deliverer({

@@ -1,19 +1,14 @@
-import {
-  AgentName,
-  type Clock,
-  type Db,
-  HiveError,
-  type Logger,
-  type NatsConnection,
-  parseEvent,
-  type Roster,
-  request,
-  retry,
-  retryPolicy,
-  rpcs,
-  subjects,
-} from "@hyperhive/shared";
-import { z } from "zod";
+import type { NatsConnection } from "@nats-io/transport-node";
+import * as z from "zod";
+import type { Clock } from "./clock.js";
+import { HiveError } from "./errors.js";
+import type { Logger } from "./log.js";
+import { AgentName } from "./names.js";
+import { retry, retryPolicy } from "./retry.js";
+import { parseEvent, request, rpcs } from "./rpc.js";
+import type { Roster } from "./schemas/c0re.js";
+import type { Db } from "./sqlite.js";
+import { subjects } from "./subjects.js";
 
 const StoredAgents = z.array(AgentName);
 
@@ -23,9 +18,12 @@ const ASK_POLICY = retryPolicy({ initialMs: 250, factor: 2, maxMs: 2000 });
 const ASK_TIMEOUT_MS = 2000;
 
 /**
- * Who may be mailed, as c0re last said (`hive.events.roster`, or its answer on `hive.c0re.roster`
- * when the broker starts). Kept in the broker's sqlite so a broker started while c0re is down
- * still knows; an older roster never replaces a newer one.
+ * Who is in the hive, as c0re last said (`hive.events.roster`, or its answer on
+ * `hive.c0re.roster` when the service starts): the broker mails only them, the scheduler delivers
+ * only their reminders. Kept in the service's own sqlite (a one-row table its migrations create:
+ * `roster (id INTEGER PRIMARY KEY CHECK (id = 1), agents TEXT NOT NULL, at INTEGER NOT NULL)`,
+ * agents a JSON array of names), so a service
+ * started while c0re is down still knows; an older roster never replaces a newer one.
  */
 export class RosterFollower {
   readonly #nc: NatsConnection;
@@ -66,14 +64,14 @@ export class RosterFollower {
     if (row) this.#set({ agents: StoredAgents.parse(JSON.parse(row.agents)), at: row.at }, false);
   }
 
-  /** The names mail may go to, or undefined while no roster was ever heard of. */
+  /** The hive's agents, or undefined while no roster was ever heard of. */
   get agents(): ReadonlySet<string> | undefined {
     return this.#agents;
   }
 
   /**
    * Follows roster events and asks c0re for the current roster: once before returning (so a
-   * broker started beside a running c0re serves with it), then in the background until c0re
+   * service started beside a running c0re serves with it), then in the background until c0re
    * answers, if it did not.
    */
   async start(): Promise<void> {
