@@ -198,7 +198,14 @@ describe("c0re: config changes from the manager's clone, and restart-all", () =>
     await assert.rejects(call.restartAll(), hiveError(ErrorCode.Conflict, /running already/));
     const r = await first;
     assert.deepEqual(r, { restarted: ["manager", "alice", "carol"], manager_idle: true });
-    const events = hive.seen.lifecycle.slice(n).map((e) => `${e.agent} ${e.event}`);
+    // Lifecycle events are published on their own: the last may land after the reply.
+    const events = await waitUntil(
+      () => {
+        const seen = hive.seen.lifecycle.slice(n).map((e) => `${e.agent} ${e.event}`);
+        return seen.includes("carol started") && seen.includes("alice started") ? seen : undefined;
+      },
+      { what: "every restarted agent's started event" },
+    );
     const at = (what: string) => {
       const i = events.indexOf(what);
       assert.ok(i >= 0, `${what} in ${events.join(", ")}`);
