@@ -103,17 +103,18 @@ describe("c0re: config changes from the manager's clone, and restart-all", () =>
       config: AgentConfig.parse(JSON.parse(config("sonnet"))),
       rev: sha,
     });
-    assert.deepEqual(
+    const alices = () =>
       hive.seen.lifecycle
         .slice(n)
         .filter((e) => e.agent === "alice")
-        .map((e) => [e.event, e.detail ?? ""]),
-      [
-        ["stopped", ""],
-        ["started", ""],
-        ["updated", `config ${sha.slice(0, 7)}`],
-      ],
-    );
+        .map((e) => [e.event, e.detail ?? ""]);
+    // Lifecycle events are published on their own: the last may land after the reply.
+    await waitUntil(() => alices().some(([e]) => e === "updated"), { what: "alice updated" });
+    assert.deepEqual(alices(), [
+      ["stopped", ""],
+      ["started", ""],
+      ["updated", `config ${sha.slice(0, 7)}`],
+    ]);
     await told(
       MANAGER,
       new RegExp(

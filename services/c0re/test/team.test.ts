@@ -300,13 +300,14 @@ describe("c0re's team: spawn approvals, manager verbs, tombstones", () => {
     const gone = await call.destroy("alice");
     assert.equal(gone.running, false);
     assert.ok(gone.tombstoned_at);
-    assert.deepEqual(
+    const alices = () =>
       hive.seen.lifecycle
         .slice(n)
         .filter((e) => e.agent === "alice")
-        .map((e) => e.event),
-      ["stopped", "destroyed"],
-    );
+        .map((e) => e.event);
+    // Lifecycle events are published on their own: the last may land after the reply.
+    await waitUntil(() => alices().includes("destroyed"), { what: "alice destroyed" });
+    assert.deepEqual(alices(), ["stopped", "destroyed"]);
     assert.equal(await find("alice"), undefined, "off the active list");
     assert.equal(
       (await find("alice", true))?.tombstoned_at,
