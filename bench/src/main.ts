@@ -16,16 +16,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { arch, cpus, platform } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  openDatabase,
-  rpcs,
-  type ServiceProcess,
-  serve,
-  startService,
-  subjects,
-} from "@hyperhive/shared";
+import { rpcs, type ServiceProcess, serve, startService, subjects } from "@hyperhive/shared";
 import { startNatsServer, tempDir } from "@hyperhive/shared/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { durableCommits } from "./sqlite-commits.js";
 import { atLeast, atMost, ratio, type Stats, stats, type Target } from "./stats.js";
 import { agentConnections, broadcast } from "./suites/broadcast.js";
 import { herd } from "./suites/herd.js";
@@ -64,29 +58,6 @@ function child(name: string, main: string, natsUrl: string, env: Record<string, 
     lifeline: true,
     readyTimeoutMs: 30_000,
   });
-}
-
-function sqliteCommits(path: string, n: number): number[] {
-  // The broker's own settings for a send (WAL, synchronous FULL): the floor of one fsync.
-  const db = openDatabase(
-    path,
-    [
-      {
-        version: 1,
-        sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL, at INTEGER)",
-      },
-    ],
-    { synchronous: "FULL" },
-  );
-  const insert = db.prepare("INSERT INTO t (body, at) VALUES (?, ?)");
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    insert.run(`message ${i}`, Date.now()); // autocommit: one transaction, fsynced
-    out.push(performance.now() - t0);
-  }
-  db.close();
-  return out;
 }
 
 const row = (name: string, s: Stats) =>
@@ -173,7 +144,7 @@ async function measure(nc: NatsConnection, url: string, dir: string, brokerPid: 
   console.log(row("raw NATS publish to as many subs", bc.nats_publish_all_received));
   console.log(row("raw, one publish per agent", bc.nats_publish_each_received));
 
-  const sqlite = stats(sqliteCommits(join(dir, "commit.sqlite"), 1000));
+  const sqlite = stats(await durableCommits(join(dir, "commit.sqlite"), 1000));
   console.log(row("sqlite commit (WAL, FULL)", sqlite));
   return { lat, tp, herdResult, bc, sqlite };
 }

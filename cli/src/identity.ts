@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { writeFileAtomic } from "@hyperhive/shared";
+import { isErrno, writeFileAtomic } from "@hyperhive/shared";
 import type { RootPaths } from "./paths.js";
 
 /**
@@ -27,7 +27,7 @@ function readPrivate(file: string): string | undefined {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    if (e instanceof Error && "code" in e && e.code === "ENOENT") return undefined;
+    if (isErrno(e, "ENOENT")) return undefined;
     throw e;
   }
   if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);

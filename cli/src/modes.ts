@@ -1,5 +1,6 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { isErrno } from "@hyperhive/shared";
 import type { RootPaths } from "./paths.js";
 
 /**
@@ -22,7 +23,7 @@ function lstatOrUndefined(path: string): Stats | undefined {
   try {
     return lstatSync(path);
   } catch (e) {
-    if (e instanceof Error && "code" in e && e.code === "ENOENT") return undefined;
+    if (isErrno(e, "ENOENT")) return undefined;
     throw e;
   }
 }

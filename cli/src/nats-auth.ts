@@ -4,6 +4,7 @@ import {
   HiveAuthority,
   type Identity,
   identityLabel,
+  isErrno,
   loadOrCreateKeys,
   natsKeyPaths,
   type Revocations,
@@ -40,7 +41,7 @@ function readMinted(keysDir: string): string[] {
   try {
     text = readFileSync(mintedFile(keysDir), "utf8");
   } catch (e) {
-    if (e instanceof Error && "code" in e && e.code === "ENOENT") return [];
+    if (isErrno(e, "ENOENT")) return [];
     throw e;
   }
   const parsed = MintedUsers.safeParse(JSON.parse(text));

@@ -1,6 +1,11 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
+/** Whether `e` is a file system error with one of these codes (`ENOENT`, `ELOOP`, ...). */
+export function isErrno(e: unknown, ...codes: string[]): boolean {
+  return e instanceof Error && "code" in e && typeof e.code === "string" && codes.includes(e.code);
+}
+
 export interface WriteAtomicOptions {
   /** File mode, e.g. 0o600 for a secret; applied before the file appears under its name. */
   mode?: number;

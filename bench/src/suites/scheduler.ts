@@ -68,7 +68,7 @@ export interface SchedulerBenchResult {
   /** setTimeout's own lateness, `due` timers among `pending` + `due` in this process, ms. */
   settimeout_lateness: Stats;
   /**
-   * Raw sqlite commits fsynced (WAL, synchronous FULL), one per reminder at the same pace, on the
+   * Raw sqlite commits fsynced (the broker's settings, as `sqlite_commit`), one per reminder at the same pace, on the
    * same disk during the same window, ms: the floor under due -> inbox, where the broker commits
    * each delivery durably (a slow fsync of the disk shows in both).
    */

@@ -12,6 +12,7 @@ import {
   type FilesListResponse,
   HiveError,
   hivePaths,
+  isErrno,
   MAX_FILE_ENTRIES,
 } from "@hyperhive/shared";
 import { agentLogFile, tailFile } from "./agent-log.js";
@@ -48,9 +49,7 @@ function kindOf(st: Stats): FileKind {
   return "other";
 }
 
-function isMissing(e: unknown): boolean {
-  return e instanceof Error && "code" in e && (e.code === "ENOENT" || e.code === "ENOTDIR");
-}
+const isMissing = (e: unknown) => isErrno(e, "ENOENT", "ENOTDIR");
 
 /**
  * An agent's state files, read for the operator (privsep: the web holds no files, and the
@@ -128,7 +127,6 @@ export class StateFiles {
     if (last.isDirectory()) {
       throw new HiveError(ErrorCode.BadRequest, `${rel} is a directory (list it instead)`);
     }
-    if (!last.isFile()) throw forbidden(`${rel} is not a regular file (${kindOf(last)})`);
     checkReadable(last, rel, cap);
     const fh = await openChecked(join(base.real, ...segs), 0, rel);
     try {
@@ -255,7 +253,7 @@ async function openChecked(path: string, flags: number, shown: string): Promise<
   } catch (e) {
     if (isMissing(e)) throw notFound(`${shown}: no such file or directory`);
     // ELOOP: it became a symlink after the walk.
-    if (e instanceof Error && "code" in e && e.code === "ELOOP") {
+    if (isErrno(e, "ELOOP")) {
       throw forbidden(`${shown} is a symlink: symlinks are never followed`);
     }
     throw e;

@@ -5,6 +5,7 @@ import {
   AgentRunConfig,
   ConfigError,
   describeZodError,
+  isErrno,
   type ModelName,
 } from "@hyperhive/shared";
 
@@ -30,7 +31,8 @@ export function readRunConfig(runDir: string, defaultModel: ModelName): RunConfi
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    if (isNotFound(e)) return { config: AgentConfig.parse({ model: defaultModel }), rev: null };
+    if (isErrno(e, "ENOENT"))
+      return { config: AgentConfig.parse({ model: defaultModel }), rev: null };
     throw e;
   }
   let raw: unknown;
@@ -42,8 +44,4 @@ export function readRunConfig(runDir: string, defaultModel: ModelName): RunConfi
   const parsed = AgentRunConfig.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`${path}: ${describeZodError(parsed.error)}`);
   return parsed.data;
-}
-
-function isNotFound(e: unknown): boolean {
-  return e instanceof Error && "code" in e && e.code === "ENOENT";
 }

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import * as z from "zod";
-import { writeFileAtomic } from "../fs.js";
+import { isErrno, writeFileAtomic } from "../fs.js";
 import { createKeySet, type HiveAuthority, HiveKeySet, Revocations } from "./authority.js";
 
 /**
@@ -21,11 +21,6 @@ export function natsKeyPaths(dir: string) {
     /** Minted credentials of the services and the operator: `<label>.creds`. */
     creds: (label: string) => join(dir, `${label}.creds`),
   };
-}
-
-/** Whether `e` is a file system error with this code (`ENOENT`, ...). */
-function isErrno(e: unknown, code: string): boolean {
-  return e instanceof Error && "code" in e && e.code === code;
 }
 
 function readJson(path: string): unknown {
