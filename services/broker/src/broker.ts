@@ -99,9 +99,9 @@ export function bodyTooLargeMessage(bytes: number, from: string): string {
  * reminder's (the scheduler) `send`,
  * the operator's inbox and history. Every write goes through one group commit
  * ({@link CommitQueue}): a send is replied to only after its batch is committed and its WAL
- * fsynced; leases, acks and extends are committed before their reply but need no fsync of their
- * own (they ride the next one; losing one to a power cut means a redelivery, which at-least-once
- * allows), and no reply reveals anything committed after a send still waiting for the disk. recv leases a message and
+ * fsynced; leases, acks and extends are answered at their commit, before any fsync (a power cut
+ * that takes one back takes back the unsynced send before it too: a redelivery, which
+ * at-least-once allows), so a message reaches a parked recv one commit after its send. recv leases a message and
  * long-polls when nothing is deliverable; a broadcast (`to: "*"`) is one row with a receipt per
  * agent on c0re's roster but the sender. Mail goes only to agents on that roster.
  */

@@ -1,12 +1,28 @@
 import type { Db, Logger } from "@hyperhive/shared";
 import type { WalSync } from "./wal-sync.js";
 
-/** What a batch does once its transaction committed, or instead when it did not. */
+/** What an operation does once its batch committed, or instead when it did not. */
 export interface BatchEffects {
-  /** Runs once the batch is committed (and on the disk, when it had to be), in order. */
+  /**
+   * Runs once the batch is committed — and on the disk, for a durable operation — in order: the
+   * effects of a durable operation wait for the fsync, the others (and the batch's
+   * `beforeCommit` work: leases handed to parked recvs) go at the commit.
+   */
   afterCommit(fn: () => void): void;
   /** Runs instead of the afterCommit effects when the batch failed. */
   afterRollback(fn: (e: unknown) => void): void;
+}
+
+/** The effects registered by one kind of operation in a batch. */
+class Effects implements BatchEffects {
+  readonly after: (() => void)[] = [];
+  readonly rollback: ((e: unknown) => void)[] = [];
+  afterCommit(fn: () => void): void {
+    this.after.push(fn);
+  }
+  afterRollback(fn: (e: unknown) => void): void {
+    this.rollback.push(fn);
+  }
 }
 
 /** The most operations one batch takes (see {@link CommitQueue.#flush}). */
@@ -42,16 +58,20 @@ export interface CommitQueueOptions {
  * Group commit. Operations that arrive together — every request NATS delivered in one read of
  * the socket — run in ONE sqlite transaction, each in a savepoint of its own (one failing rolls
  * back only itself), with one commit. The connection runs with `synchronous = NORMAL`: a commit
- * writes the WAL without waiting for the disk; a batch with a durable operation in it then waits
- * for an fsync of the WAL ({@link WalSync}, on the thread pool, shared by every batch committed
- * while the previous one ran) while the event loop goes on with the next batch. Batches are
- * released strictly in order: an operation's promise and its batch's effects (replies,
- * announcements, leases handed to parked recvs) come only after everything committed before them
- * is on the disk, so nothing is revealed that a power cut could take back.
+ * writes the WAL, which a crash of this process cannot take back, without waiting for the disk.
  *
- * A small durable batch while no fsync is running (the hive's usual case: one send at a time)
- * commits with `synchronous = FULL` instead, sqlite syncing inline: for one write that is quicker
- * than a trip through the thread pool, and there is nothing to overlap it with.
+ * What must survive a power cut too — a durable operation (a send) — is answered only after an
+ * fsync of the WAL ({@link WalSync}, on the thread pool, shared by every batch committed while the
+ * previous one ran) while the event loop goes on with the next batch; durable operations are
+ * released strictly in order, so an acknowledged send never depends on one a power cut could take
+ * back. Everything else is answered at the commit: a lease, an ack, an extend. A power cut takes
+ * those back only together with the unsynced sends before them, and what it takes back is a
+ * redelivery, which at-least-once allows (the sender, never acknowledged, sends again). So a
+ * message handed to a parked recv reaches its reader at the commit, not after the disk.
+ *
+ * A small durable batch with nothing to answer at its commit, while no fsync is running (the
+ * hive's usual case: one send at a time) syncs inline instead: for one write that is quicker than
+ * a trip through the thread pool, and there is nothing to overlap it with.
  */
 export class CommitQueue {
   readonly #db: Db;
@@ -63,24 +83,25 @@ export class CommitQueue {
   #scheduled: Promise<void> | undefined;
   /** Batches committed and not released yet (waiting for an fsync, or behind one that is). */
   #unreleased = 0;
-  #synchronous: "FULL" | "NORMAL" | undefined;
   #released: Promise<void> = Promise.resolve();
   /** Batches committed, operations in them, and batches that waited for an fsync. */
-  readonly #stats = { batches: 0, ops: 0, durableBatches: 0, inlineSyncs: 0 };
+  readonly #stats = { batches: 0, ops: 0, durableBatches: 0 };
 
   constructor(o: CommitQueueOptions) {
     this.#db = o.db;
     this.#log = o.log;
     this.#wal = o.wal;
     this.#beforeCommit = o.beforeCommit;
+    // The WAL is synced by WalSync when a batch needs it, never by sqlite at each commit.
+    if (o.wal) o.db.pragma("synchronous = NORMAL");
     // Called inside the batch's transaction, better-sqlite3 makes this a SAVEPOINT.
     this.#savepoint = o.db.transaction((fn: () => unknown) => fn());
   }
 
   /** Batches, operations, batches that waited for the disk, and the fsyncs they shared. */
   get stats(): { batches: number; ops: number; durableBatches: number; fsyncs: number } {
-    const { batches, ops, durableBatches, inlineSyncs } = this.#stats;
-    return { batches, ops, durableBatches, fsyncs: (this.#wal?.count ?? 0) + inlineSyncs };
+    const { batches, ops, durableBatches } = this.#stats;
+    return { batches, ops, durableBatches, fsyncs: this.#wal?.count ?? 0 };
   }
 
   /** Runs `fn` in the next batch; settles with its result once that batch is released. */
@@ -116,47 +137,39 @@ export class CommitQueue {
     // turn, so the fsync of this one, its replies and the senders' next requests overlap with
     // the work on the rest instead of waiting for all of it.
     const ops = this.#ops.splice(0, MAX_BATCH_OPS);
-    const durable = ops.some((op) => op.durable);
     if (this.#ops.length > 0) this.kick();
-    const inline = durable && ops.length <= INLINE_MAX_OPS && this.#wal?.busy === false;
-    this.#setSynchronous(inline ? "FULL" : "NORMAL");
-    const after: (() => void)[] = [];
-    const rollback: ((e: unknown) => void)[] = [];
-    const fx: BatchEffects = {
-      afterCommit: (fn) => after.push(fn),
-      afterRollback: (fn) => rollback.push(fn),
-    };
+    const onDisk = new Effects();
+    const atCommit = new Effects();
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       this.#db
         .transaction(() => {
           for (const op of ops) {
+            const fx = op.durable ? onDisk : atCommit;
             try {
               outcomes.push({ ok: true, value: this.#savepoint(() => op.fn(fx)) });
             } catch (e) {
               outcomes.push({ ok: false, value: e });
             }
           }
-          this.#beforeCommit?.(fx);
+          this.#beforeCommit?.(atCommit);
         })
         .immediate();
     } catch (e) {
+      const rollback = [...onDisk.rollback, ...atCommit.rollback];
       this.#fail(ops, rollback, e, "a batch's transaction failed; nothing of it was kept");
       return;
     }
     this.#stats.batches++;
     this.#stats.ops += ops.length;
-    if (inline) {
-      this.#stats.durableBatches++;
-      this.#stats.inlineSyncs++;
-    }
-    const release = (): void => {
+    const settle = (durable: boolean, effects: (() => void)[]): void => {
       ops.forEach((op, i) => {
+        if (op.durable !== durable) return;
         const o = outcomes[i]!;
         if (o.ok) op.resolve(o.value);
         else op.reject(o.value);
       });
-      for (const fn of after) {
+      for (const fn of effects) {
         try {
           fn();
         } catch (e) {
@@ -164,27 +177,39 @@ export class CommitQueue {
         }
       }
     };
-    const wal = durable && !inline ? this.#wal : undefined;
-    if (wal === undefined && this.#unreleased === 0) {
-      release();
-      return;
-    }
+    const durable = ops.filter((op) => op.durable);
+    const answeredNow = durable.length < ops.length || atCommit.after.length > 0;
+    settle(false, atCommit.after);
+    if (durable.length === 0) return;
+    const release = () => settle(true, onDisk.after);
+    const wal = this.#wal;
+    const failed = (e: unknown) =>
+      this.#fail(durable, onDisk.rollback, e, "fsync of the WAL failed; nothing acknowledged");
     if (wal !== undefined) this.#stats.durableBatches++;
+    if (this.#unreleased === 0) {
+      if (wal === undefined) {
+        release();
+        return;
+      }
+      // Inline only when that delays nothing: what this batch answers at its commit goes out
+      // once this turn of the event loop ends, so it must not wait behind an fsync.
+      if (!answeredNow && !wal.busy && durable.length <= INLINE_MAX_OPS) {
+        try {
+          wal.syncNow();
+        } catch (e) {
+          failed(e);
+          return;
+        }
+        release();
+        return;
+      }
+    }
     this.#unreleased++;
-    const synced = wal?.sync();
-    this.#released = Promise.all([this.#released, synced])
-      .then(release, (e: unknown) =>
-        this.#fail(ops, rollback, e, "fsync of the WAL failed; the batch was not acknowledged"),
-      )
+    this.#released = Promise.all([this.#released, wal?.sync()])
+      .then(release, failed)
       .finally(() => {
         this.#unreleased--;
       });
-  }
-
-  #setSynchronous(level: "FULL" | "NORMAL"): void {
-    if (this.#synchronous === level) return;
-    this.#db.pragma(`synchronous = ${level}`);
-    this.#synchronous = level;
   }
 
   #fail(ops: Op[], rollback: ((e: unknown) => void)[], e: unknown, what: string): void {

@@ -57,6 +57,31 @@ export function replyQuote(body: string): string {
 }
 
 /**
+ * The queries over an agent's open (unacked) receipts: recv's scan, the pending counts, lease
+ * expiry, release and drop. Each names the partial index of open receipts: left to choose, sqlite
+ * takes `receipts_recipient` (same columns, every receipt) and reads the agent's whole history on
+ * every recv. Exported for the test that checks their plans.
+ */
+export const OPEN_RECEIPTS_SQL = {
+  nextDeliverable: `SELECT * FROM receipts INDEXED BY receipts_open
+    WHERE recipient = ? AND acked_at IS NULL AND (lease_until IS NULL OR lease_until <= ?)
+    ORDER BY message_id LIMIT 1`,
+  countDeliverable: `SELECT count(*) AS n FROM receipts INDEXED BY receipts_open
+    WHERE recipient = ? AND acked_at IS NULL AND (lease_until IS NULL OR lease_until <= ?)`,
+  countDeliverableOf: `SELECT recipient, count(*) AS n FROM receipts INDEXED BY receipts_open
+    WHERE recipient IN (SELECT value FROM json_each(?)) AND acked_at IS NULL
+      AND (lease_until IS NULL OR lease_until <= ?)
+    GROUP BY recipient`,
+  releaseAll: `UPDATE receipts INDEXED BY receipts_open SET lease_until = ?
+    WHERE recipient = ? AND acked_at IS NULL AND lease_until > ?
+    RETURNING message_id`,
+  dropOpen: `DELETE FROM receipts INDEXED BY receipts_open
+    WHERE recipient = ? AND acked_at IS NULL RETURNING message_id`,
+  earliestLease: `SELECT min(lease_until) AS t FROM receipts INDEXED BY receipts_open
+    WHERE recipient = ? AND acked_at IS NULL AND lease_until > ?`,
+} as const;
+
+/**
  * The sql of sending, leasing and acking, as prepared statements. The methods do not open
  * transactions of their own: the broker runs them inside its group commit ({@link CommitQueue}),
  * which in this single-threaded process makes each batch atomic with respect to every other
@@ -109,23 +134,17 @@ export class MessageStore {
     );
     this.#message = db.prepare<[number], MessageRow>("SELECT * FROM messages WHERE id = ?");
     this.#nextDeliverable = db.prepare<[string, number], ReceiptRow>(
-      `SELECT * FROM receipts
-        WHERE recipient = ? AND acked_at IS NULL AND (lease_until IS NULL OR lease_until <= ?)
-        ORDER BY message_id LIMIT 1`,
+      OPEN_RECEIPTS_SQL.nextDeliverable,
     );
     this.#lease = db.prepare<[number, number, string]>(
       `UPDATE receipts SET lease_until = ?, delivery_count = delivery_count + 1
         WHERE message_id = ? AND recipient = ?`,
     );
     this.#countDeliverable = db.prepare<[string, number], { n: number }>(
-      `SELECT count(*) AS n FROM receipts
-        WHERE recipient = ? AND acked_at IS NULL AND (lease_until IS NULL OR lease_until <= ?)`,
+      OPEN_RECEIPTS_SQL.countDeliverable,
     );
     this.#countDeliverableOf = db.prepare<[string, number], { recipient: string; n: number }>(
-      `SELECT recipient, count(*) AS n FROM receipts
-        WHERE recipient IN (SELECT value FROM json_each(?)) AND acked_at IS NULL
-          AND (lease_until IS NULL OR lease_until <= ?)
-        GROUP BY recipient`,
+      OPEN_RECEIPTS_SQL.countDeliverableOf,
     );
     this.#receipt = db.prepare<[number, string], ReceiptRow>(
       "SELECT * FROM receipts WHERE message_id = ? AND recipient = ?",
@@ -139,16 +158,11 @@ export class MessageStore {
         WHERE message_id = ? AND recipient = ? AND acked_at IS NULL AND lease_until > ?`,
     );
     this.#releaseAll = db.prepare<[number, string, number], { message_id: number }>(
-      `UPDATE receipts SET lease_until = ?
-        WHERE recipient = ? AND acked_at IS NULL AND lease_until > ?
-        RETURNING message_id`,
+      OPEN_RECEIPTS_SQL.releaseAll,
     );
-    this.#dropOpen = db.prepare<[string], { message_id: number }>(
-      "DELETE FROM receipts WHERE recipient = ? AND acked_at IS NULL RETURNING message_id",
-    );
+    this.#dropOpen = db.prepare<[string], { message_id: number }>(OPEN_RECEIPTS_SQL.dropOpen);
     this.#earliestLease = db.prepare<[string, number], { t: number | null }>(
-      `SELECT min(lease_until) AS t FROM receipts
-        WHERE recipient = ? AND acked_at IS NULL AND lease_until > ?`,
+      OPEN_RECEIPTS_SQL.earliestLease,
     );
   }
 

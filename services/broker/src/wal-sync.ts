@@ -1,24 +1,24 @@
-import { type FileHandle, open } from "node:fs/promises";
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 
 /**
- * Makes what sqlite committed durable without blocking the event loop: an fsync of the database's
- * write-ahead log on libuv's thread pool. The connection runs with `synchronous = NORMAL`, so a
- * commit only writes the WAL (it survives a crash of this process, not a power cut); after
- * {@link sync} resolves, every transaction committed before the call is on the disk too. A
- * checkpoint (which sqlite syncs itself in NORMAL mode) is the only thing that may reuse WAL
- * frames, and only ones already in the database file. Calls that arrive while an fsync runs share
- * the next one: group commit, with the fsync off the thread that parses the next batch.
+ * Makes what sqlite committed durable: an fsync of the database's write-ahead log. The connection
+ * runs with `synchronous = NORMAL`, so a commit only writes the WAL (it survives a crash of this
+ * process, not a power cut); after {@link sync} resolves, or {@link syncNow} returns, every
+ * transaction committed before the call is on the disk too. A checkpoint (which sqlite syncs
+ * itself in NORMAL mode) is the only thing that may reuse WAL frames, and only ones already in the
+ * database file. {@link sync} runs on libuv's thread pool, and calls that arrive while one runs
+ * share the next: group commit, with the fsync off the thread that parses the next batch.
  */
 export class WalSync {
   readonly #walPath: string;
-  #file: Promise<FileHandle> | undefined;
+  #fd: number | undefined;
   #inflight: Promise<void> | undefined;
   #next: Promise<void> | undefined;
   /** fsyncs issued (diagnostics, and the tests of group commit). */
   count = 0;
 
-  /** Whether an fsync is running or queued. */
+  /** Whether an fsync is running or queued on the thread pool. */
   get busy(): boolean {
     return this.#inflight !== undefined;
   }
@@ -43,37 +43,46 @@ export class WalSync {
     return this.#next;
   }
 
+  /**
+   * The same on the calling thread: for one small commit with nothing else to do meanwhile, a
+   * trip through the thread pool costs more than it saves.
+   */
+  syncNow(): void {
+    this.count++;
+    fdatasyncSync(this.#log());
+  }
+
   async close(): Promise<void> {
     await this.#inflight?.catch(() => {});
     await this.#next?.catch(() => {});
-    const file = this.#file;
-    this.#file = undefined;
-    await (await file?.catch(() => undefined))?.close();
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
   }
 
-  async #fsync(): Promise<void> {
+  #fsync(): Promise<void> {
     this.count++;
-    if (this.#file === undefined) {
-      const opening = this.#openLog();
-      this.#file = opening;
-      // A failed open is tried again by the next fsync.
-      opening.catch(() => {
-        if (this.#file === opening) this.#file = undefined;
-      });
-    }
-    // fdatasync, as sqlite does: the data and the size, not the timestamps.
-    await (await this.#file).datasync();
+    return new Promise<void>((resolve, reject) => {
+      // fdatasync, as sqlite does: the data and the size, not the timestamps.
+      fdatasync(this.#log(), (e) => (e ? reject(e) : resolve()));
+    });
   }
 
-  /** The WAL, once; the directory is synced once too, so the file's own entry is durable. */
-  async #openLog(): Promise<FileHandle> {
-    const file = await open(this.#walPath, "r");
-    const dir = await open(dirname(this.#walPath), "r");
+  /** The WAL, opened once; the directory is synced once too, so the file's own entry is durable. */
+  #log(): number {
+    if (this.#fd !== undefined) return this.#fd;
+    const fd = openSync(this.#walPath, "r");
     try {
-      await dir.sync();
-    } finally {
-      await dir.close();
+      const dir = openSync(dirname(this.#walPath), "r");
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    } catch (e) {
+      closeSync(fd);
+      throw e;
     }
-    return file;
+    this.#fd = fd;
+    return fd;
   }
 }

@@ -7,9 +7,10 @@ import { CommitQueue } from "../src/commit-queue.js";
 import { type Delivered, RecvDispatcher } from "../src/dispatcher.js";
 import { migrations } from "../src/schema.js";
 import { MessageStore } from "../src/store.js";
+import { WalSync } from "../src/wal-sync.js";
 
 /** The group commit and the dispatcher over a real sqlite file, no NATS: batches made by hand. */
-function rig(path: string) {
+function rig(path: string, wal?: WalSync) {
   const db = openDatabase(path, migrations);
   const store = new MessageStore(db);
   const clock = new TestClock();
@@ -21,7 +22,7 @@ function rig(path: string) {
     kick: () => queue?.kick(),
     delivery: () => {},
   });
-  queue = new CommitQueue({ db, log, beforeCommit: (fx) => dispatcher.dispatch(fx) });
+  queue = new CommitQueue({ db, log, wal, beforeCommit: (fx) => dispatcher.dispatch(fx) });
   const park = (agent: string, max = 1) =>
     new Promise<Delivered>((resolve, reject) => {
       void queue.run(
@@ -61,6 +62,33 @@ describe("the dispatcher inside the group commit", () => {
       ],
     );
     assert.equal(r.dispatcher.waiting("dave"), 0);
+    await r.queue.idle();
+    r.db.close();
+  });
+
+  it("a message handed to a parked recv reaches it at the commit; its send is acknowledged after the fsync", async () => {
+    const path = join(dir.path, "wal.sqlite");
+    const order: string[] = [];
+    class Recorded extends WalSync {
+      override sync(): Promise<void> {
+        return super.sync().then(() => void order.push("fsynced"));
+      }
+    }
+    const r = rig(path, new Recorded(path));
+    // Mail committed before the recv parks: the WAL exists.
+    await r.send("gus", "first");
+    await r.park("gus");
+    const polling = r.park("gus").then((d) => {
+      order.push("recv");
+      return d;
+    });
+    const sending = r.send("gus", "second").then((s) => {
+      order.push("send");
+      return s;
+    });
+    const [got, sent] = await Promise.all([polling, sending]);
+    assert.equal(got.messages[0]?.id, sent.id);
+    assert.deepEqual(order, ["recv", "fsynced", "send"]);
     await r.queue.idle();
     r.db.close();
   });

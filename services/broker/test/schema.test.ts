@@ -4,6 +4,7 @@ import { openDatabase } from "@hyperhive/shared";
 import { tempDir } from "@hyperhive/shared/testing";
 import { afterAll, describe, it } from "vitest";
 import { migrations } from "../src/schema.js";
+import { OPEN_RECEIPTS_SQL } from "../src/store.js";
 
 describe("the receipts migrations (schema 2 -> 4)", () => {
   const dir = tempDir("hive-broker-schema-");
@@ -76,6 +77,30 @@ describe("the receipts migrations (schema 2 -> 4)", () => {
         .n,
       0,
     );
+    db.close();
+  });
+});
+
+describe("the queries over open receipts", () => {
+  const dir = tempDir("hive-broker-plans-");
+  afterAll(() => dir.remove());
+
+  it("each reads the partial index of open receipts, not the agent's whole history", () => {
+    const db = openDatabase(join(dir.path, "broker.sqlite"), migrations);
+    for (const [name, sql] of Object.entries(OPEN_RECEIPTS_SQL)) {
+      const plan = db
+        .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(
+          ...sql
+            .split("?")
+            .slice(1)
+            .map(() => null),
+        )
+        .map((r) => r.detail)
+        .join(" | ");
+      assert.match(plan, /USING (COVERING )?INDEX receipts_open\b/, `${name}: ${plan}`);
+      assert.doesNotMatch(plan, /receipts_recipient|SCAN receipts/, `${name}: ${plan}`);
+    }
     db.close();
   });
 });
