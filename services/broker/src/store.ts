@@ -79,6 +79,20 @@ export const OPEN_RECEIPTS_SQL = {
     WHERE recipient = ? AND acked_at IS NULL RETURNING message_id`,
   earliestLease: `SELECT min(lease_until) AS t FROM receipts INDEXED BY receipts_open
     WHERE recipient = ? AND acked_at IS NULL AND lease_until > ?`,
+  // Each wanting agent's oldest deliverable receipt, leased until that agent's own time.
+  leaseFirstOf: `WITH want AS (
+      SELECT value ->> '$.agent' AS agent, value ->> '$.until' AS until FROM json_each(?)
+    ), next AS (
+      SELECT agent, until, (
+        SELECT message_id FROM receipts INDEXED BY receipts_open
+          WHERE recipient = want.agent AND acked_at IS NULL
+            AND (lease_until IS NULL OR lease_until <= ?)
+          ORDER BY message_id LIMIT 1) AS message_id
+      FROM want
+    )
+    UPDATE receipts SET lease_until = next.until, delivery_count = delivery_count + 1
+      FROM next WHERE receipts.message_id = next.message_id AND receipts.recipient = next.agent
+    RETURNING receipts.recipient, receipts.message_id, receipts.delivery_count`,
 } as const;
 
 /**
@@ -95,6 +109,8 @@ export class MessageStore {
   readonly #visible;
   readonly #message;
   readonly #nextDeliverable;
+  readonly #leaseFirstOf;
+  readonly #insertReceipts;
   readonly #lease;
   readonly #countDeliverable;
   readonly #countDeliverableOf;
@@ -120,6 +136,10 @@ export class MessageStore {
     this.#insertReceipt = db.prepare<[number, string]>(
       "INSERT INTO receipts (message_id, recipient) VALUES (?, ?)",
     );
+    // A broadcast's receipts in one statement.
+    this.#insertReceipts = db.prepare<[number, string]>(
+      "INSERT INTO receipts (message_id, recipient) SELECT ?, value FROM json_each(?)",
+    );
     // One receipt fewer open; the last one closing marks the message done.
     this.#closeReceipt = db.prepare<[number, number]>(
       `UPDATE messages SET open_receipts = open_receipts - 1,
@@ -136,6 +156,10 @@ export class MessageStore {
     this.#nextDeliverable = db.prepare<[string, number], ReceiptRow>(
       OPEN_RECEIPTS_SQL.nextDeliverable,
     );
+    this.#leaseFirstOf = db.prepare<
+      [string, number],
+      { recipient: string; message_id: number; delivery_count: number }
+    >(OPEN_RECEIPTS_SQL.leaseFirstOf);
     this.#lease = db.prepare<[number, number, string]>(
       `UPDATE receipts SET lease_until = ?, delivery_count = delivery_count + 1
         WHERE message_id = ? AND recipient = ?`,
@@ -190,7 +214,8 @@ export class MessageStore {
       m.recipients.length,
     );
     const id = row!.id;
-    for (const r of m.recipients) this.#insertReceipt.run(id, r);
+    if (m.recipients.length === 1) this.#insertReceipt.run(id, m.recipients[0]!);
+    else if (m.recipients.length > 1) this.#insertReceipts.run(id, JSON.stringify(m.recipients));
     return { id, sent_at: m.now, duplicate: false };
   }
 
@@ -218,8 +243,11 @@ export class MessageStore {
     const r = this.#nextDeliverable.get(agent, now);
     if (!r) return null;
     this.#lease.run(leaseUntil, r.message_id, agent);
-    const m = messages(r.message_id)!;
-    const delivery = r.delivery_count + 1;
+    return this.#inbox(messages(r.message_id)!, r.delivery_count + 1, leaseUntil);
+  }
+
+  /** A leased receipt as recv returns it: its message, the how-many-th delivery, the lease. */
+  #inbox(m: MessageRow, delivery: number, leaseUntil: number): InboxMessage {
     return {
       id: m.id,
       from: m.sender,
@@ -232,6 +260,25 @@ export class MessageStore {
       redelivered: delivery > 1,
       lease_until: leaseUntil,
     };
+  }
+
+  /**
+   * {@link leaseNext} for many agents in one statement (after a broadcast, a thousand parked
+   * recvs): each agent's oldest deliverable receipt, leased until its own `until`. Agents with
+   * nothing deliverable are absent from the result.
+   */
+  leaseFirstOf(
+    wants: readonly { agent: string; until: number }[],
+    now: number,
+    messages: (id: number) => MessageRow | undefined = (id) => this.message(id),
+  ): Map<string, InboxMessage> {
+    const until = new Map(wants.map((w) => [w.agent, w.until]));
+    const out = new Map<string, InboxMessage>();
+    for (const r of this.#leaseFirstOf.all(JSON.stringify(wants), now)) {
+      const m = messages(r.message_id)!;
+      out.set(r.recipient, this.#inbox(m, r.delivery_count, until.get(r.recipient)!));
+    }
+    return out;
   }
 
   /** Deliverable receipts of each of `agents`: one query for many, as after a broadcast. */

@@ -39,7 +39,7 @@ function rig(path: string, wal?: WalSync) {
       },
       { durable: true },
     );
-  return { db, queue, dispatcher, park, send };
+  return { db, store, clock, queue, dispatcher, park, send };
 }
 
 describe("the dispatcher inside the group commit", () => {
@@ -108,6 +108,63 @@ describe("the dispatcher inside the group commit", () => {
       [sent[2]?.id],
     );
     assert.equal(b?.pending, 0);
+    await r.queue.idle();
+    r.db.close();
+  });
+
+  it("after a broadcast to many parked agents each gets its own oldest deliverable mail, in one lease statement", async () => {
+    const r = rig(join(dir.path, "c.sqlite"));
+    const agents = Array.from({ length: 12 }, (_, i) => `b${i}`);
+    // b0 has older mail queued; b1 a message leased out that ran out (a redelivery); b2 one
+    // leased and running; b3 two recvs parked, the second a recv_batch.
+    const older = await r.send("b0", "older");
+    const lapsed = await r.send("b1", "lapsed");
+    const first = await r.park("b1");
+    assert.equal(first.messages[0]?.id, lapsed.id);
+    r.clock.advance(61_000);
+    const running = await r.send("b2", "running");
+    assert.equal((await r.park("b2")).messages[0]?.id, running.id);
+    const attemptsBefore = r.dispatcher.stats.leaseAttempts;
+    const polls = new Map(agents.map((a) => [a, r.park(a)]));
+    const second = r.park("b3", 5);
+    const bc = await r.queue.run(
+      () => {
+        const m = r.store.insert({
+          from: "alice",
+          to: "*",
+          body: "to all",
+          recipients: agents,
+          now: r.clock.now(),
+        });
+        for (const a of agents) r.dispatcher.markDirty(a);
+        return m;
+      },
+      { durable: true },
+    );
+    const got = new Map<string, Delivered>();
+    for (const [a, p] of polls) got.set(a, await p);
+    assert.deepEqual(
+      got.get("b0")?.messages.map((m) => [m.id, m.delivery]),
+      [[older.id, 1]],
+    );
+    assert.equal(got.get("b0")?.pending, 1, "the broadcast is still pending for b0");
+    assert.deepEqual(
+      got.get("b1")?.messages.map((m) => [m.id, m.delivery, m.redelivered]),
+      [[lapsed.id, 2, true]],
+    );
+    for (const a of agents.filter((x) => x !== "b0" && x !== "b1")) {
+      assert.deepEqual(
+        got.get(a)?.messages.map((m) => [m.id, m.from, m.to, m.body, m.delivery]),
+        [[bc.id, "alice", "*", "to all", 1]],
+        a,
+      );
+    }
+    // b3's second recv (a batch) finds nothing more: it stays parked.
+    assert.equal(r.dispatcher.waiting("b3"), 1);
+    // One attempt per agent for the bulk lease, and none one by one after it.
+    assert.ok(r.dispatcher.stats.leaseAttempts - attemptsBefore <= agents.length + 1);
+    r.dispatcher.dismiss();
+    assert.deepEqual((await second).messages, []);
     await r.queue.idle();
     r.db.close();
   });
