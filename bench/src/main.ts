@@ -223,7 +223,8 @@ async function schedulerSuite(): Promise<{
   console.error("scheduler: 100,000 pending reminders…");
   const r = await schedulerBench({ progress: (line) => console.error(`  ${line}`) });
   console.log(`scheduler, ${r.due} reminders due among ${r.pending} pending:`);
-  console.log(row("due -> inbox", r.scheduler_due_to_inbox));
+  console.log(row("due -> the agent wakes (its recv)", r.scheduler_due_to_wake));
+  console.log(row("due -> inbox (stored, fsynced)", r.scheduler_due_to_inbox));
   console.log(row("due -> the scheduler's send", r.scheduler_due_to_send));
   console.log(row("bare setTimeout lateness", r.settimeout_lateness));
   console.log(row("raw durable sqlite commit", r.raw_durable_commit));
