@@ -121,7 +121,7 @@ describe("the dispatcher inside the group commit", () => {
     const lapsed = await r.send("b1", "lapsed");
     const first = await r.park("b1");
     assert.equal(first.messages[0]?.id, lapsed.id);
-    r.clock.advance(61_000);
+    await r.clock.advance(61_000);
     const running = await r.send("b2", "running");
     assert.equal((await r.park("b2")).messages[0]?.id, running.id);
     const attemptsBefore = r.dispatcher.stats.leaseAttempts;
