@@ -30,7 +30,10 @@ const MAX_BATCH_OPS = 16;
 /** The largest durable batch synced inline (see {@link CommitQueue}); bigger ones overlap. */
 const INLINE_MAX_OPS = 8;
 
-/** How much a write needs: a `durable` one is on the disk before anyone hears of it. */
+/**
+ * How much a write needs: a `durable` one is answered, and its effects run, once it is on the
+ * disk; the others at their commit (which a crash of the process cannot take back).
+ */
 export interface OpOptions {
   durable: boolean;
 }
