@@ -1,5 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { chownSync, lchownSync, lstatSync, readdirSync, readFileSync } from "node:fs";
+import {
+  chownSync,
+  lchownSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+} from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { type AgentName, type Db, hivePaths } from "@hyperhive/shared";
 import { z } from "zod";
@@ -41,6 +49,30 @@ const within = (a: string, b: string): boolean => {
 };
 
 /**
+ * Binds `kept` again, read-only, inside a hidden dir. A kept dir others may not enter (a clone in
+ * a `mktemp -d` dir is 0700) is rebuilt as a 0755 dir with its entries bound one by one: the
+ * agent runs as a uid of its own and must pass through it to reach the harness's code.
+ */
+function showAgain(kept: string): string[] {
+  let mode: number;
+  try {
+    const st = statSync(kept);
+    if (!st.isDirectory()) return ["--ro-bind", kept, kept];
+    mode = st.mode;
+  } catch {
+    return ["--ro-bind", kept, kept]; // bwrap says what is missing
+  }
+  if ((mode & 0o005) === 0o005) return ["--ro-bind", kept, kept];
+  const out = ["--perms", "0755", "--dir", kept];
+  for (const e of readdirSync(kept, { withFileTypes: true })) {
+    const p = join(kept, e.name);
+    if (e.isSymbolicLink()) out.push("--symlink", readlinkSync(p), p);
+    else out.push("--ro-bind", p, p);
+  }
+  return out;
+}
+
+/**
  * The `bwrap` argv (without `bwrap`) that runs `l.command` as the agent: the system read-only, a
  * private /tmp, /proc of its own pid namespace, and of the hive root only its state dir
  * (read-write), run dir (read-write: socket, credentials) and the shared dir (read-only). The
@@ -55,7 +87,7 @@ export function bwrapArgs(l: SandboxLayout): string[] {
   const hide = (dir: string, perms?: string): void => {
     if (perms) a.push("--perms", perms);
     a.push("--tmpfs", dir);
-    for (const k of l.keep) if (within(k, dir)) a.push("--ro-bind", k, k);
+    for (const k of l.keep) if (within(k, dir)) a.push(...showAgain(k));
   };
   // World-writable like a real /tmp: bwrap running as root would make it root's alone. A repo
   // checked out under /tmp (a CI clone) is shown again.

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import {
   type AgentStateEvent,
@@ -92,6 +101,47 @@ describe("bwrap arguments", () => {
     assert.ok(after(["--tmpfs", "/tmp"], "/tmp/ci/repo"), args.join(" "));
     assert.ok(after(["--tmpfs", "/home/op"], "/home/op/.nvm/node"), args.join(" "));
     assert.ok(!args.includes("/usr/lib/node"), "outside the hidden dirs: already visible");
+  });
+
+  it("rebuilds a kept dir others may not enter (a clone in a 0700 mktemp dir) as 0755, its entries bound one by one", () => {
+    const dir = tempDir("c0re-keep-");
+    try {
+      const repo = join(dir.path, "repo");
+      mkdirSync(join(repo, "services"), { recursive: true });
+      writeFileSync(join(repo, "package.json"), "{}\n");
+      symlinkSync("services", join(repo, "link"));
+      chmodSync(repo, 0o700);
+      const args = bwrapArgs({
+        root: "/srv/hive-root",
+        name: "alice",
+        user: { kind: "userns" },
+        // Hidden as HOME, wherever the temp dir is.
+        home: dir.path,
+        keep: [repo],
+        command: ["node", "harness.js"],
+      }).join(" ");
+      assert.ok(args.includes(`--perms 0755 --dir ${repo} `), args);
+      assert.ok(args.includes(`--ro-bind ${repo}/services ${repo}/services`), args);
+      assert.ok(args.includes(`--ro-bind ${repo}/package.json ${repo}/package.json`), args);
+      assert.ok(args.includes(`--symlink services ${repo}/link`), args);
+      assert.ok(!args.includes(`--ro-bind ${repo} `), "the 0700 dir itself is not bound");
+      chmodSync(repo, 0o755);
+      const open = bwrapArgs({
+        root: "/srv/hive-root",
+        name: "alice",
+        user: { kind: "userns" },
+        // Hidden as HOME, wherever the temp dir is.
+        home: dir.path,
+        keep: [repo],
+        command: ["node", "harness.js"],
+      }).join(" ");
+      assert.ok(
+        open.includes(`--ro-bind ${repo} ${repo}`),
+        "one that others may enter is bound whole",
+      );
+    } finally {
+      dir.remove();
+    }
   });
 });
 
