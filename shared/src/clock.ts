@@ -9,14 +9,35 @@ export interface Clock {
   now(): number;
   /** Calls `fn` once `ms` have passed on this clock; returns a function that cancels it. */
   schedule(ms: number, fn: () => void): Cancel;
+  /**
+   * Milliseconds from now until this clock reads `at` (unix ms), as finely as it knows: `now()`
+   * is whole milliseconds, so `at - now()` overshoots by up to one (a timer armed with it fires
+   * that much late on average).
+   */
+  msUntil(at: number): number;
 }
 
 /** Cancels a scheduled call; calling it after the call ran, or twice, does nothing. */
 export type Cancel = () => void;
 
+/**
+ * How far the high-resolution clock (`timeOrigin + performance.now()`) runs ahead of `Date.now()`
+ * at the start of a wall-clock millisecond: the least lead seen so far (each reading is it plus
+ * that millisecond's fraction). Learnt from the readings themselves, no waiting; until a reading
+ * near a millisecond's start comes, fractions are underestimated, so timers fire late, never early.
+ */
+let lead: number | undefined;
+
 /** The machine's clock: `Date.now()` and `setTimeout`. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  msUntil(at) {
+    const whole = Date.now();
+    const ahead = performance.timeOrigin + performance.now() - whole;
+    // A lead a millisecond or more short of this one: the wall clock was slewed or set; relearn.
+    if (lead === undefined || ahead < lead || ahead - lead >= 1) lead = ahead;
+    return at - whole - (ahead - lead);
+  },
   schedule(ms, fn) {
     const t = setTimeout(fn, Math.max(0, ms));
     return () => clearTimeout(t);

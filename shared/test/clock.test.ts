@@ -4,6 +4,31 @@ import { every, sleep, systemClock } from "../src/clock.js";
 import { mayRetry, RetryPolicy, retry, retryDelay, retryPolicy } from "../src/retry.js";
 import { TestClock } from "../src/testing/clock.js";
 
+describe("msUntil", () => {
+  it("on the system clock, counts the fraction of the current millisecond (now() is whole ms)", () => {
+    const lefts: number[] = [];
+    const started = Date.now();
+    // Readings over a few milliseconds of real time: some near a millisecond's start teach it.
+    while (Date.now() - started < 5 || lefts.length < 200) {
+      const whole = Date.now();
+      const left = systemClock.msUntil(whole + 1000);
+      // Never more than whole ms (and Date.now() may tick once between the two readings).
+      assert.ok(left > 997.999 && left <= 1000, `${left}`);
+      lefts.push(left);
+    }
+    assert.ok(
+      lefts.some((l) => l < 999.9),
+      "the fraction shows: some readings are well into their millisecond",
+    );
+  });
+
+  it("on a test clock, is exactly the difference", () => {
+    const clock = new TestClock(5_000);
+    assert.equal(clock.msUntil(6_250), 1_250);
+    assert.equal(clock.msUntil(4_000), -1_000);
+  });
+});
+
 describe("TestClock", () => {
   it("runs due calls in time order when advanced, and nothing before", async () => {
     const clock = new TestClock(1_000);

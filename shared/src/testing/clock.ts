@@ -25,6 +25,10 @@ export class TestClock implements Clock {
     return this.#now;
   }
 
+  msUntil(at: number): number {
+    return at - this.#now;
+  }
+
   schedule(ms: number, fn: () => void): Cancel {
     const p: Pending = { at: this.#now + Math.max(0, ms), seq: this.#seq++, fn };
     this.#pending.add(p);
