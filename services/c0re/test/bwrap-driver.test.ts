@@ -110,31 +110,25 @@ describe("bwrap arguments", () => {
       mkdirSync(join(repo, "services"), { recursive: true });
       writeFileSync(join(repo, "package.json"), "{}\n");
       symlinkSync("services", join(repo, "link"));
+      const argsNow = () =>
+        bwrapArgs({
+          root: "/srv/hive-root",
+          name: "alice",
+          user: { kind: "userns" },
+          // Hidden as HOME, wherever the temp dir is.
+          home: dir.path,
+          keep: [repo],
+          command: ["node", "harness.js"],
+        }).join(" ");
       chmodSync(repo, 0o700);
-      const args = bwrapArgs({
-        root: "/srv/hive-root",
-        name: "alice",
-        user: { kind: "userns" },
-        // Hidden as HOME, wherever the temp dir is.
-        home: dir.path,
-        keep: [repo],
-        command: ["node", "harness.js"],
-      }).join(" ");
+      const args = argsNow();
       assert.ok(args.includes(`--perms 0755 --dir ${repo} `), args);
       assert.ok(args.includes(`--ro-bind ${repo}/services ${repo}/services`), args);
       assert.ok(args.includes(`--ro-bind ${repo}/package.json ${repo}/package.json`), args);
       assert.ok(args.includes(`--symlink services ${repo}/link`), args);
       assert.ok(!args.includes(`--ro-bind ${repo} `), "the 0700 dir itself is not bound");
       chmodSync(repo, 0o755);
-      const open = bwrapArgs({
-        root: "/srv/hive-root",
-        name: "alice",
-        user: { kind: "userns" },
-        // Hidden as HOME, wherever the temp dir is.
-        home: dir.path,
-        keep: [repo],
-        command: ["node", "harness.js"],
-      }).join(" ");
+      const open = argsNow();
       assert.ok(
         open.includes(`--ro-bind ${repo} ${repo}`),
         "one that others may enter is bound whole",
