@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { createServer, type Server } from "node:net";
+import { isErrno } from "@hyperhive/shared";
 
 /** Held by the one `hive up` of a root; released when it closes or its process dies. */
 export interface RootLock {
@@ -27,7 +28,7 @@ export async function acquireRootLock(root: string): Promise<RootLock | undefine
   const server: Server = createServer((socket) => socket.destroy());
   const taken = await new Promise<boolean>((resolve, reject) => {
     server.once("error", (e) => {
-      if (e instanceof Error && "code" in e && e.code === "EADDRINUSE") resolve(false);
+      if (isErrno(e, "EADDRINUSE")) resolve(false);
       else reject(e);
     });
     server.listen({ path: lockName(root) }, () => resolve(true));

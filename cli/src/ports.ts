@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { isErrno } from "@hyperhive/shared";
 
 /**
  * Whether a TCP port can be listened on at `host` right now: binds it and lets it go at once.
@@ -8,7 +9,7 @@ export async function portFree(port: number, host = "127.0.0.1"): Promise<boolea
   const server = createServer();
   const free = await new Promise<boolean>((resolve, reject) => {
     server.once("error", (e) => {
-      if (e instanceof Error && "code" in e && e.code === "EADDRINUSE") resolve(false);
+      if (isErrno(e, "EADDRINUSE")) resolve(false);
       else reject(e);
     });
     server.listen({ port, host, exclusive: true }, () => resolve(true));

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
-/** Whether `e` is a file system error with one of these codes (`ENOENT`, `ELOOP`, ...). */
+/** Whether `e` is a system error with one of these codes (`ENOENT`, `EADDRINUSE`, `EPERM`, ...). */
 export function isErrno(e: unknown, ...codes: string[]): boolean {
   return e instanceof Error && "code" in e && typeof e.code === "string" && codes.includes(e.code);
 }

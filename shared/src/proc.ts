@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { isErrno } from "./fs.js";
 
 /**
  * Reading other processes through Linux's /proc: the one place that parses it. Every reader
@@ -83,7 +84,7 @@ export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (e) {
-    if (!(e instanceof Error && "code" in e && e.code === "EPERM")) return false;
+    if (!isErrno(e, "EPERM")) return false;
   }
   const stat = readProcStat(pid);
   if (stat) return stat.state !== "Z";

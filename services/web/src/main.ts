@@ -1,4 +1,11 @@
-import { BaseEnv, connectNats, createLogger, loadConfig, runService } from "@hyperhive/shared";
+import {
+  BaseEnv,
+  connectNats,
+  createLogger,
+  isErrno,
+  loadConfig,
+  runService,
+} from "@hyperhive/shared";
 import { z } from "zod";
 import { buildApp } from "./app.js";
 import { FileToken, fixedToken, type TokenSource } from "./token.js";
@@ -38,9 +45,7 @@ class PortInUseError extends Error {
   override readonly name = "PortInUseError";
 }
 
-function isAddressInUse(e: unknown): boolean {
-  return e instanceof Error && "code" in e && e.code === "EADDRINUSE";
-}
+const isAddressInUse = (e: unknown) => isErrno(e, "EADDRINUSE");
 
 async function main(): Promise<void> {
   const config = loadConfig(WebEnv);
