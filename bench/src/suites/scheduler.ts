@@ -97,6 +97,9 @@ export interface SchedulerBenchResult {
   };
 }
 
+/** The reminder a delivery's text (body or preview) starts with: `reminder #<id>: ...`. */
+const reminderId = (text: string): number => Number(/^reminder #(\d+):/.exec(text)?.[1]);
+
 /** Unix ms with the fraction: `Date.now()` is whole milliseconds. */
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
@@ -231,7 +234,7 @@ export async function schedulerBench(o: SchedulerBenchOptions = {}): Promise<Sch
       callback: (_err, msg) => {
         const t = nowMs() - offset;
         const ann = InboxAnnouncement.parse(decodeJson(msg.data));
-        const id = Number(/^reminder #(\d+):/.exec(ann.preview)?.[1]);
+        const id = reminderId(ann.preview);
         if (warmUp.has(id)) return;
         const at = dueAt.get(id);
         if (at === undefined) throw new Error(`an announcement of no reminder: ${ann.preview}`);
@@ -260,7 +263,7 @@ export async function schedulerBench(o: SchedulerBenchOptions = {}): Promise<Sch
         });
         if (r?.message == null) continue;
         const t = nowMs() - offset;
-        const at = dueAt.get(Number(/^reminder #(\d+):/.exec(r.message.body)?.[1]));
+        const at = dueAt.get(reminderId(r.message.body));
         if (at !== undefined && woke.push(t - at) === due) allWoke();
         await request(conn, subjects.agent.ack(DUE_AGENT), rpcs.ack, { id: r.message.id });
       }
@@ -270,7 +273,7 @@ export async function schedulerBench(o: SchedulerBenchOptions = {}): Promise<Sch
       callback: (_err, msg) => {
         const t = nowMs() - offset;
         const req = rpcs.send.request.parse(decodeJson(msg.data));
-        const at = dueAt.get(Number(/^reminder #(\d+):/.exec(req.body)?.[1]));
+        const at = dueAt.get(reminderId(req.body));
         if (at !== undefined) sent.push(t - at);
       },
     });
