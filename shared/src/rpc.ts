@@ -296,8 +296,12 @@ export function parseReply<Res extends z.ZodType>(
   subject: string,
 ): z.infer<Res> {
   const raw = decodeJson(data);
-  const err = ErrorReply.safeParse(raw);
-  if (err.success) throw HiveError.fromWire(err.data.error);
+  // Only a reply with an `error` member can be one: a failed safeParse builds its issues, which
+  // cost every successful request more than the rest of its validation.
+  if (typeof raw === "object" && raw !== null && "error" in raw) {
+    const err = ErrorReply.safeParse(raw);
+    if (err.success) throw HiveError.fromWire(err.data.error);
+  }
   const ok = schema.safeParse(raw);
   if (!ok.success) {
     throw new HiveError(ErrorCode.Internal, `reply on ${subject} does not match its schema`, {

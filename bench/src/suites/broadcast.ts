@@ -1,5 +1,5 @@
 import { decodeJson, encodeJson, RecvResponse, subjects } from "@hyperhive/shared";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
 import { ack, barrier, send } from "./mail.js";
 
 export interface BroadcastSamples {
@@ -28,9 +28,14 @@ export async function agentConnections(url: string, n: number): Promise<NatsConn
  * agent to a subject of its own (the least a reply to each agent's own request costs). Acks (not
  * timed) between rounds.
  *
- * A recv reply is decoded here with JSON.parse and its id checked, not parsed with zod: in the
- * hive each agent parses its own reply in its own process, in parallel; done here, in one
- * process, the client's parsing of 1,000 replies would be measured as if it were the broker's.
+ * The bench stands in for 1,000 harnesses in one process, so what each harness would spend on
+ * its own reply, in parallel with the others, is spent here one reply after another, and would
+ * be measured as if it were the broker's. So an agent's recv is the same request on the wire
+ * (a publish with a reply subject of that connection's own) but its reply is taken by a
+ * subscription callback, as the baselines take theirs: not through nats.js's request machinery
+ * (a timer and two Error objects with their stacks per request, a third at each reply: 1,000 of
+ * those ran 15–30 ms in one process), and decoded with JSON.parse and its id checked, not parsed
+ * with zod.
  */
 export async function broadcast(
   nc: NatsConnection,
@@ -44,11 +49,20 @@ export async function broadcast(
   const one = () => {
     if (++got === agents.length) allGot();
   };
+  // Each agent's recv replies, by agent.
+  const replies: unknown[] = [];
+  const inboxes = agents.map((a) => createInbox(`_INBOX.${a.name}`));
   const subs = agents.flatMap((a, i) => [
     a.nc.subscribe("bench.fan", { callback: one }),
     a.nc.subscribe(`bench.each.${i}`, {
       callback: (_err, m) => {
         decodeJson(m.data);
+        one();
+      },
+    }),
+    a.nc.subscribe(inboxes[i]!, {
+      callback: (_err, m) => {
+        replies[i] = decodeJson(m.data);
         one();
       },
     }),
@@ -93,18 +107,20 @@ export async function broadcast(
       out.natsEach.push(performance.now() - t0);
 
       // The broker: every agent's recv parked, then one broadcast.
-      const polls = agents.map((a) =>
-        a.nc
-          .request(subjects.agent.recv(a.name), encodeJson({ wait_seconds: 60 }), {
-            timeout: 90_000,
-          })
-          .then((m) => decodeJson(m.data)),
-      );
+      got = 0;
+      replies.length = 0;
+      const polled = new Promise<void>((resolve) => {
+        allGot = resolve;
+      });
+      const recv = encodeJson({ wait_seconds: 60 });
+      agents.forEach((a, i) => {
+        a.nc.publish(subjects.agent.recv(a.name), recv, { reply: inboxes[i]! });
+      });
       await Promise.all(agents.map((a) => a.nc.flush()));
       await barrier(nc, "sender");
       t0 = performance.now();
       const sent = await send(nc, "sender", "*", `broadcast ${r}`, `${run}-${r}`);
-      const replies = await Promise.all(polls);
+      await polled;
       out.broker.push(performance.now() - t0);
       for (const [i, reply] of replies.entries()) {
         const res = RecvResponse.parse(reply);

@@ -164,21 +164,34 @@ export class RecvDispatcher {
 
   /**
    * After a broadcast many agents have new mail and a parked recv: their first recvs' first
-   * messages are leased in one statement rather than two per agent. Undefined for a few agents
-   * (each is leased on its own, as is everything after its first message).
+   * messages are leased in one statement per lease length (usually one: recvs ask for the
+   * default) rather than two per agent. Undefined for a few agents (each is leased on its own,
+   * as is everything after its first message).
    */
   #leaseFirsts(
     now: number,
     row: (id: number) => MessageRow | undefined,
   ): Map<string, InboxMessage> | undefined {
-    const wants: { agent: string; until: number }[] = [];
+    const byUntil = new Map<number, string[]>();
+    let wanting = 0;
     for (const agent of this.#dirty) {
       const first = this.#parked.get(agent)?.[0];
-      if (first) wants.push({ agent, until: Math.ceil(now + first.leaseMs) });
+      if (!first) continue;
+      const until = Math.ceil(now + first.leaseMs);
+      const agents = byUntil.get(until);
+      if (agents) agents.push(agent);
+      else byUntil.set(until, [agent]);
+      wanting++;
     }
-    if (wants.length < BULK_LEASE_AGENTS) return undefined;
-    this.stats.leaseAttempts += wants.length;
-    return this.#o.store.leaseFirstOf(wants, now, row);
+    if (wanting < BULK_LEASE_AGENTS) return undefined;
+    this.stats.leaseAttempts += wanting;
+    const firsts = new Map<string, InboxMessage>();
+    for (const [until, agents] of byUntil) {
+      for (const [agent, m] of this.#o.store.leaseFirstOf(agents, now, until, row)) {
+        firsts.set(agent, m);
+      }
+    }
+    return firsts;
   }
 
   /**

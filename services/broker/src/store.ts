@@ -79,18 +79,18 @@ export const OPEN_RECEIPTS_SQL = {
     WHERE recipient = ? AND acked_at IS NULL RETURNING message_id`,
   earliestLease: `SELECT min(lease_until) AS t FROM receipts INDEXED BY receipts_open
     WHERE recipient = ? AND acked_at IS NULL AND lease_until > ?`,
-  // Each wanting agent's oldest deliverable receipt, leased until that agent's own time.
-  leaseFirstOf: `WITH want AS (
-      SELECT value ->> '$.agent' AS agent, value ->> '$.until' AS until FROM json_each(?)
-    ), next AS (
-      SELECT agent, until, (
+  // Each agent's oldest deliverable receipt, all leased until one time. The agents are a JSON
+  // array of names: an array of {agent, until} objects, with two extractions per agent, made the
+  // statement 2.5x slower for 1,000 agents.
+  leaseFirstOf: `WITH next AS (
+      SELECT value AS agent, (
         SELECT message_id FROM receipts INDEXED BY receipts_open
-          WHERE recipient = want.agent AND acked_at IS NULL
+          WHERE recipient = value AND acked_at IS NULL
             AND (lease_until IS NULL OR lease_until <= ?)
           ORDER BY message_id LIMIT 1) AS message_id
-      FROM want
+      FROM json_each(?)
     )
-    UPDATE receipts SET lease_until = next.until, delivery_count = delivery_count + 1
+    UPDATE receipts SET lease_until = ?, delivery_count = delivery_count + 1
       FROM next WHERE receipts.message_id = next.message_id AND receipts.recipient = next.agent
     RETURNING receipts.recipient, receipts.message_id, receipts.delivery_count`,
 } as const;
@@ -157,7 +157,7 @@ export class MessageStore {
       OPEN_RECEIPTS_SQL.nextDeliverable,
     );
     this.#leaseFirstOf = db.prepare<
-      [string, number],
+      [number, string, number],
       { recipient: string; message_id: number; delivery_count: number }
     >(OPEN_RECEIPTS_SQL.leaseFirstOf);
     this.#lease = db.prepare<[number, number, string]>(
@@ -264,19 +264,19 @@ export class MessageStore {
 
   /**
    * {@link leaseNext} for many agents in one statement (after a broadcast, a thousand parked
-   * recvs): each agent's oldest deliverable receipt, leased until its own `until`. Agents with
+   * recvs): each agent's oldest deliverable receipt, leased until `leaseUntil`. Agents with
    * nothing deliverable are absent from the result.
    */
   leaseFirstOf(
-    wants: readonly { agent: string; until: number }[],
+    agents: readonly string[],
     now: number,
+    leaseUntil: number,
     messages: (id: number) => MessageRow | undefined = (id) => this.message(id),
   ): Map<string, InboxMessage> {
-    const until = new Map(wants.map((w) => [w.agent, w.until]));
     const out = new Map<string, InboxMessage>();
-    for (const r of this.#leaseFirstOf.all(JSON.stringify(wants), now)) {
+    for (const r of this.#leaseFirstOf.all(now, JSON.stringify(agents), leaseUntil)) {
       const m = messages(r.message_id)!;
-      out.set(r.recipient, this.#inbox(m, r.delivery_count, until.get(r.recipient)!));
+      out.set(r.recipient, this.#inbox(m, r.delivery_count, leaseUntil));
     }
     return out;
   }

@@ -23,10 +23,10 @@ function rig(path: string, wal?: WalSync) {
     delivery: () => {},
   });
   queue = new CommitQueue({ db, log, wal, beforeCommit: (fx) => dispatcher.dispatch(fx) });
-  const park = (agent: string, max = 1) =>
+  const park = (agent: string, max = 1, leaseMs = 60_000) =>
     new Promise<Delivered>((resolve, reject) => {
       void queue.run(
-        () => dispatcher.park({ agent, max, leaseMs: 60_000, waitMs: 30_000, resolve, reject }),
+        () => dispatcher.park({ agent, max, leaseMs, waitMs: 30_000, resolve, reject }),
         { durable: false },
       );
     });
@@ -112,7 +112,7 @@ describe("the dispatcher inside the group commit", () => {
     r.db.close();
   });
 
-  it("after a broadcast to many parked agents each gets its own oldest deliverable mail, in one lease statement", async () => {
+  it("after a broadcast to many parked agents each gets its own oldest deliverable mail, in one lease statement per lease length", async () => {
     const r = rig(join(dir.path, "c.sqlite"));
     const agents = Array.from({ length: 12 }, (_, i) => `b${i}`);
     // b0 has older mail queued; b1 a message leased out that ran out (a redelivery); b2 one
@@ -125,7 +125,9 @@ describe("the dispatcher inside the group commit", () => {
     const running = await r.send("b2", "running");
     assert.equal((await r.park("b2")).messages[0]?.id, running.id);
     const attemptsBefore = r.dispatcher.stats.leaseAttempts;
-    const polls = new Map(agents.map((a) => [a, r.park(a)]));
+    // Every third recv asks for a lease of its own length: leased in a statement of its own.
+    const leaseMs = (i: number) => (i % 3 === 2 ? 20_000 : 60_000);
+    const polls = new Map(agents.map((a, i) => [a, r.park(a, 1, leaseMs(i))]));
     const second = r.park("b3", 5);
     const bc = await r.queue.run(
       () => {
@@ -143,6 +145,9 @@ describe("the dispatcher inside the group commit", () => {
     );
     const got = new Map<string, Delivered>();
     for (const [a, p] of polls) got.set(a, await p);
+    agents.forEach((a, i) => {
+      assert.equal(got.get(a)?.messages[0]?.lease_until, r.clock.now() + leaseMs(i), a);
+    });
     assert.deepEqual(
       got.get("b0")?.messages.map((m) => [m.id, m.delivery]),
       [[older.id, 1]],
