@@ -87,7 +87,16 @@ export function bwrapArgs(l: SandboxLayout): string[] {
   const hide = (dir: string, perms?: string): void => {
     if (perms) a.push("--perms", perms);
     a.push("--tmpfs", dir);
-    for (const k of l.keep) if (within(k, dir)) a.push(...showAgain(k));
+    for (const k of l.keep) {
+      if (!within(k, dir)) continue;
+      // bwrap makes the missing parents of a bind mount 0700, root's: the agent could not pass
+      // them to a repo cloned in a dir of a 0700 `mktemp -d` (or under a 0700 HOME).
+      const parent = dirname(k);
+      if (parent !== dir && !l.keep.some((o) => o !== k && within(parent, o))) {
+        a.push("--perms", "0755", "--dir", parent);
+      }
+      a.push(...showAgain(k));
+    }
   };
   // World-writable like a real /tmp: bwrap running as root would make it root's alone. A repo
   // checked out under /tmp (a CI clone) is shown again.

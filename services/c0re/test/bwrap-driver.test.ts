@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -99,6 +100,8 @@ describe("bwrap arguments", () => {
       return at >= 0 && rebound > at;
     };
     assert.ok(after(["--tmpfs", "/tmp"], "/tmp/ci/repo"), args.join(" "));
+    // Its parent made 0755 first: bwrap would make it 0700, root's, and the agent stop there.
+    assert.ok(after(["--perms", "0755", "--dir", "/tmp/ci"], "/tmp/ci/repo"), args.join(" "));
     assert.ok(after(["--tmpfs", "/home/op"], "/home/op/.nvm/node"), args.join(" "));
     assert.ok(!args.includes("/usr/lib/node"), "outside the hidden dirs: already visible");
   });
@@ -135,6 +138,41 @@ describe("bwrap arguments", () => {
       );
     } finally {
       dir.remove();
+    }
+  });
+});
+
+describe("bwrap, run for real", () => {
+  it("an agent reaches a repo cloned inside a dir only root may enter (a 0700 mktemp dir under /tmp)", () => {
+    assertSandboxUsable();
+    const outer = tempDir("c0re-outer-");
+    try {
+      chmodSync(outer.path, 0o700);
+      const repo = join(outer.path, "hyperhive");
+      mkdirSync(repo, { mode: 0o755 });
+      chmodSync(repo, 0o755);
+      writeFileSync(join(repo, "package.json"), "{}\n", { mode: 0o644 });
+      const root = join(outer.path, "root");
+      const p = hivePaths(root);
+      for (const d of [p.agentStateDir("alice"), p.agentRunDir("alice"), p.sharedDir]) {
+        mkdirSync(d, { recursive: true });
+      }
+      // As root the agent is a uid of its own, which the 0700 dir shuts out; in a user namespace
+      // it keeps c0re's uid, which may pass it anyway.
+      const user = asRoot
+        ? { kind: "uid" as const, uid: SANDBOX_UID_BASE + 99, gid: SANDBOX_UID_BASE + 99 }
+        : { kind: "userns" as const };
+      const args = bwrapArgs({
+        root,
+        name: "alice",
+        user,
+        keep: [repo],
+        command: ["cat", join(repo, "package.json")],
+      });
+      const r = spawnSync("bwrap", args, { encoding: "utf8" });
+      assert.equal(r.stdout, "{}\n", `${r.stderr}\nbwrap ${args.join(" ")}`);
+    } finally {
+      outer.remove();
     }
   });
 });
