@@ -227,9 +227,10 @@ export const commands = {
   logs: command({
     name: "logs",
     positionals: ["<agent>"],
-    options: { lines: { type: "string" } },
-    usage: "hive logs <agent> [--lines N] [--root DIR] [--json]",
-    summary: "the last lines of the agent's harness log (default 50)",
+    options: { lines: { type: "string" }, follow: { type: "boolean", short: "f" } },
+    usage: "hive logs <agent> [--lines N] [--follow] [--root DIR] [--json]",
+    summary:
+      "the last lines of the agent's harness log (default 50); --follow: then each line it writes, until ^C",
     group: "agents",
   }),
   model: command({

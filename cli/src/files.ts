@@ -1,3 +1,4 @@
+import { setTimeout } from "node:timers/promises";
 import {
   type AgentLogResponse,
   type AgentName,
@@ -12,7 +13,7 @@ import {
 } from "@hyperhive/shared";
 import { agentArgument, checkedArgument, EXIT, intOption, parseCommand } from "./args.js";
 import { commands } from "./catalog.js";
-import { askHive } from "./client.js";
+import { ask, askHive, withHive } from "./client.js";
 import type { Output } from "./output.js";
 import { rootOf } from "./paths.js";
 import { cell, table, utc } from "./table.js";
@@ -48,7 +49,10 @@ export async function runFilesCommand(
       min: 1,
       max: MAX_LOG_LINES,
     });
-    await logs(rootOf(values.root), agentArgument(def, agent), lines, out);
+    const root = rootOf(values.root);
+    const name = agentArgument(def, agent);
+    if (values.follow === true) await followLog(root, name, lines, out);
+    else await logs(root, name, lines, out);
     return EXIT.ok;
   }
   const def = commands.files;
@@ -129,5 +133,48 @@ export async function logs(
     agent,
     lines,
   });
-  out.result(res, res.lines.length === 0 ? `(${agent} has no log yet)` : res.lines.join("\n"));
+  printLog(res, out);
+}
+
+function printLog(res: AgentLogResponse, out: Output): void {
+  out.result(res, res.lines.length === 0 ? `(${res.agent} has no log yet)` : res.lines.join("\n"));
+}
+
+/** How often `hive logs --follow` asks c0re what the log has gained. */
+export const FOLLOW_EVERY_MS = 1000;
+
+/**
+ * `hive logs <agent> --follow`: the last lines, then every whole line the log gains (asked for
+ * each second from where the last answer ended; with `--json`, each answer with new lines on a
+ * line of its own), until SIGINT or SIGTERM.
+ */
+export async function followLog(
+  root: string,
+  agent: AgentName,
+  lines: number,
+  out: Output,
+): Promise<void> {
+  const stopped = new AbortController();
+  const stop = (): void => stopped.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  try {
+    await withHive(root, async (nc) => {
+      let res = await ask(nc, subjects.op.files.log, rpcs.opAgentLog, { agent, lines });
+      printLog(res, out);
+      while (!stopped.signal.aborted) {
+        await setTimeout(FOLLOW_EVERY_MS, undefined, { signal: stopped.signal }).catch(() => {});
+        if (stopped.signal.aborted) break;
+        res = await ask(nc, subjects.op.files.log, rpcs.opAgentLog, {
+          agent,
+          lines: MAX_LOG_LINES,
+          after: res.end,
+        });
+        if (res.lines.length > 0) out.result(res, res.lines.join("\n"));
+      }
+    });
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  }
 }

@@ -8,9 +8,9 @@ import {
   rpcs,
   subjects,
 } from "@hyperhive/shared";
-import { type NatsServerHandle, natsForTests, tempDir } from "@hyperhive/shared/testing";
+import { type NatsServerHandle, natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { cleanEnv, hive, jsonLines } from "./helpers.js";
+import { cleanEnv, hive, jsonLines, startHive } from "./helpers.js";
 import { pretendHive, StandIns } from "./standins.js";
 
 const MTIME = Date.UTC(2026, 10, 22, 10, 23, 40);
@@ -24,6 +24,7 @@ describe("hive files / hive logs (c0re stood in for)", () => {
   let nats: NatsServerHandle;
   let tmp: ReturnType<typeof tempDir>;
   let stand: StandIns;
+  const aliceLog = ["one", "two"];
   const cli = (...args: string[]) => hive([...args, "--root", tmp.path], cleanEnv(tmp.path));
   /** Runs the command; returns its result and what c0re was asked meanwhile. */
   const asked = async (...args: string[]) => {
@@ -69,10 +70,12 @@ describe("hive files / hive logs (c0re stood in for)", () => {
         content: blob ? Buffer.from([0xff, 0x00, 0x41]).toString("base64") : "hello\n",
       };
     });
-    stand.on(subjects.op.files.log, rpcs.opAgentLog, (r) => ({
-      agent: r.agent,
-      lines: r.agent === "carol" ? [] : ["one", "two"],
-    }));
+    // An offset is a count of lines here: c0re's are bytes, which the CLI only passes back.
+    stand.on(subjects.op.files.log, rpcs.opAgentLog, (r) => {
+      const all = r.agent === "carol" ? [] : aliceLog;
+      const lines = all.slice(r.after ?? 0).slice(-(r.lines ?? 100));
+      return { agent: r.agent, lines, end: all.length };
+    });
     await stand.flush();
   });
   afterAll(async () => {
@@ -163,5 +166,34 @@ describe("hive files / hive logs (c0re stood in for)", () => {
     assert.deepEqual(AgentLogResponse.parse(jsonLines(d.stdout)[0]).lines, ["one", "two"]);
     assert.deepEqual(d.calls[0]?.payload, { agent: "alice", lines: 50 });
     assert.equal((await cli("logs", "carol")).stdout, "(carol has no log yet)\n");
+  });
+
+  it("hive logs --follow prints each line the log gains, from where the last answer ended, until ^C", async () => {
+    for (const json of [false, true]) {
+      aliceLog.splice(2);
+      const from = stand.calls.length;
+      const args = ["logs", "alice", "--follow", "--lines", "2", "--root", tmp.path];
+      const f = startHive(json ? [...args, "--json"] : args, cleanEnv(tmp.path));
+      const shown = () =>
+        json
+          ? jsonLines(f.stdout()).flatMap((v) => AgentLogResponse.parse(v).lines)
+          : f.stdout().split("\n").slice(0, -1);
+      try {
+        await waitUntil(() => shown().length === 2 || undefined, { what: "the tail" });
+        aliceLog.push("three", "four");
+        await waitUntil(() => shown().length === 4 || undefined, { what: "the new lines" });
+        assert.deepEqual(shown(), ["one", "two", "three", "four"]);
+        const asks = stand.since(from).map((c) => rpcs.opAgentLog.request.parse(c.payload));
+        assert.deepEqual(asks[0], { agent: "alice", lines: 2 });
+        assert.deepEqual(asks[1], { agent: "alice", lines: 2000, after: 2 });
+        assert.ok(
+          asks.slice(1).every((p) => p.lines === 2000 && p.after !== undefined),
+          JSON.stringify(asks),
+        );
+      } finally {
+        f.child.kill("SIGINT");
+      }
+      assert.equal(await f.exited, 0, f.stderr());
+    }
   });
 });

@@ -120,13 +120,18 @@ export interface Up {
 
 /** With `umask` (e.g. "000"), `hive up` is started through `sh -c 'umask …; exec …'`. */
 export function startUp(args: string[], env: NodeJS.ProcessEnv, o: { umask?: string } = {}): Up {
-  const argv = [HIVE, "up", ...args];
+  return startHive(["up", ...args], env, o);
+}
+
+/** A `hive` command that runs until stopped (`hive up`, `hive logs --follow`), as a child process. */
+export function startHive(args: string[], env: NodeJS.ProcessEnv, o: { umask?: string } = {}): Up {
+  const argv = [HIVE, ...args];
   const [command, commandArgs] =
     o.umask === undefined
       ? [process.execPath, argv]
       : ["sh", ["-c", `umask ${o.umask} && exec "$0" "$@"`, process.execPath, ...argv]];
   const child = spawn(command, commandArgs, { env, stdio: ["ignore", "pipe", "pipe"] });
-  if (child.pid === undefined) throw new Error("hive up did not start");
+  if (child.pid === undefined) throw new Error(`hive ${args[0]} did not start`);
   let out = "";
   let err = "";
   child.stdout?.on("data", (d: Buffer) => {

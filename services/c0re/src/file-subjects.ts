@@ -38,7 +38,7 @@ export function serveFiles(o: FileSubjectsOptions): Service[] {
       async (r) => fitsPayload(nc, await files.read(r.agent, r.path, r.max_bytes)),
       opts,
     ),
-    serve(nc, op.log, rpcs.opAgentLog, (r) => files.log(r.agent, r.lines), opts),
+    serve(nc, op.log, rpcs.opAgentLog, (r) => files.log(r.agent, r.lines, r.after), opts),
   ];
 }
 

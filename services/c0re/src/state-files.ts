@@ -15,7 +15,7 @@ import {
   isErrno,
   MAX_FILE_ENTRIES,
 } from "@hyperhive/shared";
-import { agentLogFile, tailFile } from "./agent-log.js";
+import { agentLogFile, readLogLines } from "./agent-log.js";
 
 /** Who may be read: an agent of the registry, active or a tombstone not yet purged. */
 export type KnownAgent = (name: AgentName) => boolean;
@@ -157,11 +157,14 @@ export class StateFiles {
     }
   }
 
-  /** The last lines of the agent's harness log (none when it has none yet). */
-  async log(agent: AgentName, lines?: number): Promise<AgentLogResponse> {
+  /**
+   * The last lines of the agent's harness log (none when it has none yet); with `after`, of those
+   * written since that offset (a previous answer's `end`).
+   */
+  async log(agent: AgentName, lines?: number, after?: number): Promise<AgentLogResponse> {
     if (!this.#o.known(agent)) throw notFound(`no agent named ${agent}`);
-    const text = await tailFile(agentLogFile(this.#o.root, agent), lines ?? DEFAULT_LOG_LINES);
-    return { agent, lines: text === "" ? [] : text.split("\n") };
+    const path = agentLogFile(this.#o.root, agent);
+    return { agent, ...(await readLogLines(path, lines ?? DEFAULT_LOG_LINES, after)) };
   }
 
   /** The agent's state dir, itself no symlink, as given and as its real path. */

@@ -112,7 +112,13 @@ describe("hive.op.files.* on the wire", () => {
     assert.equal(file.content, "hello\n");
     assert.equal(file.encoding, "utf8");
     const log = await request(operator, op.log, rpcs.opAgentLog, { agent: "alice", lines: 2 });
-    assert.deepEqual(log, { agent: "alice", lines: ["two", "three"] });
+    assert.deepEqual(log.lines, ["two", "three"]);
+    // Following it: nothing new after its end.
+    const next = await request(operator, op.log, rpcs.opAgentLog, {
+      agent: "alice",
+      after: log.end,
+    });
+    assert.deepEqual(next, { agent: "alice", lines: [], end: log.end });
     // A tombstone's state dir is kept until it is purged: still readable.
     const last = await request(operator, op.read, rpcs.opFileRead, {
       agent: "gone",
@@ -182,6 +188,9 @@ describe("hive.op.files.* on the wire", () => {
           { agent: "alice", lines: 2001 },
           { agent: "alice", lines: "5" },
           { agent: "alice", follow: true },
+          { agent: "alice", after: -1 },
+          { agent: "alice", after: 1.5 },
+          { agent: "alice", after: "0" },
           { agent: "../alice" },
           {},
         ],

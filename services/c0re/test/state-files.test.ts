@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { appendFileSync, chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  mkdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { ErrorCode, HiveError, hivePaths } from "@hyperhive/shared";
 import { tempDir } from "@hyperhive/shared/testing";
@@ -232,12 +239,46 @@ describe("state files (c0re reads an agent's state dir for the operator)", () =>
   });
 
   it("tails the agent's log: the last lines, none when there is no log", async () => {
-    assert.deepEqual(await files.log("alice"), { agent: "alice", lines: [] });
+    assert.deepEqual(await files.log("alice"), { agent: "alice", lines: [], end: 0 });
     const log = agentLogFile(root.path, "alice");
     mkdirSync(dirname(log), { recursive: true });
     for (let i = 1; i <= 150; i++) appendFileSync(log, `line ${i}\n`);
     const r = await files.log("alice", 3);
     assert.deepEqual(r.lines, ["line 148", "line 149", "line 150"]);
+    assert.equal(r.end, statSync(log).size);
     assert.equal((await files.log("alice")).lines.length, 100);
+  });
+
+  it("follows the log from an answer's end: new whole lines only, its tail once it was replaced", async () => {
+    const log = agentLogFile(root.path, "bob");
+    mkdirSync(dirname(log), { recursive: true });
+    writeFileSync(log, "a\nb\n");
+    const first = await files.log("bob");
+    assert.deepEqual(first.lines, ["a", "b"]);
+    // A line still being written is left for the next read.
+    appendFileSync(log, "c\nd");
+    const second = await files.log("bob", 100, first.end);
+    assert.deepEqual(second.lines, ["c"]);
+    assert.deepEqual(await files.log("bob", 100, second.end), {
+      agent: "bob",
+      lines: [],
+      end: second.end,
+    });
+    appendFileSync(log, "one\ne\n");
+    const third = await files.log("bob", 100, second.end);
+    assert.deepEqual(third.lines, ["done", "e"]);
+    assert.equal(third.end, statSync(log).size);
+    // Only the last `lines` of what is new.
+    appendFileSync(log, "f\ng\nh\n");
+    assert.deepEqual((await files.log("bob", 2, third.end)).lines, ["g", "h"]);
+    // Started afresh (shorter than the offset): its last lines.
+    writeFileSync(log, "new\n");
+    assert.deepEqual((await files.log("bob", 100, third.end)).lines, ["new"]);
+    // More than the 256 KiB window since the offset: the line it cuts is left out.
+    const long = `${"x".repeat(300 * 1024)}\nlast\n`;
+    writeFileSync(log, `new\n${long}`);
+    const cut = await files.log("bob", 100, 4);
+    assert.deepEqual(cut.lines, ["last"]);
+    assert.equal(cut.end, statSync(log).size);
   });
 });

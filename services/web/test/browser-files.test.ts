@@ -18,6 +18,7 @@ const MARKUP = '<img src=x onerror="window.pwned=1"><b>bold</b>\nsecond line\n';
 
 describe("the agent page's files tab, in a real headless Chromium (c0re stood in for)", () => {
   const asked: Array<{ subject: string; req: unknown }> = [];
+  const logLines = ["harness: up", "turn 1 done"];
 
   const t = browserScope((h) => [
     serve(h.nc, subjects.op.agents, rpcs.opAgents, () => ({
@@ -51,9 +52,11 @@ describe("the agent page's files tab, in a real headless Chromium (c0re stood in
         content: MARKUP,
       };
     }).service,
+    // An offset is a count of lines here: c0re's are bytes, which the page only passes back.
     record(h.nc, subjects.op.files.log, rpcs.opAgentLog, (req, subject) => {
       asked.push({ subject, req });
-      return { agent: req.agent, lines: ["harness: up", "turn 1 done"] };
+      const lines = logLines.slice(req.after ?? 0).slice(-(req.lines ?? 100));
+      return { agent: req.agent, lines, end: logLines.length };
     }).service,
   ]);
   beforeAll(async () => {
@@ -107,5 +110,24 @@ describe("the agent page's files tab, in a real headless Chromium (c0re stood in
       { subject: subjects.op.files.list, req: { agent: "alice" } },
       { subject: subjects.op.files.log, req: { agent: "alice", lines: 200 } },
     ]);
+  });
+
+  it("follows the log: with follow ticked, the lines written since its last answer are appended", async () => {
+    const page = t.page;
+    const from = asked.length;
+    await page.check("#log-follow");
+    logLines.push("turn 2 done", "turn 3 done");
+    await page.locator("#log-view", { hasText: "turn 3 done" }).waitFor();
+    assert.equal(
+      await page.locator("#log-view").textContent(),
+      "harness: up\nturn 1 done\nturn 2 done\nturn 3 done",
+    );
+    await page.uncheck("#log-follow");
+    const follows = asked.slice(from).map((a) => a.req);
+    assert.deepEqual(follows[0], { agent: "alice", lines: 2000, after: 2 });
+    assert.ok(
+      follows.every((r) => JSON.stringify(r).includes('"after"')),
+      JSON.stringify(follows),
+    );
   });
 });

@@ -39,7 +39,8 @@ describe("files API (c0re stood in for on NATS)", () => {
     });
     const log = record(t.h.nc, subjects.op.files.log, rpcs.opAgentLog, (req) => ({
       agent: req.agent,
-      lines: ["a", "b"].slice(-(req.lines ?? 100)),
+      lines: ["a", "b"].slice(req.after ?? 0).slice(-(req.lines ?? 100)),
+      end: 2,
     }));
     for (const r of [list, read, log]) await t.keep(r);
     return { list, read, log };
@@ -57,6 +58,12 @@ describe("files API (c0re stood in for on NATS)", () => {
     assert.equal(filesApi.file.reply.parse(file.json()).content, "hello\n");
     const tail = await call(t.h.app, "GET", filesApi.log.url("alice", 1));
     assert.deepEqual(filesApi.log.reply.parse(tail.json()).lines, ["b"]);
+    const more = await call(t.h.app, "GET", filesApi.log.url("alice", 5, 1));
+    assert.deepEqual(filesApi.log.reply.parse(more.json()), {
+      agent: "alice",
+      lines: ["b"],
+      end: 2,
+    });
     assert.deepEqual(
       list.seen.map((s) => s.req),
       [{ agent: "alice" }, { agent: "alice", path: "notes/deep dir" }],
@@ -67,7 +74,10 @@ describe("files API (c0re stood in for on NATS)", () => {
     );
     assert.deepEqual(
       log.seen.map((s) => s.req),
-      [{ agent: "alice", lines: 1 }],
+      [
+        { agent: "alice", lines: 1 },
+        { agent: "alice", lines: 5, after: 1 },
+      ],
     );
   });
 
@@ -100,6 +110,8 @@ describe("files API (c0re stood in for on NATS)", () => {
       "/api/agents/alice/log?lines=abc",
       "/api/agents/alice/log?lines=2001",
       "/api/agents/alice/log?follow=true",
+      "/api/agents/alice/log?after=-1",
+      "/api/agents/alice/log?after=x",
       "/api/agents/operator/log",
     ];
     for (const url of bad) {

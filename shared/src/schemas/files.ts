@@ -107,12 +107,22 @@ export const AgentLogRequest = z.strictObject({
   agent: AgentName,
   /** How many of the last lines; default 100. */
   lines: z.number().int().min(1).max(MAX_LOG_LINES).optional(),
+  /**
+   * Only the lines written after this byte offset: the `end` of a previous answer (to follow the
+   * log). When the log is now shorter (it was started afresh), its last lines as without it.
+   */
+  after: z.number().int().nonnegative().optional(),
 });
 export type AgentLogRequest = z.infer<typeof AgentLogRequest>;
 
 export const AgentLogResponse = z.strictObject({
   agent: AgentName,
-  /** The last lines, oldest first; empty when the agent has no log yet. */
+  /**
+   * The last lines, oldest first; empty when the agent has no log yet. Whole lines only: one
+   * still being written shows once it ends.
+   */
   lines: z.array(z.string()).max(MAX_LOG_LINES),
+  /** The byte offset just past the last whole line: pass it as `after` for what comes next. */
+  end: z.number().int().nonnegative(),
 });
 export type AgentLogResponse = z.infer<typeof AgentLogResponse>;

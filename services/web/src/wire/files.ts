@@ -22,9 +22,13 @@ export type FilesQuery = z.infer<typeof FilesQuery>;
 export const FileQuery = z.strictObject({ path: StateRelPath });
 export type FileQuery = z.infer<typeof FileQuery>;
 
-/** `GET /api/agents/:name/log?lines=` query: how many of the log's last lines (digits). */
+/**
+ * `GET /api/agents/:name/log?lines=&after=` query: how many of the log's last lines, and from which
+ * byte offset (a previous answer's `end`, to follow it); digits.
+ */
 export const LogQuery = z.strictObject({
   lines: z.coerce.number().int().min(1).max(MAX_LOG_LINES).optional(),
+  after: z.coerce.number().int().nonnegative().optional(),
 });
 export type LogQuery = z.infer<typeof LogQuery>;
 
@@ -57,8 +61,14 @@ export const filesApi = {
   log: {
     method: "GET",
     path: "/api/agents/:name/log",
-    url: (name: AgentName, lines?: number) =>
-      filesUrl(name, "log", lines === undefined ? "" : `lines=${lines}`),
+    url: (name: AgentName, lines?: number, after?: number) =>
+      filesUrl(
+        name,
+        "log",
+        [lines === undefined ? "" : `lines=${lines}`, after === undefined ? "" : `after=${after}`]
+          .filter((q) => q !== "")
+          .join("&"),
+      ),
     params: AgentParams,
     query: LogQuery,
     reply: AgentLogResponse,

@@ -6,6 +6,7 @@ import { ApiFailure, remind } from "../lib/api.js";
 import { duration } from "../lib/format.js";
 import type { Reminders } from "../state/reminders.js";
 import { ActionStatus } from "./ActionStatus.js";
+import { Checkbox } from "./Checkbox.js";
 
 /** The units the form counts in, in seconds. */
 const UNITS = { seconds: 1, minutes: 60, hours: 3600, days: 86_400 } as const;
@@ -182,17 +183,7 @@ export function RemindForm({ agent, reminders }: { agent: AgentName; reminders: 
         />
       </div>
       <div class="form-row">
-        <label>
-          <input
-            id="remind-repeat"
-            type="checkbox"
-            checked={repeat.value}
-            onChange={(e) => {
-              repeat.value = e.currentTarget.checked;
-            }}
-          />{" "}
-          repeat every
-        </label>
+        <Checkbox id="remind-repeat" checked={repeat} label="repeat every" />
         <AmountInput
           id="remind-every"
           value={every.value}

@@ -213,7 +213,10 @@ export function fetchFile(agent: AgentName, path: string) {
   return call(filesApi.file.url(agent, path), filesApi.file.reply);
 }
 
-/** `GET /api/agents/<name>/log?lines=`: the tail of the agent's harness log. */
-export function fetchLog(agent: AgentName, lines: number) {
-  return call(filesApi.log.url(agent, lines), filesApi.log.reply);
+/**
+ * `GET /api/agents/<name>/log?lines=&after=`: the tail of the agent's harness log; with `after` (a
+ * previous answer's `end`), of what it gained since.
+ */
+export function fetchLog(agent: AgentName, lines: number, after?: number) {
+  return call(filesApi.log.url(agent, lines, after), filesApi.log.reply);
 }

@@ -5,14 +5,18 @@ import type {
   FilesListResponse,
 } from "@hyperhive/shared/contract";
 import { type Signal, useSignal } from "@preact/signals";
-import { useMemo } from "preact/hooks";
+import { useEffect, useMemo } from "preact/hooks";
+import { Checkbox } from "../components/Checkbox.js";
 import { Panel } from "../components/Panel.js";
 import { ProblemLine } from "../components/ProblemLine.js";
 import { fetchFile, fetchFiles, fetchLog, type Problem, toProblem } from "../lib/api.js";
 import { latest } from "../lib/latest.js";
 
-/** How many of the log's last lines the log tab shows. */
+/** How many of the log's last lines the log tab shows when opened (or reloaded). */
 const LOG_LINES = 200;
+/** While following, how often the log tab asks for new lines, and how many it keeps shown. */
+const FOLLOW_EVERY_MS = 2000;
+const FOLLOW_KEEP_LINES = 2000;
 
 type Tab = "files" | "log";
 
@@ -34,8 +38,9 @@ function why(e: FileEntry): string {
  * Agent page: the agent's state dir and log, read-only, as c0re serves them (the web holds no
  * files). A listing with breadcrumbs: a readable directory opens, a readable file shows its text;
  * private files, symlinks and what c0re refuses are shown, never opened. Text is only ever a text
- * node. The log tab shows the last lines of the agent's harness log, reloaded on demand. Nothing
- * is read until a tab is opened.
+ * node. The log tab shows the last lines of the agent's harness log, reloaded on demand, or
+ * followed: with "follow" ticked it asks every 2 s for the lines written since its last answer
+ * and appends them. Nothing is read until a tab is opened.
  */
 export function FilesPanel({ name }: { name: AgentName }) {
   // Nothing is asked of c0re until the operator opens a tab.
@@ -44,6 +49,9 @@ export function FilesPanel({ name }: { name: AgentName }) {
   const listing = useSignal<FilesListResponse | null>(null);
   const open = useSignal<FileReadResponse | null>(null);
   const log = useSignal<readonly string[] | null>(null);
+  /** Where the last answer about the log ended: the next follow asks from there. */
+  const logEnd = useSignal<number | null>(null);
+  const following = useSignal(false);
   const problem = useSignal<Problem | null>(null);
 
   const loaders = useMemo(() => {
@@ -80,12 +88,33 @@ export function FilesPanel({ name }: { name: AgentName }) {
         () => fetchLog(name, LOG_LINES),
         (r) => {
           log.value = r.lines;
+          logEnd.value = r.end;
+          problem.value = null;
+        },
+        fail,
+      ),
+      more: latest(
+        () => fetchLog(name, FOLLOW_KEEP_LINES, logEnd.value ?? undefined),
+        (r) => {
+          logEnd.value = r.end;
+          if (r.lines.length > 0)
+            log.value = [...(log.value ?? []), ...r.lines].slice(-FOLLOW_KEEP_LINES);
           problem.value = null;
         },
         fail,
       ),
     };
   }, [name]);
+
+  // Following: asks for what the log gained while the tab is open and the box ticked.
+  const follow = following.value && tab.value === "log";
+  useEffect(() => {
+    if (!follow) return;
+    const timer = setInterval(() => {
+      if (logEnd.value !== null) void loaders.more();
+    }, FOLLOW_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [follow, loaders]);
 
   const goTo = (path: string | undefined) => {
     dir.value = path;
@@ -163,6 +192,7 @@ export function FilesPanel({ name }: { name: AgentName }) {
           <button type="button" id="log-reload" onClick={() => void loaders.log()}>
             reload
           </button>
+          <Checkbox id="log-follow" class="log-follow" checked={following} label="follow" />
           <pre id="log-view" class="log-view">
             {log.value === null
               ? "loading…"
