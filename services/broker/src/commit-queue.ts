@@ -77,10 +77,11 @@ export interface CommitQueueOptions {
  * a trip through the thread pool, and there is nothing to overlap it with.
  */
 export class CommitQueue {
-  readonly #db: Db;
   readonly #log: Logger;
   readonly #wal: WalSync | undefined;
   readonly #beforeCommit: ((fx: BatchEffects) => void) | undefined;
+  /** Runs its argument in a `BEGIN IMMEDIATE` … `COMMIT`. */
+  readonly #batch: (fn: () => void) => void;
   readonly #savepoint: (fn: () => unknown) => unknown;
   #ops: Op[] = [];
   #scheduled: Promise<void> | undefined;
@@ -91,12 +92,13 @@ export class CommitQueue {
   readonly #stats = { batches: 0, ops: 0, durableBatches: 0 };
 
   constructor(o: CommitQueueOptions) {
-    this.#db = o.db;
     this.#log = o.log;
     this.#wal = o.wal;
     this.#beforeCommit = o.beforeCommit;
     // The WAL is synced by WalSync when a batch needs it, never by sqlite at each commit.
     if (o.wal) o.db.pragma("synchronous = NORMAL");
+    // Made once: better-sqlite3 builds four wrapped functions for each `transaction()`.
+    this.#batch = o.db.transaction((fn: () => void) => fn()).immediate;
     // Called inside the batch's transaction, better-sqlite3 makes this a SAVEPOINT.
     this.#savepoint = o.db.transaction((fn: () => unknown) => fn());
   }
@@ -145,19 +147,17 @@ export class CommitQueue {
     const atCommit = new Effects();
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
-      this.#db
-        .transaction(() => {
-          for (const op of ops) {
-            const fx = op.durable ? onDisk : atCommit;
-            try {
-              outcomes.push({ ok: true, value: this.#savepoint(() => op.fn(fx)) });
-            } catch (e) {
-              outcomes.push({ ok: false, value: e });
-            }
+      this.#batch(() => {
+        for (const op of ops) {
+          const fx = op.durable ? onDisk : atCommit;
+          try {
+            outcomes.push({ ok: true, value: this.#savepoint(() => op.fn(fx)) });
+          } catch (e) {
+            outcomes.push({ ok: false, value: e });
           }
-          this.#beforeCommit?.(atCommit);
-        })
-        .immediate();
+        }
+        this.#beforeCommit?.(atCommit);
+      });
     } catch (e) {
       const rollback = [...onDisk.rollback, ...atCommit.rollback];
       this.#fail(ops, rollback, e, "a batch's transaction failed; nothing of it was kept");
