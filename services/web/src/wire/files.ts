@@ -61,14 +61,12 @@ export const filesApi = {
   log: {
     method: "GET",
     path: "/api/agents/:name/log",
-    url: (name: AgentName, lines?: number, after?: number) =>
-      filesUrl(
-        name,
-        "log",
-        [lines === undefined ? "" : `lines=${lines}`, after === undefined ? "" : `after=${after}`]
-          .filter((q) => q !== "")
-          .join("&"),
-      ),
+    url: (name: AgentName, lines?: number, after?: number) => {
+      const q = new URLSearchParams();
+      if (lines !== undefined) q.set("lines", String(lines));
+      if (after !== undefined) q.set("after", String(after));
+      return filesUrl(name, "log", q.toString());
+    },
     params: AgentParams,
     query: LogQuery,
     reply: AgentLogResponse,

@@ -60,6 +60,8 @@ export function FilesPanel({ name }: { name: AgentName }) {
     };
     // The file asked for last: only its answer is shown, however the answers arrive.
     let reading = "";
+    // Where the last follow asked from.
+    let from = 0;
     const readLatest = latest(
       () => fetchFile(name, reading),
       (r) => {
@@ -94,8 +96,13 @@ export function FilesPanel({ name }: { name: AgentName }) {
         fail,
       ),
       more: latest(
-        () => fetchLog(name, FOLLOW_KEEP_LINES, logEnd.value ?? undefined),
+        () => {
+          from = logEnd.value ?? 0;
+          return fetchLog(name, FOLLOW_KEEP_LINES, from);
+        },
         (r) => {
+          // A reload answered meanwhile: these lines follow an end that is no longer shown.
+          if (logEnd.value !== from) return;
           logEnd.value = r.end;
           if (r.lines.length > 0)
             log.value = [...(log.value ?? []), ...r.lines].slice(-FOLLOW_KEEP_LINES);
