@@ -9,7 +9,8 @@ import {
   type StoredMessage,
 } from "@hyperhive/shared";
 import { tempDir, waitUntil } from "@hyperhive/shared/testing";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { z } from "zod";
 import { cleanEnv, dashboardOf, hive, type Result, startUp, stopUp, type Up } from "./helpers.js";
 import { Logged } from "./manager-script.js";
 
@@ -69,6 +70,33 @@ export function useScriptedHive(o: {
     const put = await fetch(`${model}/_script`, { method: "PUT", body: JSON.stringify(o.script) });
     assert.equal(put.status, 200, await put.text());
   }, 150_000);
+
+  // A failed case says what the model server was asked and answered, the newest last: whether
+  // claude called the tool, and what came back (a flake on CI leaves nothing else to read).
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== "fail" || model === "") return;
+    try {
+      const res = await fetch(`${model}/_requests`);
+      const entries = z
+        .array(
+          z.looseObject({
+            time: z.string(),
+            kind: z.string(),
+            rule: z.number().nullable(),
+            text: z.string(),
+            tool_uses: z.array(z.looseObject({ name: z.string() })),
+          }),
+        )
+        .parse(await res.json());
+      const lines = entries.slice(-12).map((e) => {
+        const calls = e.tool_uses.map((t) => t.name).join(",");
+        return `${e.time} ${e.kind} rule=${e.rule} ${calls} ${JSON.stringify(e.text.slice(0, 300))}`;
+      });
+      process.stderr.write(`model server, last requests:\n${lines.join("\n")}\n`);
+    } catch (e) {
+      process.stderr.write(`model server log unavailable: ${String(e)}\n`);
+    }
+  });
 
   afterAll(async () => {
     await stopUp(up);

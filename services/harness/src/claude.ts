@@ -61,6 +61,9 @@ const PASS_EXACT = new Set([
 ]);
 const PASS_PREFIX = ["ANTHROPIC_", "CLAUDE_CODE_", "LC_"];
 
+/** How long claude waits for its MCP servers to connect before a turn's first request. */
+export const MCP_CONNECT_WAIT_MS = 30_000;
+
 export interface ClaudeEnvOptions {
   stateDir: string;
   /** HOME for claude (the state dir unless deliberately configured). */
@@ -84,6 +87,11 @@ export function buildClaudeEnv(
     if (v === undefined) continue;
     if (PASS_EXACT.has(k) || PASS_PREFIX.some((p) => k.startsWith(p))) env[k] = v;
   }
+  // claude -p waits only 5 s for its MCP servers before the first request, then goes on without
+  // the slow ones: on a loaded machine the turn's hyperhive tools were "No such tool available".
+  // It waits as long as a server's connection may take (MCP_TIMEOUT, 30 s), and no longer than
+  // they take; the agent config's env may say otherwise.
+  env.MCP_CONNECT_TIMEOUT_MS = String(MCP_CONNECT_WAIT_MS);
   Object.assign(env, o.configEnv);
   env.HOME = o.home;
   env.CLAUDE_CONFIG_DIR = join(o.stateDir, ".claude");

@@ -29,7 +29,7 @@ const TURNS_TIMEOUT_MS = 120_000;
  * model, and the operator's `/model` over it under the rev rule.
  */
 describe("the agent's config file", () => {
-  const bench = new Bench(["cfg", "modl"]);
+  const bench = new Bench(["cfg", "modl", "slow"]);
   beforeAll(() => bench.start());
   afterEach(() => bench.stopHarnesses());
   afterAll(() => bench.stop());
@@ -139,6 +139,50 @@ describe("the agent's config file", () => {
         "mute:connected",
         "notes:connected",
       ]);
+    },
+    TURNS_TIMEOUT_MS,
+  );
+
+  it(
+    "an MCP server slow to start (7 s, past claude's own 5 s) is waited for: the first turn's call reaches it",
+    async () => {
+      const agent = "slow";
+      const slowLog = join(bench.root, "slow.jsonl");
+      // Starts serving only after 7 s: a loaded machine's node + MCP SDK start-up, exaggerated.
+      const startLate = `setTimeout(() => { process.argv.push("--serve"); import(${JSON.stringify(SEND_MCP)}); }, 7000);`;
+      writeRunConfig(agent, {
+        rev: REV_1,
+        config: AgentConfig.parse({
+          extra_mcp_servers: {
+            slow: {
+              command: process.execPath,
+              args: ["-e", startLate],
+              env: { SEND_LOG: slowLog },
+              allowed_tools: ["*"],
+            },
+          },
+        }),
+      });
+      await bench.ctl.setScript([
+        {
+          match: "call the slow one",
+          reply: [
+            { tool_use: { name: "mcp__slow__send", input: { to: "x", body: "late but there" } } },
+            { text: "done" },
+          ],
+        },
+      ]);
+      await bench.ctl.clearRequests();
+      await bench.harness(agent);
+      await turnModels(agent, "call the slow one");
+      const results = (await bench.ctl.requests())
+        .filter((r) => r.kind === "continue")
+        .map((r) => r.text);
+      assert.deepEqual(results, ["sent (id 1)"]);
+      assert.deepEqual(JSON.parse(readFileSync(slowLog, "utf8")), {
+        to: "x",
+        body: "late but there",
+      });
     },
     TURNS_TIMEOUT_MS,
   );

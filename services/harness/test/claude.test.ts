@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { AgentConfig, DEFAULT_ALLOWED_TOOLS } from "@hyperhive/shared";
 import { describe, it } from "vitest";
-import { buildClaudeArgs, buildClaudeEnv, displaySender, wakeBody } from "../src/claude.js";
+import {
+  buildClaudeArgs,
+  buildClaudeEnv,
+  displaySender,
+  MCP_CONNECT_WAIT_MS,
+  wakeBody,
+} from "../src/claude.js";
 import { claudeTools, hyperhiveTools } from "../src/tools.js";
 
 const defaults = AgentConfig.parse({});
@@ -130,6 +136,7 @@ describe("buildClaudeEnv", () => {
     assert.equal(env.NATS_URL, undefined);
     assert.equal(env.HIVE_AGENT, undefined);
     assert.equal(env.DISABLE_AUTO_COMPACT, "1");
+    assert.equal(env.MCP_CONNECT_TIMEOUT_MS, String(MCP_CONNECT_WAIT_MS), "not claude's 5 s");
   });
 
   it("adds the agent config's env; the harness's own switches still win", () => {
@@ -138,10 +145,16 @@ describe("buildClaudeEnv", () => {
       {
         stateDir: "/s",
         home: "/s",
-        configEnv: { GREETING: "hi", DISABLE_AUTO_COMPACT: "0", ANTHROPIC_API_KEY: "agent-key" },
+        configEnv: {
+          GREETING: "hi",
+          DISABLE_AUTO_COMPACT: "0",
+          ANTHROPIC_API_KEY: "agent-key",
+          MCP_CONNECT_TIMEOUT_MS: "90000",
+        },
       },
     );
     assert.equal(env.GREETING, "hi");
+    assert.equal(env.MCP_CONNECT_TIMEOUT_MS, "90000", "the config's wait for its MCP servers");
     assert.equal(env.ANTHROPIC_API_KEY, "agent-key");
     assert.equal(env.DISABLE_AUTO_COMPACT, "1");
     assert.equal(env.HOME, "/s");
