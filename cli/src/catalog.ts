@@ -224,6 +224,16 @@ export const commands = {
       "list a directory of the agent's state dir, or print a file (read by c0re: world-readable files only, no symlinks)",
     group: "agents",
   }),
+  shared: command({
+    name: "shared",
+    positionals: ["<path>"],
+    optional: 1,
+    options: {},
+    usage: "hive shared [<path>] [--root DIR] [--json]",
+    summary:
+      "list the hive's shared dir (where agents leave files for each other) or a directory of it, or print a file (read by c0re)",
+    group: "agents",
+  }),
   logs: command({
     name: "logs",
     positionals: ["<agent>"],

@@ -5,6 +5,7 @@ import {
   ErrorCode,
   type FileReadResponse,
   type FilesListResponse,
+  type FilesPlace,
   HiveError,
   MAX_LOG_LINES,
   rpcs,
@@ -19,12 +20,13 @@ import { rootOf } from "./paths.js";
 import { cell, table, utc } from "./table.js";
 
 /**
- * `hive files <agent> [<path>]` and `hive logs <agent>`: an agent's state files and log tail,
- * read by c0re (`hive.op.files.*`) — the operator's command reads no agent file itself, so it sees
- * what c0re serves: world-readable files under the state dir, no symlinks, up to the size cap.
+ * `hive files <agent> [<path>]`, `hive shared [<path>]` and `hive logs <agent>`: an agent's state
+ * files, the shared dir's and an agent's log tail, read by c0re (`hive.op.files.*`) — the
+ * operator's command reads no agent file itself, so it sees what c0re serves: world-readable
+ * files under the dir, no symlinks, up to the size cap.
  */
 
-export const FILES_COMMANDS = ["files", "logs"] as const;
+export const FILES_COMMANDS = ["files", "shared", "logs"] as const;
 export type FilesCommandName = (typeof FILES_COMMANDS)[number];
 
 /** Whether `name` is one of {@link FILES_COMMANDS}. */
@@ -55,18 +57,36 @@ export async function runFilesCommand(
     else await logs(root, name, lines, out);
     return EXIT.ok;
   }
+  if (name === "shared") {
+    const def = commands.shared;
+    const { values, positionals } = parseCommand(def, rest);
+    const [given] = positionals;
+    const { path, dirOnly } = pathArgument(def, "a path inside the shared dir", given);
+    await files(rootOf(values.root), { shared: true }, path, dirOnly, out);
+    return EXIT.ok;
+  }
   const def = commands.files;
   const { values, positionals } = parseCommand(def, rest);
   const [agent = "", given] = positionals;
+  const { path, dirOnly } = pathArgument(def, "a path inside the agent's state dir", given);
+  await files(rootOf(values.root), { agent: agentArgument(def, agent) }, path, dirOnly, out);
+  return EXIT.ok;
+}
+
+/** A path argument: none (or `.`) is the dir itself; a trailing `/` says "a directory". */
+function pathArgument(
+  def: typeof commands.files | typeof commands.shared,
+  what: string,
+  given: string | undefined,
+): { path: string | undefined; dirOnly: boolean } {
   // A trailing `/` says "a directory": list it, never read it.
   const dirOnly = given?.endsWith("/") === true;
   const trimmed = given?.replace(/\/+$/, "");
   const path =
     trimmed === undefined || trimmed === "" || trimmed === "."
       ? undefined
-      : checkedArgument(def, "a path inside the agent's state dir", StateRelPath, trimmed);
-  await files(rootOf(values.root), agentArgument(def, agent), path, dirOnly, out);
-  return EXIT.ok;
+      : checkedArgument(def, what, StateRelPath, trimmed);
+  return { path, dirOnly };
 }
 
 /** A listing as a table: NAME, KIND, SIZE, MODIFIED (UTC), READABLE. */
@@ -83,29 +103,31 @@ export function listingTable(res: FilesListResponse): string {
 }
 
 /**
- * `hive files <agent> [<path>]`: lists a directory (the state dir without a path), or prints a
- * file. c0re is asked to list first; its `bad_request` then can only mean "not a directory" (the
- * path passed the wire schema here), so the file is read instead.
+ * `hive files <agent> [<path>]` and `hive shared [<path>]`: lists a directory (the state dir, or
+ * the shared dir, without a path), or prints a file. c0re is asked to list first; its
+ * `bad_request` then can only mean "not a directory" (the path passed the wire schema here), so
+ * the file is read instead.
  */
 export async function files(
   root: string,
-  agent: AgentName,
+  place: FilesPlace,
   path: string | undefined,
   dirOnly: boolean,
   out: Output,
 ): Promise<void> {
-  const req = path === undefined ? { agent } : { agent, path };
+  const req = path === undefined ? place : { ...place, path };
   let listing: FilesListResponse;
   try {
     listing = await askHive(root, subjects.op.files.list, rpcs.opFilesList, req);
   } catch (e) {
     if (path === undefined || dirOnly || !HiveError.is(e, ErrorCode.BadRequest)) throw e;
-    const file = await askHive(root, subjects.op.files.read, rpcs.opFileRead, { agent, path });
+    const file = await askHive(root, subjects.op.files.read, rpcs.opFileRead, { ...place, path });
     printFile(file, out);
     return;
   }
   if (listing.entries.length === 0) {
-    out.result(listing, `(${listing.path === "" ? "the state dir" : listing.path} is empty)`);
+    const dir = "shared" in place ? "the shared dir" : "the state dir";
+    out.result(listing, `(${listing.path === "" ? dir : listing.path} is empty)`);
     return;
   }
   out.result(listing, listingTable(listing));

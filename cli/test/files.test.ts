@@ -39,14 +39,18 @@ describe("hive files / hive logs (c0re stood in for)", () => {
     pretendHive(tmp.path, nats.url);
     stand = await StandIns.connect(nats.url);
     stand.on(subjects.op.files.list, rpcs.opFilesList, (r) => {
-      if (r.agent === "zed") throw new HiveError(ErrorCode.NotFound, "no agent named zed");
+      const place = "shared" in r ? { shared: true as const } : { agent: r.agent };
+      if ("agent" in r && r.agent === "zed") {
+        throw new HiveError(ErrorCode.NotFound, "no agent named zed");
+      }
       if (r.path === "notes/today.md" || r.path === "blob.bin" || r.path === "private.md") {
         throw new HiveError(ErrorCode.BadRequest, `${r.path} is not a directory (read it instead)`);
       }
-      if (r.path === "empty")
-        return { agent: r.agent, path: "empty", entries: [], truncated: false };
+      if (r.path === "empty" || ("shared" in r && r.path === undefined)) {
+        return { ...place, path: r.path ?? "", entries: [], truncated: false };
+      }
       return {
-        agent: r.agent,
+        ...place,
         path: r.path ?? "",
         entries: [
           { name: "notes", kind: "dir" as const, size: 4096, mtime: MTIME, readable: true },
@@ -62,7 +66,7 @@ describe("hive files / hive logs (c0re stood in for)", () => {
       }
       const blob = r.path === "blob.bin";
       return {
-        agent: r.agent,
+        ...("shared" in r ? { shared: true as const } : { agent: r.agent }),
         path: r.path,
         size: blob ? 3 : 6,
         mtime: MTIME,
@@ -120,6 +124,38 @@ describe("hive files / hive logs (c0re stood in for)", () => {
     const dir = await asked("files", "alice", "notes/today.md/");
     assert.equal(dir.code, 1);
     assert.equal(dir.calls.length, 1);
+  });
+
+  it("hive shared: the shared dir, a directory of it or a file, asked of c0re as { shared: true }", async () => {
+    const top = await asked("shared");
+    assert.equal(top.code, 0, top.stderr);
+    assert.equal(top.stdout, "(the shared dir is empty)\n");
+    assert.deepEqual(top.calls, [{ subject: subjects.op.files.list, payload: { shared: true } }]);
+    const dir = await asked("shared", "alice/", "--json");
+    assert.equal(dir.code, 0, dir.stderr);
+    assert.deepEqual(FilesListResponse.parse(jsonLines(dir.stdout)[0]), {
+      shared: true,
+      path: "alice",
+      entries: [
+        { name: "notes", kind: "dir", size: 4096, mtime: MTIME, readable: true },
+        { name: "private.md", kind: "file", size: 12, mtime: MTIME, readable: false },
+        { name: "today.md", kind: "file", size: 6, mtime: MTIME, readable: true },
+      ],
+      truncated: false,
+    });
+    const file = await asked("shared", "notes/today.md");
+    assert.equal(file.code, 0, file.stderr);
+    assert.equal(file.stdout, "hello\n");
+    assert.deepEqual(file.calls, [
+      { subject: subjects.op.files.list, payload: { shared: true, path: "notes/today.md" } },
+      { subject: subjects.op.files.read, payload: { shared: true, path: "notes/today.md" } },
+    ]);
+    const refused = await asked("shared", "../agents/alice/state");
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /a path inside the shared dir/);
+    assert.deepEqual(refused.calls, [], "refused before anything reaches c0re");
+    const extra = await asked("shared", "a", "b");
+    assert.equal(extra.code, 2);
   });
 
   it("says c0re's refusals on stderr (exit 1), as the wire error with --json", async () => {

@@ -75,21 +75,24 @@ export interface BrokerOptions {
 }
 
 /**
- * The message `body_too_large` carries: what to do instead, in terms that fit the sender. Only
- * the operator can read an agent's files (through c0re); every agent reads the shared dir.
+ * The message `body_too_large` carries: what to do instead, in terms that fit the sender. Every
+ * agent reads and writes the shared dir, and the operator reads it; an agent's state dir is read
+ * by the operator alone (through c0re).
  */
 export function bodyTooLargeMessage(bytes: number, from: string): string {
   const over = `message body is ${bytes} bytes; the inline limit is ${MAX_BODY_BYTES} bytes.`;
   if (from === OPERATOR) {
     return (
       `${over} Send a shorter message, or put the content in a world-readable file in the ` +
-      `hive's shared dir (<hive root>/shared: every agent reads it, read-only) and send its path.`
+      `hive's shared dir (<hive root>/shared: every agent reads it) and send its path.`
     );
   }
-  // Agents run in sandboxes of their own: another agent cannot read the sender's files.
+  // Agents run in sandboxes of their own: another agent reads the sender's files only in the
+  // shared dir.
   return (
-    `${over} Split it over several messages; for the operator, you may instead write it to a ` +
-    `file in your state dir and send its path (other agents cannot read your files).`
+    `${over} Split it over several messages, or write it to a world-readable file in the ` +
+    `hive's shared dir (every agent and the operator read it; whoami says where) and send its ` +
+    `path; for the operator alone, a file in your state dir will do.`
   );
 }
 

@@ -171,7 +171,8 @@ describe("broker over a real nats-server and sqlite", () => {
     await assert.rejects(send(h, "alice", "bob", "€".repeat(1366)), (e: unknown) => {
       assert.ok(HiveError.is(e, ErrorCode.BodyTooLarge));
       assert.match(e.message, /4096/);
-      assert.match(e.message, /file in your state dir/);
+      assert.match(e.message, /file in the hive's shared dir/);
+      assert.match(e.message, /for the operator alone, a file in your state dir/);
       assert.match(e.message, /path/);
       assert.equal(e.retryable, false);
       return true;

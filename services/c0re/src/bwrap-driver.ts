@@ -15,6 +15,7 @@ import {
   chownTree,
   identityFileContents,
   type SandboxUser,
+  SHARED_DIR_MODE,
   sandboxUserKind,
   sandboxUserName,
 } from "./sandbox.js";
@@ -52,13 +53,14 @@ export class BwrapDriver extends ProcessDriver {
     this.#uids = o.uids;
   }
 
-  /** The process driver's dirs, and the shared dir (readable by all). */
+  /**
+   * The process driver's dirs, and the shared dir: every agent reads and writes in it under its
+   * own uid, and the sticky bit (as on /tmp) keeps anyone but a file's owner (and the operator)
+   * from removing or renaming it; what the operator put there, agents only read.
+   */
   override async create(spec: AgentSpec): Promise<void> {
     await super.create(spec);
-    const shared = hivePaths(this.root).sharedDir;
-    mkdirSync(shared, { recursive: true });
-    // Agents read it under their own uid.
-    chmodSync(shared, 0o755);
+    chmodSync(hivePaths(this.root).sharedDir, SHARED_DIR_MODE);
   }
 
   /** chowns `path` (inside the agent's state dir, or refused) to the agent's uid, under root. */

@@ -21,21 +21,22 @@ export interface FileSubjectsOptions {
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 /**
- * Serves the operator's reads of agents' files (queue group c0re): `hive.op.files.list`,
- * `.read` and `.log`. Only the operator's identities may publish on `hive.op.>`, and only c0re
- * may subscribe here, so the answer always comes from the state dir's checks in {@link StateFiles}.
+ * Serves the operator's reads of agents' files and of the shared dir (queue group c0re):
+ * `hive.op.files.list`, `.read` and `.log`. Only the operator's identities may publish on
+ * `hive.op.>`, and only c0re may subscribe here, so the answer always comes from the checks in
+ * {@link StateFiles}.
  */
 export function serveFiles(o: FileSubjectsOptions): Service[] {
   const { nc, log, files } = o;
   const opts = { queue: "c0re", log };
   const op = subjects.op.files;
   return [
-    serve(nc, op.list, rpcs.opFilesList, (r) => files.list(r.agent, r.path), opts),
+    serve(nc, op.list, rpcs.opFilesList, (r) => files.list(r, r.path), opts),
     serve(
       nc,
       op.read,
       rpcs.opFileRead,
-      async (r) => fitsPayload(nc, await files.read(r.agent, r.path, r.max_bytes)),
+      async (r) => fitsPayload(nc, await files.read(r, r.path, r.max_bytes)),
       opts,
     ),
     serve(nc, op.log, rpcs.opAgentLog, (r) => files.log(r.agent, r.lines, r.after), opts),

@@ -69,6 +69,8 @@ export class ProcessDriver extends Supervisor implements ContainerDriver {
     mkdirSync(paths.agentStateDir(spec.name), { recursive: true });
     mkdirSync(paths.agentRunDir(spec.name), { recursive: true });
     mkdirSync(paths.logsDir, { recursive: true });
+    // Where agents leave files for each other (c0re's uid is theirs too: theirs to write in).
+    mkdirSync(paths.sharedDir, { recursive: true });
   }
 
   /** Agents run as c0re's own user here: what c0re wrote is theirs already. */

@@ -28,6 +28,12 @@ export type SandboxUser = { kind: "uid"; uid: number; gid: number } | { kind: "u
 /** Agents' uids are `SANDBOX_UID_BASE + n`, n ≥ 1; the base itself is the probe's. */
 export const SANDBOX_UID_BASE = 30_000;
 
+/**
+ * The shared dir's mode: anyone writes in it, only a file's owner (or root) removes or renames
+ * it, as on /tmp. Agents are separate uids under root, so each one's files there stay its own.
+ */
+export const SHARED_DIR_MODE = 0o1777;
+
 export interface SandboxLayout {
   root: string;
   name: AgentName;
@@ -75,8 +81,9 @@ function showAgain(kept: string): string[] {
 /**
  * The `bwrap` argv (without `bwrap`) that runs `l.command` as the agent: the system read-only, a
  * private /tmp, /proc of its own pid namespace, and of the hive root only its state dir
- * (read-write), run dir (read-write: socket, credentials) and the shared dir (read-only). The
- * network namespace is the host's: NATS and the model server are on 127.0.0.1.
+ * (read-write), run dir (read-write: socket, credentials) and the shared dir (read-write, sticky:
+ * see {@link SHARED_DIR_MODE}). The network namespace is the host's: NATS and the model server
+ * are on 127.0.0.1.
  */
 export function bwrapArgs(l: SandboxLayout): string[] {
   const paths = hivePaths(l.root);
@@ -108,7 +115,7 @@ export function bwrapArgs(l: SandboxLayout): string[] {
   a.push("--perms", "0755", "--tmpfs", l.root);
   a.push("--perms", "0755", "--dir", join(l.root, "agents"));
   a.push("--perms", "0755", "--dir", dirname(state));
-  a.push("--bind", state, state, "--bind", run, run, "--ro-bind", paths.sharedDir, paths.sharedDir);
+  a.push("--bind", state, state, "--bind", run, run, "--bind", paths.sharedDir, paths.sharedDir);
   if (l.identityFiles) {
     a.push("--ro-bind", l.identityFiles.passwd, "/etc/passwd");
     a.push("--ro-bind", l.identityFiles.group, "/etc/group");

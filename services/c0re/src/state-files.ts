@@ -10,6 +10,7 @@ import {
   type FileKind,
   type FileReadResponse,
   type FilesListResponse,
+  type FilesPlace,
   HiveError,
   hivePaths,
   isErrno,
@@ -52,8 +53,9 @@ function kindOf(st: Stats): FileKind {
 const isMissing = (e: unknown) => isErrno(e, "ENOENT", "ENOTDIR");
 
 /**
- * An agent's state files, read for the operator (privsep: the web holds no files, and the
- * operator sees only what the agent left readable to anyone). What is served is what another
+ * An agent's state files, and the shared dir every agent writes in, read for the operator
+ * (privsep: the web holds no files, and the operator sees only what the agent left readable to
+ * anyone; agents write the shared dir, so it gets the same checks). What is served is what another
  * user of the machine could read if given the state dir: every directory on the way below it
  * world-searchable (o+x), a listed directory world-readable too (o+r), a read file world-readable;
  * no symlink anywhere on the way, the last component included, even one pointing inside the
@@ -75,8 +77,8 @@ export class StateFiles {
   }
 
   /** One directory: its entries sorted by name, at most {@link MAX_FILE_ENTRIES}. */
-  async list(agent: AgentName, rel?: string): Promise<FilesListResponse> {
-    const base = await this.#stateDir(agent);
+  async list(place: FilesPlace, rel?: string): Promise<FilesListResponse> {
+    const base = await this.#base(place);
     const segs = rel === undefined ? [] : rel.split("/");
     const shown = rel ?? "";
     const walked = await walk(base, segs);
@@ -110,16 +112,21 @@ export class StateFiles {
             : kind === "dir" && worldReadable(st) && worldSearchable(st);
         entries.push({ name, kind, size: st.size, mtime: Math.trunc(st.mtimeMs), readable });
       }
-      return { agent, path: shown, entries, truncated: names.length > MAX_FILE_ENTRIES };
+      return {
+        ...placeOf(place),
+        path: shown,
+        entries,
+        truncated: names.length > MAX_FILE_ENTRIES,
+      };
     } finally {
       await fh.close();
     }
   }
 
   /** One whole file: as text when it is UTF-8, else base64. Over the cap: `body_too_large`. */
-  async read(agent: AgentName, rel: string, maxBytes?: number): Promise<FileReadResponse> {
+  async read(place: FilesPlace, rel: string, maxBytes?: number): Promise<FileReadResponse> {
     const cap = Math.min(maxBytes ?? this.#cap, this.#cap);
-    const base = await this.#stateDir(agent);
+    const base = await this.#base(place);
     const segs = rel.split("/");
     const walked = await walk(base, segs);
     const last = walked.at(-1);
@@ -145,7 +152,7 @@ export class StateFiles {
       const bytes = buf.subarray(0, got);
       const text = utf8(bytes);
       return {
-        agent,
+        ...placeOf(place),
         path: rel,
         size: got,
         mtime: Math.trunc(st.mtimeMs),
@@ -167,19 +174,33 @@ export class StateFiles {
     return { agent, ...(await readLogLines(path, lines ?? DEFAULT_LOG_LINES, after)) };
   }
 
-  /** The agent's state dir, itself no symlink, as given and as its real path. */
-  async #stateDir(agent: AgentName): Promise<Base> {
-    if (!this.#o.known(agent)) throw notFound(`no agent named ${agent}`);
-    const dir = hivePaths(this.#o.root).agentStateDir(agent);
+  /**
+   * The agent's state dir, or the shared dir, itself no symlink, as given and as its real path.
+   */
+  async #base(place: FilesPlace): Promise<Base> {
+    const paths = hivePaths(this.#o.root);
+    let dir: string;
+    let what: string;
+    let missing: string;
+    if ("shared" in place) {
+      dir = paths.sharedDir;
+      what = "the shared dir";
+      missing = "the hive has no shared dir yet (it is made when an agent is created)";
+    } else {
+      if (!this.#o.known(place.agent)) throw notFound(`no agent named ${place.agent}`);
+      dir = paths.agentStateDir(place.agent);
+      what = `${place.agent}'s state dir`;
+      missing = `${place.agent} has no state dir`;
+    }
     let st: Stats;
     try {
       st = await lstat(dir);
     } catch (e) {
-      if (isMissing(e)) throw notFound(`${agent} has no state dir`);
+      if (isMissing(e)) throw notFound(missing);
       throw e;
     }
-    if (st.isSymbolicLink()) throw forbidden(`${agent}'s state dir is a symlink`);
-    if (!st.isDirectory()) throw notFound(`${agent} has no state dir`);
+    if (st.isSymbolicLink()) throw forbidden(`${what} is a symlink`);
+    if (!st.isDirectory()) throw notFound(missing);
     return { dir, real: await realpath(dir), dev: st.dev, ino: st.ino };
   }
 
@@ -210,6 +231,11 @@ export class StateFiles {
   }
 }
 
+/** The place as an answer names it (the request's, without anything else it carried). */
+function placeOf(place: FilesPlace): FilesPlace {
+  return "shared" in place ? { shared: true } : { agent: place.agent };
+}
+
 interface Base {
   dir: string;
   real: string;
@@ -224,7 +250,7 @@ interface Base {
 async function walk(base: Base, segs: string[]): Promise<Stats[]> {
   // The wire schema refuses these already; checked again so no caller can step outside.
   if (segs.some((s) => s === "" || s === "." || s === ".." || s.includes("\0"))) {
-    throw new HiveError(ErrorCode.BadRequest, "the path must stay inside the agent's state dir");
+    throw new HiveError(ErrorCode.BadRequest, "the path must stay inside the dir it names");
   }
   const out: Stats[] = [];
   let cur = base.real;

@@ -16,13 +16,22 @@ import {
   hivePaths,
   type NatsServerHandle,
   openDatabase,
+  request,
+  rpcs,
+  subjects,
 } from "@hyperhive/shared";
 import { natsForTests, tempDir, waitUntil } from "@hyperhive/shared/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
 import { agentLogFile } from "../src/agent-log.js";
 import { BwrapDriver } from "../src/bwrap-driver.js";
-import { AgentUids, bwrapArgs, probeSandbox, SANDBOX_UID_BASE } from "../src/sandbox.js";
+import {
+  AgentUids,
+  bwrapArgs,
+  probeSandbox,
+  SANDBOX_UID_BASE,
+  SHARED_DIR_MODE,
+} from "../src/sandbox.js";
 import { migrations } from "../src/schema.js";
 import { calls, type Hive, REPO, startHive } from "./hive.js";
 import { silentLog } from "./rig.js";
@@ -72,7 +81,6 @@ function plantSecrets(root: string, other: string) {
       "/etc/hyperhive-bwrap-probe",
       join(REPO, "hyperhive-bwrap-probe"),
       join(otherState, "pwned"),
-      join(p.sharedDir, "pwned"),
       join(root, "pwned"),
     ],
   };
@@ -177,6 +185,83 @@ describe("bwrap, run for real", () => {
   });
 });
 
+describe("the shared dir, for real", () => {
+  it("each agent writes its own files there and reads the others'; none changes or removes another's, nor the operator's", () => {
+    assertSandboxUsable();
+    const dir = tempDir("c0re-shared-");
+    try {
+      const root = dir.path;
+      const p = hivePaths(root);
+      for (const name of ["alice", "bob"]) {
+        mkdirSync(p.agentStateDir(name), { recursive: true });
+        mkdirSync(p.agentRunDir(name), { recursive: true });
+      }
+      mkdirSync(p.sharedDir, { recursive: true });
+      chmodSync(p.sharedDir, SHARED_DIR_MODE);
+      const shared = p.sharedDir;
+      writeFileSync(join(shared, "brief.md"), "from the operator\n", { mode: 0o644 });
+      /** Runs `script` in `name`'s sandbox (its own uid under root); its stdout and stderr. */
+      const as = (name: string, n: number, script: string) => {
+        const user = asRoot
+          ? { kind: "uid" as const, uid: SANDBOX_UID_BASE + 90 + n, gid: SANDBOX_UID_BASE + 90 + n }
+          : { kind: "userns" as const };
+        const args = bwrapArgs({ root, name, user, keep: [], command: ["sh", "-c", script] });
+        const r = spawnSync("bwrap", args, { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
+        return `${r.stdout}${r.stderr}`;
+      };
+      /** `cmd` as a line saying whether it worked. */
+      const tryIt = (label: string, cmd: string) =>
+        `if ${cmd} 2>/dev/null; then echo "${label} yes"; else echo "${label} no"; fi`;
+      const alice = as(
+        "alice",
+        1,
+        [
+          tryIt("write-own", `echo plan > ${shared}/plan.md`),
+          tryIt("read-operator", `cat ${shared}/brief.md >/dev/null`),
+        ].join("; "),
+      );
+      assert.match(alice, /write-own yes/);
+      assert.match(alice, /read-operator yes/);
+      assert.equal(readFileSync(join(shared, "plan.md"), "utf8"), "plan\n");
+      const bob = as(
+        "bob",
+        2,
+        [
+          tryIt("read-other", `grep -q plan ${shared}/plan.md`),
+          tryIt("write-own", `echo notes > ${shared}/bob.md`),
+          tryIt("remove-own", `rm ${shared}/bob.md`),
+          tryIt("append-other", `echo x >> ${shared}/plan.md`),
+          tryIt("remove-other", `rm -f ${shared}/plan.md`),
+          tryIt("rename-other", `mv ${shared}/plan.md ${shared}/stolen.md`),
+          tryIt("change-operator", `echo x >> ${shared}/brief.md`),
+          tryIt("remove-operator", `rm -f ${shared}/brief.md`),
+        ].join("; "),
+      );
+      assert.match(bob, /read-other yes/);
+      assert.match(bob, /write-own yes/);
+      assert.match(bob, /remove-own yes/);
+      assert.equal(existsSync(join(shared, "bob.md")), false);
+      if (asRoot) {
+        // Separate uids: only a file's owner may change, rename or remove it (the sticky bit).
+        for (const refused of [
+          "append-other",
+          "remove-other",
+          "rename-other",
+          "change-operator",
+          "remove-operator",
+        ]) {
+          assert.match(bob, new RegExp(`${refused} no`), bob);
+        }
+        assert.equal(readFileSync(join(shared, "plan.md"), "utf8"), "plan\n");
+        assert.equal(readFileSync(join(shared, "brief.md"), "utf8"), "from the operator\n");
+        assert.equal(statSync(join(shared, "plan.md")).uid, SANDBOX_UID_BASE + 91);
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
 describe("bwrap driver: what an agent sees", () => {
   let tmp: ReturnType<typeof tempDir>;
   let nats: NatsServerHandle;
@@ -254,7 +339,7 @@ describe("bwrap driver: what an agent sees", () => {
     }
   });
 
-  it("cannot write to /etc, the repo, another agent's dirs, the shared dir or the hive root", () => {
+  it("cannot write to /etc, the repo, another agent's dirs or the hive root", () => {
     for (const f of planted.outside) {
       assert.ok(probe.write[f] !== undefined && probe.write[f] !== "ok", `${f}: ${probe.write[f]}`);
       assert.ok(!existsSync(f), `${f} appeared on the host`);
@@ -339,5 +424,34 @@ describe("bwrap driver: the manager's claude and its Bash tool", () => {
     for (const f of Object.values(planted.secrets)) {
       assert.match(readFileSync(f, "utf8"), /^SECRET-/, `${f} unchanged`);
     }
+  });
+
+  it("claude's Write tool leaves a file in the shared dir, as the agent's uid; c0re serves it to the operator", async () => {
+    const shared = hivePaths(hive.root).sharedDir;
+    const file = join(shared, "plan-from-manager.md");
+    await hive.model.setScript([
+      {
+        match: "share-plan",
+        reply: [
+          { tool_use: { name: "Write", input: { file_path: file, content: "the plan\n" } } },
+          { text: "Shared." },
+        ],
+      },
+    ]);
+    await calls(hive.nc).send("manager", "share-plan");
+    await waitUntil(() => existsSync(file), {
+      what: "the manager's file in the shared dir",
+      timeoutMs: 90_000,
+    });
+    assert.equal(statSync(shared).mode & 0o7777, SHARED_DIR_MODE);
+    if (asRoot) {
+      const owner = statSync(file).uid;
+      assert.ok(owner > SANDBOX_UID_BASE, `owned by the manager's uid, not ${owner}`);
+    }
+    const r = await request(hive.nc, subjects.op.files.read, rpcs.opFileRead, {
+      shared: true,
+      path: "plan-from-manager.md",
+    });
+    assert.deepEqual([r.content, "shared" in r], ["the plan\n", true]);
   });
 });

@@ -71,6 +71,8 @@ describe("hive.op.files.* on the wire", () => {
     symlinkSync(join(state, "notes"), join(state, "link"));
     mkdirSync(paths.agentStateDir("gone"), { recursive: true });
     writeFileSync(join(paths.agentStateDir("gone"), "last.md"), "bye\n", { mode: 0o644 });
+    mkdirSync(paths.sharedDir, { mode: 0o1777 });
+    writeFileSync(join(paths.sharedDir, "plan.md"), "shared plan\n", { mode: 0o644 });
     const log = agentLogFile(root.path, "alice");
     mkdirSync(dirname(log), { recursive: true });
     writeFileSync(log, "one\ntwo\nthree\n");
@@ -125,6 +127,17 @@ describe("hive.op.files.* on the wire", () => {
       path: "last.md",
     });
     assert.equal(last.content, "bye\n");
+    // The shared dir every agent writes in.
+    const shared = await request(operator, op.list, rpcs.opFilesList, { shared: true });
+    assert.deepEqual(
+      { ...shared, entries: shared.entries.map((e) => e.name) },
+      { shared: true, path: "", entries: ["plan.md"], truncated: false },
+    );
+    const plan = await request(operator, op.read, rpcs.opFileRead, {
+      shared: true,
+      path: "plan.md",
+    });
+    assert.deepEqual([plan.content, "shared" in plan], ["shared plan\n", true]);
   });
 
   it("answers refusals with typed errors", async () => {
@@ -165,6 +178,10 @@ describe("hive.op.files.* on the wire", () => {
           { agent: "Alice!" },
           { agent: "operator" },
           { path: "notes" },
+          { shared: true, agent: "alice" },
+          { shared: false },
+          { shared: "yes" },
+          { shared: true, path: "../agents/alice/state" },
           "not an object",
         ],
       ],
@@ -179,6 +196,9 @@ describe("hive.op.files.* on the wire", () => {
           { agent: "alice", path: "notes/today.md", max_bytes: "10" },
           { agent: "alice", path: "notes/today.md", max_bytes: 1.5 },
           { agent: 1, path: "notes/today.md" },
+          { shared: true },
+          { shared: true, agent: "alice", path: "notes/today.md" },
+          { shared: true, path: "/etc/passwd" },
         ],
       ],
       [

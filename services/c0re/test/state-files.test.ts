@@ -59,8 +59,8 @@ describe("state files (c0re reads an agent's state dir for the operator)", () =>
 
   it("reads a world-readable file whole, as text", async () => {
     put("notes/today.md", "hello\nworld\n");
-    const r = await files.read("alice", "notes/today.md");
-    assert.equal(r.agent, "alice");
+    const r = await files.read({ agent: "alice" }, "notes/today.md");
+    assert.ok("agent" in r && r.agent === "alice", "the answer names the agent");
     assert.equal(r.path, "notes/today.md");
     assert.equal(r.encoding, "utf8");
     assert.equal(r.content, "hello\nworld\n");
@@ -71,16 +71,19 @@ describe("state files (c0re reads an agent's state dir for the operator)", () =>
   it("refuses a 0600 file, saying it is not world-readable", async () => {
     put("private.md", "mine", 0o600);
     await assert.rejects(
-      files.read("alice", "private.md"),
+      files.read({ agent: "alice" }, "private.md"),
       refusal(ErrorCode.Forbidden, /not world-readable \(mode 0600\)/),
     );
     put("group.md", "ours", 0o640);
-    await assert.rejects(files.read("alice", "group.md"), refusal(ErrorCode.Forbidden, /0640/));
+    await assert.rejects(
+      files.read({ agent: "alice" }, "group.md"),
+      refusal(ErrorCode.Forbidden, /0640/),
+    );
   });
 
   it("refuses traversal outside the state dir, even past the wire schema", async () => {
     // The schema refuses `..` and absolute paths before a request reaches here; the class holds anyway.
-    const outside = /must stay inside the agent's state dir/;
+    const outside = /must stay inside the dir it names/;
     for (const p of [
       "../../bob/state/secret.md",
       "a/../../x",
@@ -89,8 +92,16 @@ describe("state files (c0re reads an agent's state dir for the operator)", () =>
       "a//b",
       "./x",
     ]) {
-      await assert.rejects(files.read("alice", p), refusal(ErrorCode.BadRequest, outside), p);
-      await assert.rejects(files.list("alice", p), refusal(ErrorCode.BadRequest, outside), p);
+      await assert.rejects(
+        files.read({ agent: "alice" }, p),
+        refusal(ErrorCode.BadRequest, outside),
+        p,
+      );
+      await assert.rejects(
+        files.list({ agent: "alice" }, p),
+        refusal(ErrorCode.BadRequest, outside),
+        p,
+      );
     }
   });
 
@@ -103,9 +114,16 @@ describe("state files (c0re reads an agent's state dir for the operator)", () =>
       join(state, "bobs.md"),
     );
     for (const p of ["inside.md", "relative.md", "bobs.md"]) {
-      await assert.rejects(files.read("alice", p), refusal(ErrorCode.Forbidden, /is a symlink/), p);
+      await assert.rejects(
+        files.read({ agent: "alice" }, p),
+        refusal(ErrorCode.Forbidden, /is a symlink/),
+        p,
+      );
     }
-    await assert.rejects(files.list("alice", "inside.md"), refusal(ErrorCode.Forbidden, /symlink/));
+    await assert.rejects(
+      files.list({ agent: "alice" }, "inside.md"),
+      refusal(ErrorCode.Forbidden, /symlink/),
+    );
   });
 
   it("refuses a symlink as a directory component on the way, inside or outside", async () => {
@@ -120,11 +138,14 @@ describe("state files (c0re reads an agent's state dir for the operator)", () =>
       ["deep/er/via/real.md", /deep\/er\/via is a symlink/],
     ] as const;
     for (const [p, re] of cases) {
-      await assert.rejects(files.read("alice", p), refusal(ErrorCode.Forbidden, re), p);
+      await assert.rejects(files.read({ agent: "alice" }, p), refusal(ErrorCode.Forbidden, re), p);
     }
-    await assert.rejects(files.list("alice", "bob"), refusal(ErrorCode.Forbidden, /symlink/));
     await assert.rejects(
-      files.list("alice", "deep/er/via"),
+      files.list({ agent: "alice" }, "bob"),
+      refusal(ErrorCode.Forbidden, /symlink/),
+    );
+    await assert.rejects(
+      files.list({ agent: "alice" }, "deep/er/via"),
       refusal(ErrorCode.Forbidden, /symlink/),
     );
   });
@@ -134,32 +155,35 @@ describe("state files (c0re reads an agent's state dir for the operator)", () =>
     mkdirSync(dirname(ghost), { recursive: true });
     symlinkSync(hivePaths(root.path).agentStateDir("bob"), ghost);
     await assert.rejects(
-      files.read("ghost", "secret.md"),
+      files.read({ agent: "ghost" }, "secret.md"),
       refusal(ErrorCode.Forbidden, /state dir is a symlink/),
     );
-    await assert.rejects(files.list("ghost"), refusal(ErrorCode.Forbidden));
+    await assert.rejects(files.list({ agent: "ghost" }), refusal(ErrorCode.Forbidden));
   });
 
   it("refuses a file over the cap (never cuts it), also under a lower max_bytes", async () => {
     put("big.txt", "x".repeat(65));
     await assert.rejects(
-      files.read("alice", "big.txt"),
+      files.read({ agent: "alice" }, "big.txt"),
       refusal(ErrorCode.BodyTooLarge, /65 bytes: over the 64-byte cap/),
     );
     put("fits.txt", "x".repeat(64));
-    assert.equal((await files.read("alice", "fits.txt")).size, 64);
+    assert.equal((await files.read({ agent: "alice" }, "fits.txt")).size, 64);
     await assert.rejects(
-      files.read("alice", "fits.txt", 10),
+      files.read({ agent: "alice" }, "fits.txt", 10),
       refusal(ErrorCode.BodyTooLarge, /10-byte cap/),
     );
     // A max_bytes above the service's cap does not raise it.
-    await assert.rejects(files.read("alice", "big.txt", 1000), refusal(ErrorCode.BodyTooLarge));
+    await assert.rejects(
+      files.read({ agent: "alice" }, "big.txt", 1000),
+      refusal(ErrorCode.BodyTooLarge),
+    );
   });
 
   it("carries a file that is not UTF-8 as base64", async () => {
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41]);
     put("blob.bin", bytes);
-    const r = await files.read("alice", "blob.bin");
+    const r = await files.read({ agent: "alice" }, "blob.bin");
     assert.equal(r.encoding, "base64");
     assert.deepEqual(Buffer.from(r.content, "base64"), bytes);
     assert.equal(r.size, 5);
@@ -172,13 +196,13 @@ describe("state files (c0re reads an agent's state dir for the operator)", () =>
     mkdirSync(join(state, "notes/shut"), { mode: 0o700 });
     chmodSync(join(state, "notes/shut"), 0o700);
     symlinkSync("a.md", join(state, "notes/link"));
-    const top = await files.list("alice");
+    const top = await files.list({ agent: "alice" });
     assert.equal(top.path, "");
     assert.deepEqual(
       top.entries.map((e) => [e.name, e.kind, e.readable]),
       [["notes", "dir", true]],
     );
-    const r = await files.list("alice", "notes");
+    const r = await files.list({ agent: "alice" }, "notes");
     assert.equal(r.truncated, false);
     assert.deepEqual(
       r.entries.map((e) => [e.name, e.kind, e.readable]),
@@ -192,46 +216,108 @@ describe("state files (c0re reads an agent's state dir for the operator)", () =>
     );
     assert.equal(r.entries[0]?.size, 1);
     await assert.rejects(
-      files.list("alice", "notes/shut"),
+      files.list({ agent: "alice" }, "notes/shut"),
       refusal(ErrorCode.Forbidden, /not world-readable/),
     );
     // Nothing below a directory others may not go through is served, even a 0644 file.
     put("notes/shut/inner.md", "x");
     chmodSync(join(state, "notes/shut"), 0o700);
     await assert.rejects(
-      files.read("alice", "notes/shut/inner.md"),
+      files.read({ agent: "alice" }, "notes/shut/inner.md"),
       refusal(ErrorCode.Forbidden, /not world-searchable/),
     );
     await assert.rejects(
-      files.list("alice", "notes/a.md"),
+      files.list({ agent: "alice" }, "notes/a.md"),
       refusal(ErrorCode.BadRequest, /not a directory/),
     );
     await assert.rejects(
-      files.read("alice", "notes"),
+      files.read({ agent: "alice" }, "notes"),
       refusal(ErrorCode.BadRequest, /is a directory/),
     );
   });
 
   it("says not_found for an unknown agent, a missing state dir and a missing file", async () => {
-    await assert.rejects(files.read("zed", "x"), refusal(ErrorCode.NotFound, /no agent named zed/));
-    await assert.rejects(files.list("zed"), refusal(ErrorCode.NotFound));
-    await assert.rejects(files.log("zed"), refusal(ErrorCode.NotFound));
-    await assert.rejects(files.list("ghost"), refusal(ErrorCode.NotFound, /no state dir/));
     await assert.rejects(
-      files.read("alice", "nope.md"),
+      files.read({ agent: "zed" }, "x"),
+      refusal(ErrorCode.NotFound, /no agent named zed/),
+    );
+    await assert.rejects(files.list({ agent: "zed" }), refusal(ErrorCode.NotFound));
+    await assert.rejects(files.log("zed"), refusal(ErrorCode.NotFound));
+    await assert.rejects(
+      files.list({ agent: "ghost" }),
+      refusal(ErrorCode.NotFound, /no state dir/),
+    );
+    await assert.rejects(
+      files.read({ agent: "alice" }, "nope.md"),
       refusal(ErrorCode.NotFound, /nope.md: no such/),
     );
-    await assert.rejects(files.read("alice", "nope/x.md"), refusal(ErrorCode.NotFound));
+    await assert.rejects(files.read({ agent: "alice" }, "nope/x.md"), refusal(ErrorCode.NotFound));
+  });
+
+  it("the shared dir: read and listed like a state dir, with the same refusals; not_found before it exists", async () => {
+    const shared = hivePaths(root.path).sharedDir;
+    await assert.rejects(
+      files.list({ shared: true }),
+      refusal(ErrorCode.NotFound, /no shared dir/),
+    );
+    // As the bwrap driver makes it: every agent writes in it, none removes another's files.
+    mkdirSync(shared, { mode: 0o1777 });
+    chmodSync(shared, 0o1777);
+    mkdirSync(join(shared, "alice"), { mode: 0o755 });
+    writeFileSync(join(shared, "alice/plan.md"), "the plan\n", { mode: 0o644 });
+    writeFileSync(join(shared, "draft.md"), "mine\n", { mode: 0o600 });
+    symlinkSync(
+      join(hivePaths(root.path).agentStateDir("bob"), "secret.md"),
+      join(shared, "bob.md"),
+    );
+    const top = await files.list({ shared: true });
+    assert.deepEqual(
+      { ...top, entries: top.entries.map((e) => [e.name, e.kind, e.readable]) },
+      {
+        shared: true,
+        path: "",
+        entries: [
+          ["alice", "dir", true],
+          ["bob.md", "symlink", false],
+          ["draft.md", "file", false],
+        ],
+        truncated: false,
+      },
+    );
+    const r = await files.read({ shared: true }, "alice/plan.md");
+    assert.deepEqual(
+      { ...r, mtime: 0 },
+      {
+        shared: true,
+        path: "alice/plan.md",
+        size: 9,
+        mtime: 0,
+        encoding: "utf8",
+        content: "the plan\n",
+      },
+    );
+    await assert.rejects(
+      files.read({ shared: true }, "bob.md"),
+      refusal(ErrorCode.Forbidden, /symlink/),
+    );
+    await assert.rejects(
+      files.read({ shared: true }, "draft.md"),
+      refusal(ErrorCode.Forbidden, /not world-readable/),
+    );
+    await assert.rejects(
+      files.read({ shared: true }, "../agents/bob/state/secret.md"),
+      refusal(ErrorCode.BadRequest),
+    );
   });
 
   it("refuses fifos and other non-regular files without blocking on them", async () => {
     const { execFileSync } = await import("node:child_process");
     execFileSync("mkfifo", ["-m", "0644", join(state, "pipe")]);
     await assert.rejects(
-      files.read("alice", "pipe"),
+      files.read({ agent: "alice" }, "pipe"),
       refusal(ErrorCode.Forbidden, /not a regular file \(other\)/),
     );
-    const r = await files.list("alice");
+    const r = await files.list({ agent: "alice" });
     assert.deepEqual(
       r.entries.map((e) => [e.name, e.kind, e.readable]),
       [["pipe", "other", false]],

@@ -20,7 +20,7 @@ export const HarnessEnv = BaseEnv.extend({
   HIVE_ROLE: AgentRole.default("agent"),
   /** The agent's durable state dir: claude's cwd, its config dir and the model file live here. */
   HIVE_STATE_DIR: z.string().min(1),
-  /** `<root>/shared`, read-only to agents (set by c0re), for `whoami`. */
+  /** `<root>/shared`, where agents leave files for each other (set by c0re), for `whoami`. */
   HIVE_SHARED_DIR: z.string().min(1).optional(),
   /** Holds the socket `hive.sock` and the generated claude files. */
   HIVE_RUN_DIR: z.string().min(1),

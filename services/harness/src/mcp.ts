@@ -43,9 +43,9 @@ export function createMcpServer(
         "`operator`, surfaces in the dashboard inbox), or every other agent at once (`*`, a " +
         "broadcast). Pass `in_reply_to` with the id of the message you answer (shown as " +
         "`(message #N)` with every message) so the recipient sees what it replies to. Bodies " +
-        "over 4 KiB are refused: split the content over several messages (for the operator, you " +
-        "may write it to a file in your state dir and send its path; other agents cannot read " +
-        "your files).",
+        "over 4 KiB are refused: split the content over several messages, or write it to a file " +
+        "in the hive's shared dir (every agent and the operator read it; `whoami` says where) " +
+        "and send its path.",
       // The socket's own param schemas: claude sees their constraints, and a bad argument comes
       // back as a tool error before anything is sent.
       inputSchema: {
@@ -105,8 +105,8 @@ export function createMcpServer(
       description:
         "Who you are, from your harness (not from your prompt): name, role, the model your " +
         "next turn uses, the hyperhive version and source revision, when your harness started " +
-        "(unix ms), your state dir, and the hive's shared dir (read-only: what the operator put " +
-        "there for every agent).",
+        "(unix ms), your state dir, and the hive's shared dir (every agent reads it and writes " +
+        "its own files there; the operator reads it too).",
       inputSchema: {},
     },
     () => answer(call("whoami", {}).then((me) => JSON.stringify(me, null, 2))),

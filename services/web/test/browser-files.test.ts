@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { ErrorCode, type FileEntry, HiveError, rpcs, serve, subjects } from "@hyperhive/shared";
+import {
+  ErrorCode,
+  type FileEntry,
+  type FilesPlace,
+  HiveError,
+  rpcs,
+  serve,
+  subjects,
+} from "@hyperhive/shared";
 import { beforeAll, describe, it } from "vitest";
 import { browserScope, failedLoad, texts } from "./chromium.js";
 import { agentInfo } from "./fixtures.js";
@@ -15,6 +23,10 @@ const entry = (name: string, kind: FileEntry["kind"], readable: boolean): FileEn
 
 /** Text that would be markup if it were ever rendered as HTML. */
 const MARKUP = '<img src=x onerror="window.pwned=1"><b>bold</b>\nsecond line\n';
+
+/** The place a request named, echoed in its answer as c0re does. */
+const place = (req: FilesPlace): FilesPlace =>
+  "shared" in req ? { shared: true } : { agent: req.agent };
 
 describe("the agent page's files tab, in a real headless Chromium (c0re stood in for)", () => {
   const asked: Array<{ subject: string; req: unknown }> = [];
@@ -36,7 +48,7 @@ describe("the agent page's files tab, in a real headless Chromium (c0re stood in
               entry("link", "symlink", false),
             ]
           : [entry("today.md", "file", true), entry("gone.md", "file", true)];
-      return { agent: req.agent, path: req.path ?? "", entries, truncated: false };
+      return { ...place(req), path: req.path ?? "", entries, truncated: false };
     }).service,
     record(h.nc, subjects.op.files.read, rpcs.opFileRead, (req, subject) => {
       asked.push({ subject, req });
@@ -44,7 +56,7 @@ describe("the agent page's files tab, in a real headless Chromium (c0re stood in
         throw new HiveError(ErrorCode.Forbidden, "notes/gone.md is not world-readable (mode 0600)");
       }
       return {
-        agent: req.agent,
+        ...place(req),
         path: req.path,
         size: MARKUP.length,
         mtime: Date.now(),
@@ -129,5 +141,109 @@ describe("the agent page's files tab, in a real headless Chromium (c0re stood in
       follows.every((r) => JSON.stringify(r).includes('"after"')),
       JSON.stringify(follows),
     );
+  });
+});
+
+describe("the dashboard's shared files panel, in a real headless Chromium (c0re stood in for)", () => {
+  const asked: Array<{ subject: string; req: unknown }> = [];
+  /** The `plans` directory: an agent adds to it while the page is open. */
+  const plans = [entry("sprint.md", "file", true), entry("locked.md", "file", true)];
+
+  const t = browserScope((h) => [
+    serve(h.nc, subjects.op.agents, rpcs.opAgents, () => ({
+      agents: [agentInfo("manager"), agentInfo("alice")],
+    })),
+    serve(h.nc, subjects.op.inbox, rpcs.opInbox, () => ({ messages: [] })),
+    record(h.nc, subjects.op.files.list, rpcs.opFilesList, (req, subject) => {
+      asked.push({ subject, req });
+      const entries =
+        req.path === undefined
+          ? [
+              entry("plans", "dir", true),
+              entry("secret.md", "file", false),
+              entry("readme.md", "file", true),
+            ]
+          : plans;
+      return { ...place(req), path: req.path ?? "", entries, truncated: false };
+    }).service,
+    record(h.nc, subjects.op.files.read, rpcs.opFileRead, (req, subject) => {
+      asked.push({ subject, req });
+      if (req.path === "plans/locked.md") {
+        throw new HiveError(
+          ErrorCode.Forbidden,
+          "plans/locked.md is not world-readable (mode 0600)",
+        );
+      }
+      return {
+        ...place(req),
+        path: req.path,
+        size: MARKUP.length,
+        mtime: Date.now(),
+        encoding: "utf8" as const,
+        content: MARKUP,
+      };
+    }).service,
+  ]);
+  beforeAll(async () => {
+    await t.page.goto(`${t.url}/?token=${TOKEN}`);
+    await t.page.locator("#conn", { hasText: "live" }).waitFor();
+  });
+
+  it("lists the shared dir on demand, opens a directory and a file as text, shows a refusal, reloads", async () => {
+    const page = t.page;
+    await page.locator("#shared-files-hint", { hasText: "<root>/shared" }).waitFor();
+    assert.deepEqual(asked, [], "nothing is read before the panel is opened");
+    assert.equal(await page.locator("#shared-files").count(), 0);
+
+    await page.click("#shared-files-browse");
+    await page.locator('#shared-files li[data-name="plans"] button').waitFor();
+    assert.deepEqual(await texts(page, "#shared-files li.file-entry > :first-child"), [
+      "plans/",
+      "secret.md (private)",
+      "readme.md",
+    ]);
+    assert.deepEqual(await texts(page, "#shared-files-crumbs button"), ["shared"]);
+    // Nothing to click on what c0re would refuse.
+    assert.equal(await page.locator('#shared-files li[data-name="secret.md"] button').count(), 0);
+
+    await page.click('#shared-files li[data-name="plans"] button');
+    await page.locator('#shared-files li[data-name="sprint.md"] button').waitFor();
+    assert.deepEqual(await texts(page, "#shared-files-crumbs button"), ["shared", "plans"]);
+    await page.click('#shared-files li[data-name="sprint.md"] button');
+    await page.locator('#shared-file-view[data-path="plans/sprint.md"]').waitFor();
+    assert.equal(await page.locator("#shared-file-text").textContent(), MARKUP, "shown as text");
+    assert.equal(await page.locator("#shared-file-view img").count(), 0, "never as markup");
+    assert.equal(await page.evaluate(() => "pwned" in globalThis), false);
+
+    await page.click('#shared-files li[data-name="locked.md"] button');
+    await page
+      .locator("#shared-files-error", {
+        hasText: "forbidden: plans/locked.md is not world-readable",
+      })
+      .waitFor();
+    assert.equal(await page.locator("#shared-file-view").count(), 0);
+    t.errors.splice(0).forEach((e) => {
+      assert.equal(e, failedLoad(403, "Forbidden"));
+    });
+
+    // An agent writes a file meanwhile: reload lists the directory shown again.
+    plans.push(entry("retro.md", "file", true));
+    await page.click("#shared-files-reload");
+    await page.locator('#shared-files li[data-name="retro.md"] button').waitFor();
+    assert.equal(await page.locator("#shared-files-error").isHidden(), true);
+    assert.deepEqual(await texts(page, "#shared-files-crumbs button"), ["shared", "plans"]);
+    await page.click("#shared-files-crumbs button >> text=shared");
+    await page.locator('#shared-files li[data-name="plans"]').waitFor();
+
+    // The agent page's ids are its own: none of them on the dashboard.
+    assert.equal(await page.locator("#files, #file-view, #files-error").count(), 0);
+    assert.deepEqual(asked, [
+      { subject: subjects.op.files.list, req: { shared: true } },
+      { subject: subjects.op.files.list, req: { shared: true, path: "plans" } },
+      { subject: subjects.op.files.read, req: { shared: true, path: "plans/sprint.md" } },
+      { subject: subjects.op.files.read, req: { shared: true, path: "plans/locked.md" } },
+      { subject: subjects.op.files.list, req: { shared: true, path: "plans" } },
+      { subject: subjects.op.files.list, req: { shared: true } },
+    ]);
   });
 });

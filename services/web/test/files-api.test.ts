@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ErrorCode, HiveError, rpcs, subjects } from "@hyperhive/shared";
+import { ErrorCode, type FilesPlace, HiveError, rpcs, subjects } from "@hyperhive/shared";
 import { describe, it } from "vitest";
 import { ApiError, filesApi } from "../src/wire.js";
 import { call, harnessScope, record } from "./helpers.js";
@@ -14,12 +14,19 @@ describe("files API (c0re stood in for on NATS)", () => {
   const t = harnessScope({ requestTimeoutMs: 300 });
 
   const c0re = async () => {
+    // The place asked about is echoed, as c0re does: an agent's state dir, or the shared dir.
+    const place = (req: FilesPlace): FilesPlace =>
+      "shared" in req ? { shared: true } : { agent: req.agent };
     const list = record(t.h.nc, subjects.op.files.list, rpcs.opFilesList, (req) => {
-      if (req.agent === "ghost") throw new HiveError(ErrorCode.NotFound, "no agent named ghost");
+      if ("agent" in req && req.agent === "ghost") {
+        throw new HiveError(ErrorCode.NotFound, "no agent named ghost");
+      }
+      if (req.path === "gone") throw new HiveError(ErrorCode.NotFound, "no directory gone");
+      const name = "shared" in req ? "plan.md" : "notes.md";
       return {
-        agent: req.agent,
+        ...place(req),
         path: req.path ?? "",
-        entries: [{ name: "notes.md", kind: "file" as const, size: 6, mtime: 1, readable: true }],
+        entries: [{ name, kind: "file" as const, size: 6, mtime: 1, readable: true }],
         truncated: false,
       };
     });
@@ -29,12 +36,12 @@ describe("files API (c0re stood in for on NATS)", () => {
       }
       if (req.path === "big.bin") throw new HiveError(ErrorCode.BodyTooLarge, "big.bin is big");
       return {
-        agent: req.agent,
+        ...place(req),
         path: req.path,
         size: 6,
         mtime: 1,
         encoding: "utf8" as const,
-        content: "hello\n",
+        content: "shared" in req ? "shared\n" : "hello\n",
       };
     });
     const log = record(t.h.nc, subjects.op.files.log, rpcs.opAgentLog, (req) => ({
@@ -92,6 +99,60 @@ describe("files API (c0re stood in for on NATS)", () => {
     assert.equal(ghost.status, 404);
   });
 
+  it("lists and reads the shared dir through c0re, naming no agent", async () => {
+    const { list, read, log } = await c0re();
+    const root = await call(t.h.app, "GET", filesApi.sharedFiles.url());
+    assert.equal(root.status, 200);
+    assert.deepEqual(filesApi.sharedFiles.reply.parse(root.json()), {
+      shared: true,
+      path: "",
+      entries: [{ name: "plan.md", kind: "file", size: 6, mtime: 1, readable: true }],
+      truncated: false,
+    });
+    const sub = await call(t.h.app, "GET", filesApi.sharedFiles.url("notes/deep dir"));
+    assert.equal(filesApi.sharedFiles.reply.parse(sub.json()).path, "notes/deep dir");
+    const file = await call(t.h.app, "GET", filesApi.sharedFile.url("notes/plan.md"));
+    assert.equal(file.status, 200);
+    assert.deepEqual(filesApi.sharedFile.reply.parse(file.json()), {
+      shared: true,
+      path: "notes/plan.md",
+      size: 6,
+      mtime: 1,
+      encoding: "utf8",
+      content: "shared\n",
+    });
+    assert.deepEqual(
+      list.seen.map((s) => s.req),
+      [{ shared: true }, { shared: true, path: "notes/deep dir" }],
+    );
+    assert.deepEqual(
+      read.seen.map((s) => s.req),
+      [{ shared: true, path: "notes/plan.md" }],
+    );
+    assert.equal(log.seen.length, 0);
+  });
+
+  it("passes c0re's refusals of the shared dir on: 403, 404, 413", async () => {
+    const { list, read } = await c0re();
+    const priv = await call(t.h.app, "GET", filesApi.sharedFile.url("private.md"));
+    assert.equal(priv.status, 403);
+    assert.equal(apiError(priv.json()).code, "forbidden");
+    assert.match(apiError(priv.json()).message, /not world-readable/);
+    const big = await call(t.h.app, "GET", filesApi.sharedFile.url("big.bin"));
+    assert.equal(big.status, 413);
+    const gone = await call(t.h.app, "GET", filesApi.sharedFiles.url("gone"));
+    assert.equal(gone.status, 404);
+    assert.equal(apiError(gone.json()).code, "not_found");
+    assert.deepEqual(
+      [...list.seen, ...read.seen].map((s) => s.req),
+      [
+        { shared: true, path: "gone" },
+        { shared: true, path: "private.md" },
+        { shared: true, path: "big.bin" },
+      ],
+    );
+  });
+
   it("refuses malformed params and queries with 400 before they reach c0re", async () => {
     const { list, read, log } = await c0re();
     const bad = [
@@ -113,6 +174,22 @@ describe("files API (c0re stood in for on NATS)", () => {
       "/api/agents/alice/log?after=-1",
       "/api/agents/alice/log?after=x",
       "/api/agents/operator/log",
+      // The shared dir's routes: the same paths refused, and no agent or place smuggled in.
+      "/api/shared/files?path=../x",
+      "/api/shared/files?path=a/../../x",
+      "/api/shared/files?path=/etc",
+      "/api/shared/files?path=%2Fetc",
+      "/api/shared/files?path=a%5Cb",
+      "/api/shared/files?path=",
+      "/api/shared/files?dir=x",
+      "/api/shared/files?agent=alice",
+      "/api/shared/files?shared=false",
+      "/api/shared/file",
+      "/api/shared/file?path=../x",
+      "/api/shared/file?path=/etc/passwd",
+      "/api/shared/file?path=x&max_bytes=10",
+      "/api/shared/file?path=x&agent=alice",
+      `/api/shared/file?path=${"x".repeat(1025)}`,
     ];
     for (const url of bad) {
       const r = await call(t.h.app, "GET", url);
@@ -128,6 +205,8 @@ describe("files API (c0re stood in for on NATS)", () => {
       filesApi.files.url("alice"),
       filesApi.file.url("alice", "notes.md"),
       filesApi.log.url("alice"),
+      filesApi.sharedFiles.url(),
+      filesApi.sharedFile.url("plan.md"),
     ]) {
       const none = await call(t.h.app, "GET", url, { headers: {} });
       assert.equal(none.status, 401, url);
@@ -139,8 +218,10 @@ describe("files API (c0re stood in for on NATS)", () => {
   });
 
   it("is 503 when c0re does not answer", async () => {
-    const r = await call(t.h.app, "GET", filesApi.log.url("alice"));
-    assert.equal(r.status, 503);
-    assert.equal(apiError(r.json()).code, "unavailable");
+    for (const url of [filesApi.log.url("alice"), filesApi.sharedFiles.url()]) {
+      const r = await call(t.h.app, "GET", url);
+      assert.equal(r.status, 503, url);
+      assert.equal(apiError(r.json()).code, "unavailable", url);
+    }
   });
 });

@@ -3,18 +3,18 @@ import { AgentName } from "../names.js";
 
 /**
  * The operator reads agents' files only through c0re (`hive.op.files.*`): the web and the CLI
- * name an agent and a path relative to its state dir, and c0re answers from the state dir,
- * refusing symlinks, files not world-readable, anything outside the state dir and files over a
- * size cap.
+ * name an agent and a path relative to its state dir (or the hive's shared dir, where every agent
+ * writes), and c0re answers from that dir, refusing symlinks, files not world-readable, anything
+ * outside the dir and files over a size cap.
  */
 
 /** The longest relative path accepted, in characters. */
 export const MAX_FILE_PATH = 1024;
 
 /**
- * A path relative to an agent's state dir: `notes/today.md`. Segments are separated by `/`; none
- * is empty, `.` or `..`; no NUL, no backslash, never absolute. So it can only name something
- * under the state dir (symlinks are refused by c0re, component by component).
+ * A path relative to an agent's state dir (or the shared dir): `notes/today.md`. Segments are
+ * separated by `/`; none is empty, `.` or `..`; no NUL, no backslash, never absolute. So it can
+ * only name something under that dir (symlinks are refused by c0re, component by component).
  */
 export const StateRelPath = z
   .string()
@@ -22,7 +22,10 @@ export const StateRelPath = z
   .max(MAX_FILE_PATH)
   .refine((p) => !p.includes("\0"), "the path must not contain NUL")
   .refine((p) => !p.includes("\\"), "the path must not contain a backslash")
-  .refine((p) => !p.startsWith("/"), "the path must be relative to the agent's state dir")
+  .refine(
+    (p) => !p.startsWith("/"),
+    "the path must be relative (to the agent's state dir, or the shared dir)",
+  )
   .refine(
     (p) => p.split("/").every((s) => s !== "" && s !== "." && s !== ".."),
     "the path's segments must not be empty, . or ..",
@@ -49,23 +52,38 @@ export const FileEntry = z.strictObject({
 });
 export type FileEntry = z.infer<typeof FileEntry>;
 
-/** `hive.op.files.list` request: one directory of an agent's state dir (its root by default). */
-export const FilesListRequest = z.strictObject({
-  agent: AgentName,
-  path: StateRelPath.optional(),
-});
+/**
+ * Whose files a request reads, and its answer names: an agent's state dir (`agent`), or the
+ * hive's shared dir (`shared: true`), which every agent reads and writes in.
+ */
+const AgentDir = { agent: AgentName };
+const SharedDir = { shared: z.literal(true) };
+export type FilesPlace = { agent: AgentName } | { shared: true };
+
+/**
+ * `hive.op.files.list` request: one directory of an agent's state dir, or of the shared dir (its
+ * root by default).
+ */
+const listFields = { path: StateRelPath.optional() };
+export const FilesListRequest = z.union([
+  z.strictObject({ ...AgentDir, ...listFields }),
+  z.strictObject({ ...SharedDir, ...listFields }),
+]);
 export type FilesListRequest = z.infer<typeof FilesListRequest>;
 
 /** The most entries one listing returns (sorted by name; `truncated` says there were more). */
 export const MAX_FILE_ENTRIES = 1000;
 
-export const FilesListResponse = z.strictObject({
-  agent: AgentName,
-  /** The listed directory, relative to the state dir; "" for the state dir itself. */
+const listingFields = {
+  /** The listed directory, relative to the state (or shared) dir; "" for that dir itself. */
   path: z.string(),
   entries: z.array(FileEntry).max(MAX_FILE_ENTRIES),
   truncated: z.boolean(),
-});
+};
+export const FilesListResponse = z.union([
+  z.strictObject({ ...AgentDir, ...listingFields }),
+  z.strictObject({ ...SharedDir, ...listingFields }),
+]);
 export type FilesListResponse = z.infer<typeof FilesListResponse>;
 
 /**
@@ -74,21 +92,23 @@ export type FilesListResponse = z.infer<typeof FilesListResponse>;
  */
 export const DEFAULT_FILE_CAP = 512 * 1024;
 
-/** `hive.op.files.read` request: one file of an agent's state dir. */
-export const FileReadRequest = z.strictObject({
-  agent: AgentName,
+/** `hive.op.files.read` request: one file of an agent's state dir, or of the shared dir. */
+const readFields = {
   path: StateRelPath,
   /** A lower cap for this read: a larger file is refused (`body_too_large`), never cut. */
   max_bytes: z.number().int().min(1).max(DEFAULT_FILE_CAP).optional(),
-});
+};
+export const FileReadRequest = z.union([
+  z.strictObject({ ...AgentDir, ...readFields }),
+  z.strictObject({ ...SharedDir, ...readFields }),
+]);
 export type FileReadRequest = z.infer<typeof FileReadRequest>;
 
 /** How a file's content is carried: as text when it is valid UTF-8, else as base64. */
 export const FileEncoding = z.enum(["utf8", "base64"]);
 export type FileEncoding = z.infer<typeof FileEncoding>;
 
-export const FileReadResponse = z.strictObject({
-  agent: AgentName,
+const fileFields = {
   path: StateRelPath,
   size: z.number().int().nonnegative(),
   /** Unix ms of the last modification. */
@@ -96,7 +116,11 @@ export const FileReadResponse = z.strictObject({
   encoding: FileEncoding,
   /** The whole file: its text (`utf8`), or its bytes in base64 (`base64`, not UTF-8). */
   content: z.string(),
-});
+};
+export const FileReadResponse = z.union([
+  z.strictObject({ ...AgentDir, ...fileFields }),
+  z.strictObject({ ...SharedDir, ...fileFields }),
+]);
 export type FileReadResponse = z.infer<typeof FileReadResponse>;
 
 /** The most log lines one request returns. */

@@ -183,8 +183,8 @@ export const WhoAmI = z.strictObject({
   /** The agent's durable state dir (its cwd; the same path outside its container). */
   state_dir: z.string(),
   /**
-   * The hive's shared dir: files the operator put there for every agent, read-only to agents;
-   * null for a harness run outside a hive.
+   * The hive's shared dir: every agent reads it and writes its own files there (only a file's
+   * owner changes or removes it), the operator reads it; null for a harness run outside a hive.
    */
   shared_dir: z.string().nullable(),
 });

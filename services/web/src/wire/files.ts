@@ -10,15 +10,19 @@ import * as z from "zod";
 import { AgentParams } from "./requests.js";
 
 /**
- * An agent's files, read through c0re (`hive.op.files.*`): the web holds none and never touches
- * the file system for them; it forwards the agent and the relative path, and c0re decides.
+ * An agent's files, and the hive's shared dir (`<root>/shared`, where every agent writes), read
+ * through c0re (`hive.op.files.*`): the web holds none and never touches the file system for
+ * them; it forwards the place (an agent, or `shared`) and the relative path, and c0re decides.
  */
 
-/** `GET /api/agents/:name/files?path=` query: a directory of the state dir (its root without). */
+/**
+ * `GET /api/agents/:name/files?path=` (and `GET /api/shared/files?path=`) query: a directory of
+ * the state dir (or the shared dir); its root without.
+ */
 export const FilesQuery = z.strictObject({ path: StateRelPath.optional() });
 export type FilesQuery = z.infer<typeof FilesQuery>;
 
-/** `GET /api/agents/:name/file?path=` query: one file of the state dir. */
+/** `GET /api/agents/:name/file?path=` (and `GET /api/shared/file?path=`) query: one file. */
 export const FileQuery = z.strictObject({ path: StateRelPath });
 export type FileQuery = z.infer<typeof FileQuery>;
 
@@ -32,17 +36,22 @@ export const LogQuery = z.strictObject({
 });
 export type LogQuery = z.infer<typeof LogQuery>;
 
+const withQuery = (path: string, query: string) => (query === "" ? path : `${path}?${query}`);
 const filesUrl = (name: AgentName, verb: string, query: string) =>
-  `/api/agents/${encodeURIComponent(name)}/${verb}${query === "" ? "" : `?${query}`}`;
+  withQuery(`/api/agents/${encodeURIComponent(name)}/${verb}`, query);
+const pathQuery = (path: string | undefined) =>
+  path === undefined ? "" : new URLSearchParams({ path }).toString();
 
-/** The three read-only routes, in the shape of `api`'s GET routes plus a URL builder. */
+/**
+ * The read-only routes, in the shape of `api`'s GET routes plus a URL builder: an agent's files
+ * and log, and the shared dir's files (no params: there is one shared dir).
+ */
 export const filesApi = {
   /** One directory's entries (c0re's `hive.op.files.list`). */
   files: {
     method: "GET",
     path: "/api/agents/:name/files",
-    url: (name: AgentName, path?: string) =>
-      filesUrl(name, "files", path === undefined ? "" : new URLSearchParams({ path }).toString()),
+    url: (name: AgentName, path?: string) => filesUrl(name, "files", pathQuery(path)),
     params: AgentParams,
     query: FilesQuery,
     reply: FilesListResponse,
@@ -51,8 +60,7 @@ export const filesApi = {
   file: {
     method: "GET",
     path: "/api/agents/:name/file",
-    url: (name: AgentName, path: string) =>
-      filesUrl(name, "file", new URLSearchParams({ path }).toString()),
+    url: (name: AgentName, path: string) => filesUrl(name, "file", pathQuery(path)),
     params: AgentParams,
     query: FileQuery,
     reply: FileReadResponse,
@@ -70,5 +78,21 @@ export const filesApi = {
     params: AgentParams,
     query: LogQuery,
     reply: AgentLogResponse,
+  },
+  /** One directory of the shared dir (c0re's `hive.op.files.list {shared: true}`). */
+  sharedFiles: {
+    method: "GET",
+    path: "/api/shared/files",
+    url: (path?: string) => withQuery("/api/shared/files", pathQuery(path)),
+    query: FilesQuery,
+    reply: FilesListResponse,
+  },
+  /** One file of the shared dir, whole (c0re's `hive.op.files.read {shared: true}`). */
+  sharedFile: {
+    method: "GET",
+    path: "/api/shared/file",
+    url: (path: string) => withQuery("/api/shared/file", pathQuery(path)),
+    query: FileQuery,
+    reply: FileReadResponse,
   },
 } as const;

@@ -220,3 +220,13 @@ export function fetchFile(agent: AgentName, path: string) {
 export function fetchLog(agent: AgentName, lines: number, after?: number) {
   return call(filesApi.log.url(agent, lines, after), filesApi.log.reply);
 }
+
+/** `GET /api/shared/files?path=`: one directory of the hive's shared dir (c0re reads it). */
+export function fetchSharedFiles(path?: string) {
+  return call(filesApi.sharedFiles.url(path), filesApi.sharedFiles.reply);
+}
+
+/** `GET /api/shared/file?path=`: one file of the hive's shared dir, whole. */
+export function fetchSharedFile(path: string) {
+  return call(filesApi.sharedFile.url(path), filesApi.sharedFile.reply);
+}

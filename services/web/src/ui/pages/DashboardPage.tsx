@@ -5,6 +5,7 @@ import { InboxPanel } from "../panels/InboxPanel.js";
 import { QuestionsPanel } from "../panels/QuestionsPanel.js";
 import { SendPanel } from "../panels/SendPanel.js";
 import { ServicesPanel } from "../panels/ServicesPanel.js";
+import { SharedFilesPanel } from "../panels/SharedFilesPanel.js";
 import { TombstonesPanel } from "../panels/TombstonesPanel.js";
 import type { Compose } from "../state/compose.js";
 import type { Hive } from "../state/hive.js";
@@ -12,7 +13,7 @@ import type { Hive } from "../state/hive.js";
 /**
  * `/`: the approvals queue, the questions put to the operator, the agents, the tombstones (when
  * there are any), the hive's services (when something happened to one), the send form and the
- * inbox (whose Reply fills the send form).
+ * inbox (whose Reply fills the send form), and the hive's shared dir (read on demand).
  */
 export function DashboardPage({ hive, compose }: { hive: Hive; compose: Compose }) {
   return (
@@ -28,6 +29,7 @@ export function DashboardPage({ hive, compose }: { hive: Hive; compose: Compose 
           <SendPanel hive={hive} compose={compose} />
           <InboxPanel hive={hive} compose={compose} />
         </div>
+        <SharedFilesPanel />
       </main>
     </>
   );
