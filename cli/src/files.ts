@@ -3,6 +3,7 @@ import {
   type AgentLogResponse,
   type AgentName,
   ErrorCode,
+  type FileEntry,
   type FileReadResponse,
   type FilesListResponse,
   type FilesPlace,
@@ -89,24 +90,24 @@ function pathArgument(
   return { path, dirOnly };
 }
 
-/** A listing as a table: NAME, KIND, SIZE, MODIFIED (UTC), READABLE. */
-export function listingTable(res: FilesListResponse): string {
-  const rows = res.entries.map((e) => [
+/** A listing (all its pages) as a table: NAME, KIND, SIZE, MODIFIED (UTC), READABLE. */
+export function listingTable(entries: readonly FileEntry[]): string {
+  const rows = entries.map((e) => [
     e.kind === "dir" ? `${cell(e.name, 60)}/` : cell(e.name, 60),
     e.kind,
     e.kind === "file" ? String(e.size) : "-",
     utc(e.mtime),
     e.readable ? "yes" : "no",
   ]);
-  const body = table([["NAME", "KIND", "SIZE", "MODIFIED", "READABLE"], ...rows]);
-  return res.truncated ? `${body}\n(more entries not shown)` : body;
+  return table([["NAME", "KIND", "SIZE", "MODIFIED", "READABLE"], ...rows]);
 }
 
 /**
  * `hive files <agent> [<path>]` and `hive shared [<path>]`: lists a directory (the state dir, or
  * the shared dir, without a path), or prints a file. c0re is asked to list first; its
  * `bad_request` then can only mean "not a directory" (the path passed the wire schema here), so
- * the file is read instead.
+ * the file is read instead. A directory of more than one page is listed whole: one table, or
+ * with `--json` each page c0re answered as a line of its own.
  */
 export async function files(
   root: string,
@@ -130,7 +131,17 @@ export async function files(
     out.result(listing, `(${listing.path === "" ? dir : listing.path} is empty)`);
     return;
   }
-  out.result(listing, listingTable(listing));
+  const entries = [...listing.entries];
+  out.json(listing);
+  for (let page = listing; page.truncated; ) {
+    const after = page.entries.at(-1)?.name;
+    // A truncated page with nothing in it would ask for the same page forever.
+    if (after === undefined) break;
+    page = await askHive(root, subjects.op.files.list, rpcs.opFilesList, { ...req, after });
+    out.json(page);
+    entries.push(...page.entries);
+  }
+  out.text(listingTable(entries));
 }
 
 /** A file as it is: its text, or its bytes (base64 on the wire); `--json` gives the reply. */

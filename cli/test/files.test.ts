@@ -46,6 +46,23 @@ describe("hive files / hive logs (c0re stood in for)", () => {
       if (r.path === "notes/today.md" || r.path === "blob.bin" || r.path === "private.md") {
         throw new HiveError(ErrorCode.BadRequest, `${r.path} is not a directory (read it instead)`);
       }
+      // Pages of two: what a directory over c0re's 1,000 entries looks like.
+      if (r.path === "many") {
+        const names = ["a.md", "b.md", "c.md", "d.md", "e.md"].filter((n) => n > (r.after ?? ""));
+        const entry = (name: string) => ({
+          name,
+          kind: "file" as const,
+          size: 1,
+          mtime: MTIME,
+          readable: true,
+        });
+        return {
+          ...place,
+          path: "many",
+          entries: names.slice(0, 2).map(entry),
+          truncated: names.length > 2,
+        };
+      }
       if (r.path === "empty" || ("shared" in r && r.path === undefined)) {
         return { ...place, path: r.path ?? "", entries: [], truncated: false };
       }
@@ -106,6 +123,32 @@ describe("hive files / hive logs (c0re stood in for)", () => {
       { subject: subjects.op.files.list, payload: { agent: "alice", path: "notes" } },
     ]);
     assert.equal((await cli("files", "alice", "empty")).stdout, "(empty is empty)\n");
+  });
+
+  it("lists a directory of several pages whole, asking for each after the last name; --json a line per page", async () => {
+    const r = await asked("files", "alice", "many");
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.split(" ")[0]),
+      ["NAME", "a.md", "b.md", "c.md", "d.md", "e.md"],
+    );
+    assert.deepEqual(
+      r.calls.map((c) => c.payload),
+      [
+        { agent: "alice", path: "many" },
+        { agent: "alice", path: "many", after: "b.md" },
+        { agent: "alice", path: "many", after: "d.md" },
+      ],
+    );
+    const j = await cli("shared", "many", "--json");
+    assert.equal(j.code, 0, j.stderr);
+    assert.deepEqual(
+      jsonLines(j.stdout).map((p) => FilesListResponse.parse(p).entries.map((e) => e.name)),
+      [["a.md", "b.md"], ["c.md", "d.md"], ["e.md"]],
+    );
   });
 
   it("prints a file as it is (a listing's bad_request means it is a file); --json gives the reply", async () => {

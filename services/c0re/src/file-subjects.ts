@@ -31,7 +31,7 @@ export function serveFiles(o: FileSubjectsOptions): Service[] {
   const opts = { queue: "c0re", log };
   const op = subjects.op.files;
   return [
-    serve(nc, op.list, rpcs.opFilesList, (r) => files.list(r, r.path), opts),
+    serve(nc, op.list, rpcs.opFilesList, (r) => files.list(r, r.path, r.after), opts),
     serve(
       nc,
       op.read,

@@ -76,8 +76,11 @@ export class StateFiles {
     this.#cap = o.capBytes ?? DEFAULT_FILE_CAP;
   }
 
-  /** One directory: its entries sorted by name, at most {@link MAX_FILE_ENTRIES}. */
-  async list(place: FilesPlace, rel?: string): Promise<FilesListResponse> {
+  /**
+   * One directory: its entries sorted by name, at most {@link MAX_FILE_ENTRIES}; with `after`,
+   * those whose names sort after it (the next page).
+   */
+  async list(place: FilesPlace, rel?: string, after?: string): Promise<FilesListResponse> {
     const base = await this.#base(place);
     const segs = rel === undefined ? [] : rel.split("/");
     const shown = rel ?? "";
@@ -95,7 +98,9 @@ export class StateFiles {
     const fh = await openChecked(full, constants.O_DIRECTORY, shown);
     try {
       const dir = await this.#verified(fh, base, segs, walked, shown);
-      const names = (await readdir(dir)).sort();
+      // Sorted by code unit, the order `>` compares in: a page starts right after `after`.
+      const all = (await readdir(dir)).sort();
+      const names = after === undefined ? all : all.filter((n) => n > after);
       const entries: FileEntry[] = [];
       for (const name of names.slice(0, MAX_FILE_ENTRIES)) {
         let st: Stats;

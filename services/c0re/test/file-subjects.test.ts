@@ -107,6 +107,16 @@ describe("hive.op.files.* on the wire", () => {
         ["today.md", "file", true],
       ],
     );
+    const page = await request(operator, op.list, rpcs.opFilesList, {
+      agent: "alice",
+      path: "notes",
+      after: "secret.md",
+    });
+    assert.deepEqual(
+      page.entries.map((e) => e.name),
+      ["today.md"],
+      "the page after a name",
+    );
     const file = await request(operator, op.read, rpcs.opFileRead, {
       agent: "alice",
       path: "notes/today.md",
@@ -182,6 +192,10 @@ describe("hive.op.files.* on the wire", () => {
           { shared: false },
           { shared: "yes" },
           { shared: true, path: "../agents/alice/state" },
+          { agent: "alice", after: "" },
+          { agent: "alice", after: "a/b" },
+          { agent: "alice", after: "x".repeat(256) },
+          { agent: "alice", after: 3 },
           "not an object",
         ],
       ],

@@ -310,6 +310,39 @@ describe("state files (c0re reads an agent's state dir for the operator)", () =>
     );
   });
 
+  it("pages a directory of more than 1,000 entries: each page after the last name of the one before", async () => {
+    const many = Array.from({ length: 2005 }, (_, i) => `f${String(i).padStart(4, "0")}.md`);
+    for (const n of many) put(`big/${n}`, "x");
+    const pages = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await files.list({ agent: "alice" }, "big", after);
+      pages.push(page);
+      if (!page.truncated) break;
+      after = page.entries.at(-1)?.name;
+      assert.ok(after !== undefined && pages.length < 5, "a truncated page names where to go on");
+    }
+    assert.deepEqual(
+      pages.map((p) => [p.entries.length, p.truncated]),
+      [
+        [1000, true],
+        [1000, true],
+        [5, false],
+      ],
+    );
+    assert.deepEqual(
+      pages.flatMap((p) => p.entries.map((e) => e.name)),
+      many,
+      "every name once, in order",
+    );
+    // A name that is not there: the page starts at the next one that is.
+    const mid = await files.list({ agent: "alice" }, "big", "f1999.mdz");
+    assert.deepEqual(
+      mid.entries.map((e) => e.name),
+      ["f2000.md", "f2001.md", "f2002.md", "f2003.md", "f2004.md"],
+    );
+  });
+
   it("refuses fifos and other non-regular files without blocking on them", async () => {
     const { execFileSync } = await import("node:child_process");
     execFileSync("mkfifo", ["-m", "0644", join(state, "pipe")]);

@@ -146,6 +146,8 @@ describe("the agent page's files tab, in a real headless Chromium (c0re stood in
 
 describe("the dashboard's shared files panel, in a real headless Chromium (c0re stood in for)", () => {
   const asked: Array<{ subject: string; req: unknown }> = [];
+  /** The `many` directory, listed a page at a time. */
+  const MANY = ["a.md", "b.md", "c.md", "d.md", "e.md"];
   /** The `plans` directory: an agent adds to it while the page is open. */
   const plans = [entry("sprint.md", "file", true), entry("locked.md", "file", true)];
 
@@ -156,12 +158,19 @@ describe("the dashboard's shared files panel, in a real headless Chromium (c0re 
     serve(h.nc, subjects.op.inbox, rpcs.opInbox, () => ({ messages: [] })),
     record(h.nc, subjects.op.files.list, rpcs.opFilesList, (req, subject) => {
       asked.push({ subject, req });
+      // A directory over c0re's page size, in pages of two here.
+      if (req.path === "many") {
+        const rest = MANY.filter((n) => n > (req.after ?? ""));
+        const entries = rest.slice(0, 2).map((n) => entry(n, "file", true));
+        return { ...place(req), path: "many", entries, truncated: rest.length > 2 };
+      }
       const entries =
         req.path === undefined
           ? [
               entry("plans", "dir", true),
               entry("secret.md", "file", false),
               entry("readme.md", "file", true),
+              entry("many", "dir", true),
             ]
           : plans;
       return { ...place(req), path: req.path ?? "", entries, truncated: false };
@@ -201,6 +210,7 @@ describe("the dashboard's shared files panel, in a real headless Chromium (c0re 
       "plans/",
       "secret.md (private)",
       "readme.md",
+      "many/",
     ]);
     assert.deepEqual(await texts(page, "#shared-files-crumbs button"), ["shared"]);
     // Nothing to click on what c0re would refuse.
@@ -245,5 +255,29 @@ describe("the dashboard's shared files panel, in a real headless Chromium (c0re 
       { subject: subjects.op.files.list, req: { shared: true, path: "plans" } },
       { subject: subjects.op.files.list, req: { shared: true } },
     ]);
+  });
+
+  it("a directory of several pages: 'more' adds the next page after the last name shown", async () => {
+    const page = t.page;
+    const from = asked.length;
+    await page.click('#shared-files li[data-name="many"] button');
+    await page.locator('#shared-files li[data-name="b.md"]').waitFor();
+    const names = () => texts(page, "#shared-files li.file-entry > :first-child");
+    assert.deepEqual(await names(), ["a.md", "b.md"]);
+    await page.click("#shared-files-more");
+    await page.locator('#shared-files li[data-name="d.md"]').waitFor();
+    assert.deepEqual(await names(), ["a.md", "b.md", "c.md", "d.md"]);
+    await page.click("#shared-files-more");
+    await page.locator('#shared-files li[data-name="e.md"]').waitFor();
+    assert.deepEqual(await names(), ["a.md", "b.md", "c.md", "d.md", "e.md"]);
+    assert.equal(await page.locator("#shared-files-more").count(), 0, "the last page: no more");
+    assert.deepEqual(
+      asked.slice(from).map((a) => a.req),
+      [
+        { shared: true, path: "many" },
+        { shared: true, path: "many", after: "b.md" },
+        { shared: true, path: "many", after: "d.md" },
+      ],
+    );
   });
 });

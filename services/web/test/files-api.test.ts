@@ -121,9 +121,16 @@ describe("files API (c0re stood in for on NATS)", () => {
       encoding: "utf8",
       content: "shared\n",
     });
+    const next = await call(t.h.app, "GET", filesApi.sharedFiles.url("notes", "plan.md"));
+    assert.equal(next.status, 200);
     assert.deepEqual(
       list.seen.map((s) => s.req),
-      [{ shared: true }, { shared: true, path: "notes/deep dir" }],
+      [
+        { shared: true },
+        { shared: true, path: "notes/deep dir" },
+        { shared: true, path: "notes", after: "plan.md" },
+      ],
+      "the next page asked for after the name given",
     );
     assert.deepEqual(
       read.seen.map((s) => s.req),
@@ -162,6 +169,9 @@ describe("files API (c0re stood in for on NATS)", () => {
       "/api/agents/alice/files?path=a%00b",
       "/api/agents/alice/files?path=",
       "/api/agents/alice/files?dir=x",
+      "/api/agents/alice/files?after=",
+      "/api/agents/alice/files?after=a%2Fb",
+      `/api/agents/alice/files?after=${"x".repeat(256)}`,
       "/api/agents/Alice!/files",
       "/api/agents/alice/file",
       "/api/agents/alice/file?path=..",
@@ -182,6 +192,7 @@ describe("files API (c0re stood in for on NATS)", () => {
       "/api/shared/files?path=a%5Cb",
       "/api/shared/files?path=",
       "/api/shared/files?dir=x",
+      "/api/shared/files?after=a%2Fb",
       "/api/shared/files?agent=alice",
       "/api/shared/files?shared=false",
       "/api/shared/file",

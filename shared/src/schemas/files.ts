@@ -60,18 +60,29 @@ const AgentDir = { agent: AgentName };
 const SharedDir = { shared: z.literal(true) };
 export type FilesPlace = { agent: AgentName } | { shared: true };
 
+/** A directory entry's name: one path segment (at most 255 bytes on Linux). */
+export const FileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((n) => !n.includes("/") && !n.includes("\0"), "a file name has no / and no NUL");
+
 /**
  * `hive.op.files.list` request: one directory of an agent's state dir, or of the shared dir (its
- * root by default).
+ * root by default); with `after`, the entries whose names sort after it (the last name of the
+ * previous page, when that one was `truncated`).
  */
-const listFields = { path: StateRelPath.optional() };
+const listFields = { path: StateRelPath.optional(), after: FileName.optional() };
 export const FilesListRequest = z.union([
   z.strictObject({ ...AgentDir, ...listFields }),
   z.strictObject({ ...SharedDir, ...listFields }),
 ]);
 export type FilesListRequest = z.infer<typeof FilesListRequest>;
 
-/** The most entries one listing returns (sorted by name; `truncated` says there were more). */
+/**
+ * The most entries one listing returns (sorted by name; `truncated` says there were more: ask
+ * again with `after` set to the last name).
+ */
 export const MAX_FILE_ENTRIES = 1000;
 
 const listingFields = {

@@ -1,6 +1,7 @@
 import {
   AgentLogResponse,
   type AgentName,
+  FileName,
   FileReadResponse,
   FilesListResponse,
   MAX_LOG_LINES,
@@ -16,10 +17,14 @@ import { AgentParams } from "./requests.js";
  */
 
 /**
- * `GET /api/agents/:name/files?path=` (and `GET /api/shared/files?path=`) query: a directory of
- * the state dir (or the shared dir); its root without.
+ * `GET /api/agents/:name/files?path=&after=` (and `GET /api/shared/files?path=&after=`) query: a
+ * directory of the state dir (or the shared dir), its root without; with `after`, the next page
+ * (the entries whose names sort after it).
  */
-export const FilesQuery = z.strictObject({ path: StateRelPath.optional() });
+export const FilesQuery = z.strictObject({
+  path: StateRelPath.optional(),
+  after: FileName.optional(),
+});
 export type FilesQuery = z.infer<typeof FilesQuery>;
 
 /** `GET /api/agents/:name/file?path=` (and `GET /api/shared/file?path=`) query: one file. */
@@ -39,8 +44,12 @@ export type LogQuery = z.infer<typeof LogQuery>;
 const withQuery = (path: string, query: string) => (query === "" ? path : `${path}?${query}`);
 const filesUrl = (name: AgentName, verb: string, query: string) =>
   withQuery(`/api/agents/${encodeURIComponent(name)}/${verb}`, query);
-const pathQuery = (path: string | undefined) =>
-  path === undefined ? "" : new URLSearchParams({ path }).toString();
+const pathQuery = (path: string | undefined, after?: string) => {
+  const q = new URLSearchParams();
+  if (path !== undefined) q.set("path", path);
+  if (after !== undefined) q.set("after", after);
+  return q.toString();
+};
 
 /**
  * The read-only routes, in the shape of `api`'s GET routes plus a URL builder: an agent's files
@@ -51,7 +60,8 @@ export const filesApi = {
   files: {
     method: "GET",
     path: "/api/agents/:name/files",
-    url: (name: AgentName, path?: string) => filesUrl(name, "files", pathQuery(path)),
+    url: (name: AgentName, path?: string, after?: string) =>
+      filesUrl(name, "files", pathQuery(path, after)),
     params: AgentParams,
     query: FilesQuery,
     reply: FilesListResponse,
@@ -83,7 +93,7 @@ export const filesApi = {
   sharedFiles: {
     method: "GET",
     path: "/api/shared/files",
-    url: (path?: string) => withQuery("/api/shared/files", pathQuery(path)),
+    url: (path?: string, after?: string) => withQuery("/api/shared/files", pathQuery(path, after)),
     query: FilesQuery,
     reply: FilesListResponse,
   },

@@ -6,8 +6,8 @@ import { latest } from "../lib/latest.js";
 
 /** Where a browser's listings and files come from: an agent's state dir, or the shared dir. */
 export interface FileSource {
-  /** One directory (the root when `path` is undefined). */
-  list: (path: string | undefined) => Promise<FilesListResponse>;
+  /** One directory (the root when `path` is undefined); with `after`, its next page. */
+  list: (path: string | undefined, after?: string) => Promise<FilesListResponse>;
   /** One file, whole. */
   read: (path: string) => Promise<FileReadResponse>;
 }
@@ -20,6 +20,8 @@ export interface FileBrowserState {
   open: ReadonlySignal<FileReadResponse | null>;
   /** Lists the directory shown (again). */
   list: () => Promise<void>;
+  /** Adds the next page of the directory shown (when its listing was truncated). */
+  more: () => Promise<void>;
   /** Shows another directory: closes the file shown and lists it. */
   goTo: (path: string | undefined) => void;
   /** Shows one file. */
@@ -62,11 +64,32 @@ export function useFileBrowser(
       },
       fail,
     );
+    // The name the last "more" asked to go on after: its page joins only the listing that ends
+    // there (not one reloaded or left meanwhile).
+    let from: string | undefined;
+    const more = latest(
+      () => {
+        from = listing.value?.entries.at(-1)?.name;
+        return source.list(dir.value, from);
+      },
+      (r) => {
+        const shown = listing.value;
+        if (shown === null || from === undefined || shown.entries.at(-1)?.name !== from) return;
+        listing.value = {
+          ...shown,
+          entries: [...shown.entries, ...r.entries],
+          truncated: r.truncated,
+        };
+        problem.value = null;
+      },
+      fail,
+    );
     return {
       dir,
       listing,
       open,
       list,
+      more,
       goTo: (path) => {
         dir.value = path;
         open.value = null;
@@ -99,7 +122,7 @@ function why(e: FileEntry): string {
  * A read-only listing with breadcrumbs, as c0re serves it: a readable directory opens, a readable
  * file shows its text (a binary one says so); private files, symlinks and the like are listed with
  * why, never opened. Text is only ever a text node. Its elements' ids are `idPrefix` followed by
- * `files`, `files-crumbs`, `file-view`, `file-text`, `file-binary` (one browser per prefix on a
+ * `files`, `files-more`, `files-crumbs`, `file-view`, `file-text`, `file-binary` (one browser per prefix on a
  * page); `root` names the root in the crumbs.
  */
 export function FileBrowser(props: { browser: FileBrowserState; root: string; idPrefix: string }) {
@@ -137,7 +160,18 @@ export function FileBrowser(props: { browser: FileBrowserState; root: string; id
             </li>
           ))
         )}
-        {listing.value?.truncated ? <li class="muted">(more not shown)</li> : null}
+        {listing.value?.truncated ? (
+          <li class="more">
+            <button
+              type="button"
+              id={`${p}files-more`}
+              class="link"
+              onClick={() => void browser.more()}
+            >
+              more…
+            </button>
+          </li>
+        ) : null}
       </ul>
       {open.value === null ? null : (
         <div id={`${p}file-view`} class="file-view" data-path={open.value.path}>

@@ -204,8 +204,8 @@ export function retryReminder(id: ReminderId) {
 }
 
 /** `GET /api/agents/<name>/files?path=`: one directory of the agent's state dir (c0re reads it). */
-export function fetchFiles(agent: AgentName, path?: string) {
-  return call(filesApi.files.url(agent, path), filesApi.files.reply);
+export function fetchFiles(agent: AgentName, path?: string, after?: string) {
+  return call(filesApi.files.url(agent, path, after), filesApi.files.reply);
 }
 
 /** `GET /api/agents/<name>/file?path=`: one file of the agent's state dir, whole. */
@@ -222,8 +222,8 @@ export function fetchLog(agent: AgentName, lines: number, after?: number) {
 }
 
 /** `GET /api/shared/files?path=`: one directory of the hive's shared dir (c0re reads it). */
-export function fetchSharedFiles(path?: string) {
-  return call(filesApi.sharedFiles.url(path), filesApi.sharedFiles.reply);
+export function fetchSharedFiles(path?: string, after?: string) {
+  return call(filesApi.sharedFiles.url(path, after), filesApi.sharedFiles.reply);
 }
 
 /** `GET /api/shared/file?path=`: one file of the hive's shared dir, whole. */

@@ -35,7 +35,7 @@ export function FilesPanel({ name }: { name: AgentName }) {
 
   const source = useMemo(
     (): FileSource => ({
-      list: (path) => fetchFiles(name, path),
+      list: (path, after) => fetchFiles(name, path, after),
       read: (path) => fetchFile(name, path),
     }),
     [name],
