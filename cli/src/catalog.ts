@@ -41,9 +41,10 @@ export const commands = {
   send: command({
     name: "send",
     positionals: ["<to>", "<body>"],
-    options: {},
-    usage: "hive send <to> <body> [--root DIR] [--json]",
-    summary: "send a message as the operator: <to> is an agent, or '*' for every agent (quoted)",
+    options: { "in-reply-to": { type: "string" } },
+    usage: "hive send <to> <body> [--in-reply-to ID] [--root DIR] [--json]",
+    summary:
+      "send a message as the operator: <to> is an agent, or '*' for every agent (quoted); --in-reply-to: the message it answers",
     group: "mail",
   }),
   inbox: command({

@@ -20,14 +20,28 @@ import { readRuntime, writeRuntime } from "./runtime.js";
 import { ago, table, utc } from "./table.js";
 
 /**
- * `hive send <to> <body>`: sends as the operator; `to` `*` is a broadcast, one message with a
- * receipt for every agent (the operator is never one).
+ * `hive send <to> <body> [--in-reply-to ID]`: sends as the operator; `to` `*` is a broadcast, one
+ * message with a receipt for every agent (the operator is never one); `inReplyTo`, the message it
+ * answers (its recipient's wake prompt quotes it).
  */
-export async function send(root: string, to: SendTarget, body: string, out: Output): Promise<void> {
+export async function send(
+  root: string,
+  to: SendTarget,
+  body: string,
+  out: Output,
+  inReplyTo?: number,
+): Promise<void> {
   // Every try carries the same client id, so a retried send is stored once.
   const client_id = `cli-${randomUUID()}`;
-  const res = await askHive(root, subjects.op.send, rpcs.send, { to, body, client_id });
+  const req = {
+    to,
+    body,
+    client_id,
+    ...(inReplyTo === undefined ? {} : { in_reply_to: inReplyTo }),
+  };
+  const res = await askHive(root, subjects.op.send, rpcs.send, req);
   const whom = to === BROADCAST ? "every agent (a broadcast)" : to;
+  // Not "in reply to": the broker keeps the link only to a message the operator could see.
   out.result(res, `sent #${res.id} to ${whom}`);
 }
 

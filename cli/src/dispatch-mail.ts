@@ -120,7 +120,9 @@ export async function runMailCommand(
       const def = commands.send;
       const { values, positionals } = parseCommand(def, rest);
       const [to = "", body = ""] = positionals;
-      await send(rootOf(values.root), sendTargetArgument(def, to), body, out);
+      const reply = values["in-reply-to"];
+      const inReplyTo = reply === undefined ? undefined : idArgument(def, "--in-reply-to", reply);
+      await send(rootOf(values.root), sendTargetArgument(def, to), body, out, inReplyTo);
       return EXIT.ok;
     }
     case "inbox": {

@@ -280,7 +280,7 @@ describe("hive on the command line (exit codes and output)", () => {
       assert.equal(missing.code, 2);
       assert.equal(
         missing.stderr,
-        "hive: send: missing <body>\nusage: hive send <to> <body> [--root DIR] [--json]\n",
+        "hive: send: missing <body>\nusage: hive send <to> <body> [--in-reply-to ID] [--root DIR] [--json]\n",
       );
       const typo = await hive(["sned", "manager", "hi"], env);
       assert.equal(typo.code, 2);

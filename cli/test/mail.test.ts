@@ -4,6 +4,7 @@ import {
   HistoryResponse,
   QuestionResponse,
   QuestionsResponse,
+  SendRequest,
   SendResponse,
   ThreadsResponse,
 } from "@hyperhive/shared";
@@ -35,6 +36,22 @@ describe("broadcast, history, questions and threads (c0re and the broker stood i
     assert.equal(SendResponse.parse(JSON.parse(json.stdout)).duplicate, false);
     const one = await hive.cli("send", "alice", "hi");
     assert.match(one.stdout, /^sent #\d+ to alice\n$/);
+  });
+
+  it("send --in-reply-to names the message it answers; a bad id is a usage error that sends nothing", async () => {
+    const r = await hive.asked("send", "manager", "yes, go", "--in-reply-to", "13");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sent #\d+ to manager\n$/);
+    assert.deepEqual(
+      r.calls.map((c) => ({ ...SendRequest.parse(c.payload), client_id: "" })),
+      [{ to: "manager", body: "yes, go", client_id: "", in_reply_to: 13 }],
+    );
+    for (const bad of ["0", "-1", "x", "1.5"]) {
+      const no = await hive.asked("send", "manager", "hi", `--in-reply-to=${bad}`);
+      assert.equal(no.code, 2, bad);
+      assert.match(no.stderr, /--in-reply-to must be a whole number from 1/, bad);
+      assert.deepEqual(no.calls, [], bad);
+    }
   });
 
   it("history: each message with its delivery, a broadcast once with its ack count", async () => {
