@@ -58,15 +58,24 @@ export interface Result {
 
 const run = promisify(execFile);
 
+/**
+ * How long a `hive` command may run here: past its own retries of a silent hive (six tries of 5 s,
+ * ~35 s), so a command that gives up says why rather than being killed mid-way.
+ */
+const HIVE_COMMAND_MS = 60_000;
+
 /** Runs a `hive` command to completion. */
 export async function hive(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
+  const started = Date.now();
   try {
-    const r = await run(process.execPath, [HIVE, ...args], { env, timeout: 30_000 });
+    const r = await run(process.execPath, [HIVE, ...args], { env, timeout: HIVE_COMMAND_MS });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     if (e instanceof Error && "stdout" in e && "stderr" in e) {
       const code = "code" in e && typeof e.code === "number" ? e.code : -1;
-      return { code, stdout: String(e.stdout), stderr: String(e.stderr) };
+      const killed = "killed" in e && e.killed === true;
+      const note = killed ? `(hive ${args[0]} killed after ${Date.now() - started} ms)\n` : "";
+      return { code, stdout: String(e.stdout), stderr: `${String(e.stderr)}${note}` };
     }
     throw e;
   }

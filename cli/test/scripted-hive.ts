@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type AgentInfo,
@@ -95,6 +96,16 @@ export function useScriptedHive(o: {
       process.stderr.write(`model server, last requests:\n${lines.join("\n")}\n`);
     } catch (e) {
       process.stderr.write(`model server log unavailable: ${String(e)}\n`);
+    }
+    // And what c0re, the broker and the manager's harness said last.
+    const logs = join(root(), "logs");
+    for (const log of ["services/c0re.log", "services/broker.log", "manager.log"]) {
+      const lines = existsSync(join(logs, log))
+        ? readFileSync(join(logs, log), "utf8").trimEnd().split("\n").slice(-15)
+        : ["(none)"];
+      process.stderr.write(
+        `${log}, last lines:\n${lines.map((l) => l.slice(0, 400)).join("\n")}\n`,
+      );
     }
   });
 
