@@ -15,6 +15,7 @@ import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "
 import { isApiPath, makeAuthHook } from "./auth.js";
 import { toHttpError } from "./errors.js";
 import { errorPage, UI_SCRIPT } from "./html.js";
+import { TurnHistory } from "./live-history.js";
 import { agentRoutes } from "./routes/agents.js";
 import { apiRoutes } from "./routes/api.js";
 import { approvalRoutes } from "./routes/approvals.js";
@@ -82,7 +83,11 @@ const CSP_DIRECTIVES = {
  * SSE stream (their NATS subscriptions go with them), destroys sockets with no request in
  * flight and gives up the actions still waiting for their reply (they answer 503: a restart-all
  * may wait minutes); in-flight requests finish and the server closes; then the `onClose` hooks
- * run (the token-change listener comes off). The NATS connection belongs to the caller, who drains it after.
+ * run (the token-change listener comes off, the live turns' history unsubscribes). The NATS
+ * connection belongs to the caller, who drains it after.
+ *
+ * The app subscribes to `hive.live.*` once, before it is returned, and keeps every agent's recent
+ * turns (`TurnHistory`) for the agent pages.
  */
 export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
   const { nc, log } = opts;
@@ -157,6 +162,12 @@ export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
     },
   });
 
+  // One subscription for the whole app: every agent page is fed from it, history first.
+  const turns = new TurnHistory({ nc, log });
+  app.decorate("turnHistory", turns);
+  app.addHook("onClose", async () => turns.stop());
+  await turns.start();
+
   const deps: RouteDeps = {
     nc,
     log,
@@ -166,6 +177,7 @@ export async function buildApp(opts: WebAppOptions): Promise<WebServer> {
     closing: closing.signal,
     hub,
     clock,
+    turns,
   };
   pageRoutes(app, deps);
   apiRoutes(app, deps);
@@ -185,5 +197,7 @@ declare module "fastify" {
   interface FastifyInstance {
     /** The app's open SSE streams. */
     sseHub: SseHub;
+    /** Every agent's recent turns, kept from `hive.live.*`. */
+    turnHistory: TurnHistory;
   }
 }

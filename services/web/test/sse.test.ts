@@ -23,7 +23,7 @@ import { buildApp } from "../src/app.js";
 import { SseHub } from "../src/sse.js";
 import { AgentLiveEvents, DashboardEvents } from "../src/wire.js";
 import { agentInfo, commitApproval, question, stored } from "./fixtures.js";
-import { type Harness, listenLocal, noInterest, startHarness, TOKEN, testLog } from "./helpers.js";
+import { type Harness, listenLocal, startHarness, TOKEN, testLog } from "./helpers.js";
 import { SseClient } from "./sse-client.js";
 
 const base = (seq: number) => ({ agent: "alice", turn_id: "alice-1-1", seq, at: Date.now() });
@@ -43,6 +43,7 @@ describe("SSE streams", () => {
   it("streams hive.live.<agent> LiveEvents, dropping malformed ones", async () => {
     const sse = await SseClient.open(`${url}/api/agents/alice/live`);
     assert.equal(sse.status, 200);
+    assert.deepEqual(await sse.take(AgentLiveEvents, "history"), { agent: "alice", events: [] });
     assert.equal((await sse.take(AgentLiveEvents, "ready")).agent, "alice");
 
     publishEvent(h.nc, subjects.live("alice"), LiveEvent, {
@@ -96,7 +97,7 @@ describe("SSE streams", () => {
       type: "assistant",
       message: { content: [{ type: "text", text: "hello operator" }] },
     });
-    assert.equal(sse.events.length, 4, "nothing else was forwarded");
+    assert.equal(sse.events.length, 5, "nothing else was forwarded");
 
     // Heartbeat comments keep the stream alive: one per 15 s on the app's clock.
     const before = sse.comments;
@@ -105,13 +106,74 @@ describe("SSE streams", () => {
     await clock.advance(1);
     await waitUntil(() => sse.comments === before + 1, { what: "a heartbeat comment" });
 
-    // The client goes away: its stream ends and the NATS subscription is gone.
+    // The client goes away: its stream ends and no longer follows the app's one subscription.
     assert.equal(h.app.sseHub.size, 1);
+    assert.equal(h.app.turnHistory.followers("alice"), 1);
     await sse.close();
     await waitUntil(() => h.app.sseHub.size === 0, { what: "stream cleanup" });
-    await waitUntil(() => noInterest(h, subjects.live("alice")), {
-      what: "web to unsubscribe hive.live.alice",
+    assert.equal(h.app.turnHistory.followers("alice"), 0);
+  });
+
+  it("sends an agent's recent turns as history on connect, then new events live: none missed, none twice", async () => {
+    const turn = { agent: "dave", turn_id: "dave-1-1" };
+    const note = (seq: number, turn_id = turn.turn_id): LiveEvent => ({
+      ...turn,
+      turn_id,
+      seq,
+      at: Date.now(),
+      kind: "note",
+      text: `note ${seq}`,
     });
+    const before: LiveEvent[] = [
+      {
+        ...turn,
+        seq: 0,
+        at: Date.now(),
+        kind: "turn_start",
+        message: { id: 9, from: "operator", body: "hi dave", redelivered: false },
+        pending: 0,
+        model: "haiku",
+      },
+      note(1),
+      note(2),
+    ];
+    for (const ev of before) publishEvent(h.nc, subjects.live("dave"), LiveEvent, ev);
+    // Another agent's events stay out of dave's history.
+    publishEvent(h.nc, subjects.live("erin"), LiveEvent, { ...note(0, "erin-1-1"), agent: "erin" });
+    await waitUntil(() => h.app.turnHistory.events("dave").length === before.length, {
+      what: "the web to keep dave's events",
+    });
+
+    const sse = await SseClient.open(`${url}/api/agents/dave/live`);
+    assert.deepEqual(await sse.take(AgentLiveEvents, "history"), { agent: "dave", events: before });
+    assert.equal((await sse.take(AgentLiveEvents, "ready")).agent, "dave");
+    const end: LiveEvent = {
+      ...turn,
+      seq: 4,
+      at: Date.now(),
+      kind: "turn_end",
+      ok: true,
+      result: "ok",
+    };
+    const after = [note(3), end];
+    for (const ev of after) publishEvent(h.nc, subjects.live("dave"), LiveEvent, ev);
+    const live: LiveEvent[] = [];
+    for (const _ of after) live.push(await sse.take(AgentLiveEvents, "live"));
+    assert.deepEqual(live, after);
+
+    // A reconnect (a reload) gets it all as history, once, and nothing repeated live.
+    const again = await SseClient.open(`${url}/api/agents/dave/live`);
+    assert.deepEqual((await again.take(AgentLiveEvents, "history")).events, [...before, ...after]);
+    await again.take(AgentLiveEvents, "ready");
+    // Each stream gets each new event once: the one after it comes next, not a repeat.
+    const next = [note(0, "dave-1-2"), note(1, "dave-1-2")];
+    for (const ev of next) publishEvent(h.nc, subjects.live("dave"), LiveEvent, ev);
+    for (const c of [sse, again]) {
+      assert.deepEqual(await c.take(AgentLiveEvents, "live"), next[0]);
+      assert.deepEqual(await c.take(AgentLiveEvents, "live"), next[1]);
+    }
+    await sse.close();
+    await again.close();
   });
 
   it("cold-loads agents (tombstones too), inbox, approvals and questions, then forwards state, lifecycle, inbox, approval, question and service events", async () => {
@@ -296,7 +358,7 @@ describe("SSE streams", () => {
     const other = await startHarness();
     const otherUrl = await other.listen();
     const live = await SseClient.open(`${otherUrl}/api/agents/alice/live`);
-    assert.equal((await live.next()).event, "ready");
+    assert.equal((await live.next()).event, "history");
     const events = await SseClient.open(`${otherUrl}/api/events`);
     assert.equal((await events.next()).event, "snapshot");
     await other.app.close();

@@ -66,7 +66,7 @@ describe("operator token from a file", () => {
     const events = await SseClient.open(`${url}/api/events`, cookie(OLD));
     assert.equal(events.status, 200);
     const live = await SseClient.open(`${url}/api/agents/alice/live`, bearer(OLD));
-    assert.equal((await live.next()).event, "ready");
+    assert.equal((await live.next()).event, "history");
 
     // Nobody makes a request: the directory watch notices the rename.
     rotate(path, NEW);
@@ -77,7 +77,7 @@ describe("operator token from a file", () => {
     const again = await SseClient.open(`${url}/api/events`, cookie(OLD));
     assert.equal(again.status, 401);
     const fresh = await SseClient.open(`${url}/api/agents/alice/live`, bearer(NEW));
-    assert.equal((await fresh.next()).event, "ready");
+    assert.equal((await fresh.next()).event, "history");
     await fresh.close();
   });
 

@@ -3,7 +3,6 @@ import {
   AgentStateEvent,
   ApprovalEvent,
   InboxAnnouncement,
-  LiveEvent,
   OPERATOR,
   QuestionEvent,
   ReminderEvent,
@@ -46,7 +45,10 @@ async function loadReminders(nc: NatsConnection, timeoutMs: number): Promise<Rem
 }
 
 /** The live streams (SSE); their event names and payloads are the wire's `streams` catalogs. */
-export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: RouteDeps): void {
+export function eventRoutes(
+  app: WebApp,
+  { nc, log, timeoutMs, hub, clock, turns }: RouteDeps,
+): void {
   app.get(streams.events.path, async (req, reply) => {
     const stream = hub.open(req, reply, streams.events.events);
     // Subscribe first, then cold-load: events that race the load are held back, not lost.
@@ -113,21 +115,15 @@ export function eventRoutes(app: WebApp, { nc, log, timeoutMs, hub, clock }: Rou
   app.get(streams.live.path, { schema: { params: streams.live.params } }, async (req, reply) => {
     const name = req.params.name;
     const stream = hub.open(req, reply, streams.live.events);
-    pump(
-      nc,
-      log,
-      stream,
-      subjects.live(name),
-      LiveEvent,
-      (ev) => ev.agent === name,
+    // The kept events and the later ones with nothing between: sent in this order, with no
+    // await, so the page misses none and gets none twice.
+    const following = turns.follow(
+      name,
       (ev) => stream.send("live", ev),
+      () => stream.end(),
     );
-    try {
-      await nc.flush();
-    } catch (e) {
-      log.warn({ err: e }, "nats flush failed");
-    }
-    // Subscribed on the server: from here on nothing published is missed.
+    stream.onEnd(() => following.unsubscribe());
+    stream.send("history", { agent: name, events: following.events });
     stream.send("ready", { agent: name, at: clock.now() });
     return reply;
   });

@@ -26,7 +26,7 @@ export function pump<T extends z.ZodType>(
   subject: string,
   schema: T,
   accept: (ev: z.infer<T>, msg: Msg) => boolean,
-  forward: (ev: z.infer<T>) => void,
+  forward: (ev: z.infer<T>, msg: Msg) => void,
 ): Subscription {
   const sub = nc.subscribe(subject, {
     callback: (err, m) => {
@@ -41,7 +41,7 @@ export function pump<T extends z.ZodType>(
         log.warn({ subject: m.subject }, "dropped event whose subject does not match its body");
         return;
       }
-      forward(ev);
+      forward(ev, m);
     },
   });
   stream.onEnd(() => sub.unsubscribe());

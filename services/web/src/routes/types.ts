@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "@fastify/type-provider-zod";
 import type { Clock, Logger } from "@hyperhive/shared";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { FastifyInstance, RawServerDefault } from "fastify";
+import type { TurnHistory } from "../live-history.js";
 import type { SseHub } from "../sse.js";
 
 /** The app {@link buildApp} returns: fastify on node:http with the service's pino logger. */
@@ -37,6 +38,8 @@ export interface RouteDeps {
   hub: SseHub;
   /** Stamps the events the web makes itself. */
   clock: Clock;
+  /** Every agent's recent turns, from the app's one subscription to `hive.live.*`. */
+  turns: TurnHistory;
 }
 
 /**

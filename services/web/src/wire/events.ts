@@ -65,9 +65,16 @@ export const Snapshot = z.strictObject({
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
-/** `ready` on an agent's live stream: subscribed on the server, nothing published after is missed. */
+/** `ready` on an agent's live stream: after its `history`; every later event comes as `live`. */
 export const LiveReady = z.strictObject({ agent: AgentName, at: z.number().int() });
 export type LiveReady = z.infer<typeof LiveReady>;
+
+/**
+ * `history` on an agent's live stream: the events of its recent turns the web keeps (oldest
+ * first; see `TurnHistory`), sent once on connect, before `ready` and the `live` events after.
+ */
+export const LiveHistory = z.strictObject({ agent: AgentName, events: z.array(LiveEvent) });
+export type LiveHistory = z.infer<typeof LiveHistory>;
 
 /** An SSE stream's catalog: event name to payload schema. */
 export type EventCatalog = Readonly<Record<string, z.ZodType>>;
@@ -119,8 +126,12 @@ export const FlowEvents = {
   delivery: DeliveryEvent,
 } as const satisfies EventCatalog;
 
-/** `GET /api/agents/:name/live`: `ready` once, then one `live` per event of the agent's turns. */
+/**
+ * `GET /api/agents/:name/live`: `history` once (the agent's recent turns as the web kept them),
+ * `ready` once, then one `live` per later event of the agent's turns: none missed, none repeated.
+ */
 export const AgentLiveEvents = {
+  history: LiveHistory,
   ready: LiveReady,
   live: LiveEvent,
 } as const satisfies EventCatalog;

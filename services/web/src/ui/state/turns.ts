@@ -14,7 +14,10 @@ export interface Turn {
   readonly active: boolean;
 }
 
-/** An agent's live turns, newest first, kept from `/api/agents/<name>/live`. */
+/**
+ * An agent's live turns, newest first, kept from `/api/agents/<name>/live`: its `history` (the
+ * turns the web kept), then each `live` event.
+ */
 export interface Turns {
   readonly turns: ReadonlySignal<readonly Turn[]>;
   readonly stream: EventStream<typeof AgentLiveEvents>;
@@ -38,14 +41,21 @@ export function addEvent(turns: readonly Turn[], ev: LiveEvent): readonly Turn[]
   return turns.map((t, j) => (j === i ? turn : t));
 }
 
+/** The turns `events` (oldest first) fold into. */
+export function foldEvents(events: readonly LiveEvent[]): readonly Turn[] {
+  return events.reduce(addEvent, []);
+}
+
 /** Opens the agent's live stream and collects its turns. */
 export function connectTurns(agent: AgentName): Turns {
   const turns = signal<readonly Turn[]>([]);
-  const stream = new EventStream(streams.live.url(agent), AgentLiveEvents, { liveOn: "ready" }).on(
-    "live",
-    (ev) => {
+  const stream = new EventStream(streams.live.url(agent), AgentLiveEvents, { liveOn: "ready" })
+    // Sent on every (re)connect and holding all the web kept: it replaces, so nothing doubles.
+    .on("history", (h) => {
+      turns.value = foldEvents(h.events);
+    })
+    .on("live", (ev) => {
       turns.value = addEvent(turns.value, ev);
-    },
-  );
+    });
   return { turns, stream };
 }

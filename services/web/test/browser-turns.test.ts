@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { LiveEvent, publishEvent, rpcs, serve, subjects } from "@hyperhive/shared";
+import { waitUntil } from "@hyperhive/shared/testing";
+import { describe, it } from "vitest";
+import { browserScope } from "./chromium.js";
+import { agentInfo } from "./fixtures.js";
+import { TOKEN } from "./helpers.js";
+
+/** A live event without what every event of the turn shares. */
+type LiveBody = LiveEvent extends infer E
+  ? E extends LiveEvent
+    ? Omit<E, "agent" | "turn_id" | "seq" | "at">
+    : never
+  : never;
+
+const FIRST = "alice-1700000000000-1";
+const SECOND = "alice-1700000000000-2";
+
+describe("the agent page's live turns keep what came before the page (history), in a real headless Chromium", () => {
+  const t = browserScope((h) => [
+    serve(h.nc, subjects.op.agents, rpcs.opAgents, () => ({
+      agents: [agentInfo("manager"), agentInfo("alice", { state: "thinking" })],
+    })),
+    serve(h.nc, subjects.op.inbox, rpcs.opInbox, () => ({ messages: [] })),
+    serve(h.nc, subjects.op.threads, rpcs.opThreads, () => ({ threads: [] })),
+  ]);
+
+  /** Publishes the next event of `turn_id` as alice's harness would. */
+  const seqs = new Map<string, number>();
+  const live = (turn_id: string, ev: LiveBody) => {
+    const seq = seqs.get(turn_id) ?? 0;
+    seqs.set(turn_id, seq + 1);
+    publishEvent(t.h.nc, subjects.live("alice"), LiveEvent, {
+      agent: "alice",
+      turn_id,
+      seq,
+      at: Date.now(),
+      ...ev,
+    });
+  };
+  const start = (turn_id: string, body: string) =>
+    live(turn_id, {
+      kind: "turn_start",
+      message: { id: 40 + seqs.size, from: "operator", body, redelivered: false },
+      pending: 0,
+      model: "haiku",
+    });
+  /** Resolves once the web keeps `n` events of alice's: a page opened now has them as history. */
+  const kept = (n: number) =>
+    waitUntil(() => t.h.app.turnHistory.events("alice").length === n, {
+      what: `the web to keep ${n} of alice's events`,
+    });
+  const card = (turn_id: string) => t.page.locator(`article.turn[data-turn="${turn_id}"]`);
+  /** How many event blocks the turn's card shows. */
+  const shown = (turn_id: string) => card(turn_id).locator(".turn-body > .ev").count();
+
+  it("shows a turn that ended before the page opened, then a new one live; a reload or reconnect mid-turn shows it once", async () => {
+    const page = t.page;
+    start(FIRST, "summarise the parser work");
+    live(FIRST, {
+      kind: "stream",
+      event: {
+        type: "assistant",
+        message: { content: [{ type: "text", text: "Parser <b>summary</b> sent." }] },
+      },
+    });
+    live(FIRST, { kind: "note", text: "acked message 41" });
+    live(FIRST, { kind: "turn_end", ok: true, result: "ok" });
+    await kept(4);
+
+    // Opened after the turn: it shows at once, whole and ended.
+    await page.goto(`${t.url}/agents/alice?token=${TOKEN}`);
+    await page.locator("#conn", { hasText: "live" }).waitFor();
+    await card(FIRST).locator(".ev.end").waitFor();
+    assert.match((await card(FIRST).locator(".ev.start").textContent()) ?? "", /from operator/);
+    assert.equal(
+      await card(FIRST).locator(".ev.assistant .ev-text").textContent(),
+      "Parser <b>summary</b> sent.",
+    );
+    assert.equal(await card(FIRST).getAttribute("class"), "turn");
+    assert.equal(await shown(FIRST), 4);
+    assert.equal(await page.locator("#turns-empty").count(), 0);
+
+    // A new turn streams in live, newest first, active.
+    start(SECOND, "now the lexer");
+    live(SECOND, { kind: "note", text: "reading the lexer" });
+    await card(SECOND).locator(".ev.note").waitFor();
+    assert.equal(await card(SECOND).getAttribute("class"), "turn active");
+    assert.deepEqual(
+      await page.locator("article.turn").evaluateAll((els) => els.map((e) => e.dataset.turn)),
+      [SECOND, FIRST],
+    );
+
+    // Reloaded mid-turn: the turn in progress shows once, active, each event once.
+    await kept(6);
+    await page.reload();
+    await page.locator("#conn", { hasText: "live" }).waitFor();
+    await card(SECOND).locator(".ev.note").waitFor();
+    assert.equal(await card(SECOND).count(), 1);
+    assert.equal(await card(SECOND).getAttribute("class"), "turn active");
+    assert.equal(await shown(SECOND), 2);
+    assert.equal(await shown(FIRST), 4);
+
+    // The streams drop and EventSource reconnects: the history replaces the turns (nothing
+    // doubled), and what came while it was away shows.
+    t.h.app.sseHub.endAll();
+    await page.locator('#conn[data-status="reconnecting"]').waitFor();
+    live(SECOND, { kind: "note", text: "while the page was away" });
+    await kept(7);
+    await page.locator('#conn[data-status="live"]').waitFor();
+    await card(SECOND).locator(".ev.note", { hasText: "while the page was away" }).waitFor();
+    assert.equal(await shown(SECOND), 3);
+    assert.equal(await shown(FIRST), 4);
+
+    // It goes on live after the reconnect, still once.
+    live(SECOND, { kind: "turn_end", ok: true, result: "ok" });
+    await card(SECOND).locator(".ev.end").waitFor();
+    assert.equal(await card(SECOND).getAttribute("class"), "turn");
+    assert.equal(await shown(SECOND), 4);
+    assert.equal(await page.locator("article.turn").count(), 2);
+  });
+});
