@@ -119,4 +119,45 @@ describe("the agent page's live turns keep what came before the page (history), 
     assert.equal(await shown(SECOND), 4);
     assert.equal(await page.locator("article.turn").count(), 2);
   });
+
+  it("the header says the context its latest turn filled (its last API call) and how long its last turn took", async () => {
+    const page = t.page;
+    const THIRD = "alice-1700000000000-3";
+    assert.equal(await page.locator("#agent-ctx").count(), 0, "no usage seen yet: no badge");
+    assert.equal(await page.locator("#agent-last-turn").count(), 0, "no result seen yet");
+    const assistant = (usage: Record<string, number>) =>
+      live(THIRD, {
+        kind: "stream",
+        event: { type: "assistant", message: { content: [{ type: "text", text: "…" }], usage } },
+      });
+    start(THIRD, "one more");
+    assistant({ input_tokens: 5, cache_read_input_tokens: 900, output_tokens: 20 });
+    // The turn's last call: what the context holds now (the result's usage sums every call).
+    assistant({
+      input_tokens: 10,
+      cache_read_input_tokens: 11_000,
+      cache_creation_input_tokens: 1_200,
+      output_tokens: 140,
+    });
+    live(THIRD, {
+      kind: "stream",
+      event: {
+        type: "result",
+        duration_ms: 2345,
+        usage: { input_tokens: 15, cache_read_input_tokens: 11_900, output_tokens: 160 },
+      },
+    });
+    live(THIRD, { kind: "turn_end", ok: true, result: "ok" });
+    await page.locator("#agent-ctx", { hasText: "12,350 tokens" }).waitFor();
+    assert.equal(
+      await page.locator("#agent-ctx").getAttribute("title"),
+      "the context of its latest API call: input 10 · cache read 11000 · cache write 1200 · output 140",
+    );
+    assert.equal(await page.locator("#agent-last-turn").textContent(), "last turn 2.3 s");
+    assert.equal(await page.locator("#agent-last-turn").getAttribute("title"), "2345 ms");
+    // Kept across a reload: the figures come from the turns the web kept.
+    await page.reload();
+    await page.locator("#agent-ctx", { hasText: "12,350 tokens" }).waitFor();
+    await page.locator("#agent-last-turn", { hasText: "last turn 2.3 s" }).waitFor();
+  });
 });

@@ -5,7 +5,7 @@ export function ModelChip(props: { model: string | null | undefined; id?: string
     <span
       id={props.id}
       class={m === null ? "chip model unknown" : "chip model"}
-      title="the model its next turn uses"
+      title="the model its next turn uses (/model <name> in its page's terminal changes it)"
       data-model={m ?? undefined}
     >
       {m ?? "model ?"}

@@ -27,7 +27,7 @@ export function AgentPage(props: {
     <>
       <Header streams={[hive.stream.status.value, turns.stream.status.value]} />
       <main>
-        <AgentHeadPanel name={name} hive={hive} />
+        <AgentHeadPanel name={name} hive={hive} turns={turns} />
         <ThreadsPanel name={name} threads={threads} />
         <RemindersPanel name={name} reminders={hive.reminders} mine={props.reminders} />
         <TerminalPanel name={name} hive={hive} />
