@@ -33,13 +33,22 @@ export interface McpConfigOptions {
  * The `--mcp-config` blob: claude re-runs this same binary as `mcp` (server `hyperhive`), beside
  * the extra servers of the agent's config (stdio; claude names their tools `mcp__<key>__<tool>`).
  * Every server is `alwaysLoad`: without it this claude starts the turn while its MCP servers are
- * still connecting, and a tool called early is "No such tool available".
+ * still connecting, and a tool called early is "No such tool available". An extra server also
+ * gets the agent's socket (`HIVE_SOCKET`) and name (`HIVE_AGENT`), so one that hears of events
+ * (a chat, a webhook) can wake its agent: `wake` over the socket, or `<harness> wake`.
  */
 export function mcpConfig(o: McpConfigOptions): unknown {
   const extra = Object.fromEntries(
     Object.entries(o.extraServers).map(([key, s]) => [
       key,
-      { type: "stdio", command: s.command, args: s.args, env: s.env, alwaysLoad: true },
+      {
+        type: "stdio",
+        command: s.command,
+        args: s.args,
+        // After the config's own: it may not name HIVE_* (the schema refuses them).
+        env: { ...s.env, HIVE_SOCKET: o.socketPath, HIVE_AGENT: o.agent },
+        alwaysLoad: true,
+      },
     ]),
   );
   return {

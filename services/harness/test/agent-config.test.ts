@@ -29,7 +29,7 @@ const TURNS_TIMEOUT_MS = 120_000;
  * model, and the operator's `/model` over it under the rev rule.
  */
 describe("the agent's config file", () => {
-  const bench = new Bench(["cfg", "modl", "slow"]);
+  const bench = new Bench(["cfg", "modl", "slow", "hook"]);
   beforeAll(() => bench.start());
   afterEach(() => bench.stopHarnesses());
   afterAll(() => bench.stop());
@@ -183,6 +183,38 @@ describe("the agent's config file", () => {
         to: "x",
         body: "late but there",
       });
+    },
+    TURNS_TIMEOUT_MS,
+  );
+
+  it(
+    "an extra MCP server reaches its agent's socket: what it hears of wakes the agent (HIVE_SOCKET in its env)",
+    async () => {
+      const agent = "hook";
+      const mark = join(bench.root, "woke-once");
+      // Not an MCP server: it wakes its agent once and exits, as a chat bridge would on a message.
+      const wakeOnce = [
+        `[ -e ${mark} ] && exit 1`,
+        `touch ${mark}`,
+        `exec ${process.execPath} ${HARNESS_MAIN} wake --from "webhook: ci" --body "build 7 is green"`,
+      ].join("; ");
+      writeRunConfig(agent, {
+        rev: REV_1,
+        config: AgentConfig.parse({
+          extra_mcp_servers: { hook: { command: "sh", args: ["-c", wakeOnce] } },
+        }),
+      });
+      await bench.ctl.setScript([{ match: "", reply: [{ text: "ok" }] }]);
+      await bench.ctl.clearRequests();
+      await bench.harness(agent);
+      await turnModels(agent, "first turn");
+      await waitUntil(
+        async () =>
+          (await bench.ctl.requests()).find((r) =>
+            /from: webhook: ci\s+build 7 is green/.test(r.text),
+          ),
+        { timeoutMs: 60_000, what: "the turn the extra server's wake started" },
+      );
     },
     TURNS_TIMEOUT_MS,
   );

@@ -56,7 +56,7 @@ describe("boot files", () => {
         type: "stdio",
         command: "/bin/notes",
         args: ["--serve"],
-        env: { NOTES_DIR: "/n" },
+        env: { NOTES_DIR: "/n", HIVE_SOCKET: join(runDir, "hive.sock"), HIVE_AGENT: "boss" },
         alwaysLoad: true,
       });
       const settings = JSON.parse(readFileSync(files.settings, "utf8"));
