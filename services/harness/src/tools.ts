@@ -1,4 +1,4 @@
-import type { AgentConfig, AgentRole } from "@hyperhive/shared";
+import { type AgentConfig, type AgentRole, ClaudeBuiltinTool, toolOf } from "@hyperhive/shared";
 
 /** The hyperhive MCP tools every agent has. */
 export const AGENT_TOOLS = [
@@ -41,17 +41,25 @@ export interface ClaudeTools {
 /**
  * claude's tool flags from the agent's config: its built-ins, the hyperhive tools of its flavour
  * (`mcp__hyperhive__<tool>`) and each extra MCP server's allowed patterns (`mcp__<key>__<pattern>`).
- * Built-ins not listed are not even offered; an extra server's tools not allowed are refused.
+ * Built-ins not listed are not even offered; an extra server's tools not allowed are refused. A
+ * built-in given only by rules (`Bash(git *)`) is offered, and only what they match runs: in
+ * `--print` nobody is there to approve the rest, so it is refused.
  */
 export function claudeTools(config: AgentConfig, role: AgentRole): ClaudeTools {
-  const builtins = [...new Set(config.allowed_tools)];
+  const entries = config.allowed_tools;
+  const builtins = [...new Set(entries.map(toolOf))];
+  // A built-in given whole runs whole: its rules, if any, would only narrow nothing.
+  const whole = new Set(entries.filter((e) => ClaudeBuiltinTool.safeParse(e).success));
+  const allowedBuiltins = [
+    ...new Set(entries.filter((e) => whole.has(e) || !whole.has(toolOf(e)))),
+  ];
   const extra = Object.entries(config.extra_mcp_servers).flatMap(([key, server]) =>
     server.allowed_tools.map((pattern) => `mcp__${key}__${pattern}`),
   );
   return {
     builtins,
     allowed: [
-      ...builtins,
+      ...allowedBuiltins,
       ...hyperhiveTools(role).map((t) => `mcp__hyperhive__${t}`),
       ...new Set(extra),
     ],

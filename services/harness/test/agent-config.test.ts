@@ -29,7 +29,7 @@ const TURNS_TIMEOUT_MS = 120_000;
  * model, and the operator's `/model` over it under the rev rule.
  */
 describe("the agent's config file", () => {
-  const bench = new Bench(["cfg", "modl", "slow", "hook"]);
+  const bench = new Bench(["cfg", "modl", "slow", "hook", "rule"]);
   beforeAll(() => bench.start());
   afterEach(() => bench.stopHarnesses());
   afterAll(() => bench.stop());
@@ -215,6 +215,51 @@ describe("the agent's config file", () => {
           ),
         { timeoutMs: 60_000, what: "the turn the extra server's wake started" },
       );
+    },
+    TURNS_TIMEOUT_MS,
+  );
+
+  it(
+    "a built-in given by a rule (Bash(echo *)): what it matches runs, the rest is refused",
+    async () => {
+      const agent = "rule";
+      writeRunConfig(agent, {
+        rev: REV_1,
+        config: AgentConfig.parse({ allowed_tools: ["Read", "Bash(echo *)"] }),
+      });
+      const bash = (command: string) => ({
+        tool_use: { name: "Bash", input: { command, description: command } },
+      });
+      await bench.ctl.setScript([
+        {
+          match: "run by the rule",
+          reply: [
+            bash("echo ruled-in"),
+            { text: "next" },
+            bash("touch outside-rule"),
+            { text: "done" },
+          ],
+        },
+      ]);
+      await bench.ctl.clearRequests();
+      const h = await bench.harness(agent);
+      await turnModels(agent, "run by the rule");
+      const results = (await bench.ctl.requests())
+        .filter((r) => r.kind === "continue")
+        .map((r) => r.text);
+      assert.equal(results.length, 2, results.join("\n---\n"));
+      assert.equal(results[0], "ruled-in");
+      assert.doesNotMatch(results[1] ?? "", /^$/);
+      assert.match(results[1] ?? "", /blocked|permission|approv/i, "outside the rule: refused");
+      assert.equal(
+        existsSync(join(bench.root, agent, "state", "outside-rule")),
+        false,
+        "the refused command never ran",
+      );
+      const init = bench.obs.claudeInits(agent)[0];
+      assert.ok(init);
+      assert.ok(z.array(z.string()).parse(init.tools).includes("Bash"), "Bash is offered");
+      assert.equal(h.loop.whoami().name, agent);
     },
     TURNS_TIMEOUT_MS,
   );

@@ -63,6 +63,32 @@ describe("buildClaudeArgs", () => {
     assert.equal(next.length, first.length + 1);
   });
 
+  it("a built-in by rules is offered, and only its rules run; given whole too, it runs whole", () => {
+    const ruled = claudeTools(
+      AgentConfig.parse({ allowed_tools: ["Read", "Bash(git log *)", "Bash(git diff *)"] }),
+      "agent",
+    );
+    assert.deepEqual(ruled.builtins, ["Read", "Bash"]);
+    assert.deepEqual(ruled.allowed.slice(0, 3), ["Read", "Bash(git log *)", "Bash(git diff *)"]);
+    const both = claudeTools(
+      AgentConfig.parse({ allowed_tools: ["Bash(git *)", "Bash"] }),
+      "agent",
+    );
+    assert.deepEqual(both.builtins, ["Bash"]);
+    assert.deepEqual(both.allowed.slice(0, 1), ["Bash"]);
+    assert.ok(!both.allowed.includes("Bash(git *)"), "a rule under a whole tool narrows nothing");
+    for (const bad of [
+      "Teleport(x)",
+      "Bash()",
+      "Bash(a\nb)",
+      "bash(ls)",
+      "Bash(ls",
+      `Bash(${"x".repeat(200)})`,
+    ]) {
+      assert.equal(AgentConfig.safeParse({ allowed_tools: [bad] }).success, false, bad);
+    }
+  });
+
   it("no built-ins at all is an empty --tools", () => {
     const tools = claudeTools(AgentConfig.parse({ allowed_tools: [] }), "agent");
     const args = buildClaudeArgs({ model: "haiku", continueSession: false, runDir: "/r", tools });

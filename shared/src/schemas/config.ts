@@ -24,6 +24,33 @@ export type ClaudeBuiltinTool = z.infer<typeof ClaudeBuiltinTool>;
 /** The built-ins every agent gets unless its config says otherwise. */
 export const DEFAULT_ALLOWED_TOOLS: readonly ClaudeBuiltinTool[] = DEFAULT_BUILTINS;
 
+/** `Bash(git *)`: a built-in, and in parentheses what of it runs (claude's permission rule). */
+const TOOL_RULE = /^([A-Za-z]+)\((.+)\)$/s;
+
+/**
+ * An entry of `allowed_tools`: a built-in (`Bash`: all of it), or a built-in with a rule of what
+ * of it may run (`Bash(git *)`, `Read(./notes/**)`; claude's permission-rule syntax). A tool
+ * given only with rules is offered, and a use outside them refused.
+ */
+export const AllowedTool = z.union([
+  ClaudeBuiltinTool,
+  z
+    .string()
+    .max(200)
+    .regex(TOOL_RULE, "a built-in, or a built-in with a rule: Bash(git *)")
+    .refine((t) => !/[\n\r\0]/.test(t), "a rule is one line")
+    .refine(
+      (t) => ClaudeBuiltinTool.safeParse(TOOL_RULE.exec(t)?.[1]).success,
+      "a rule's tool must be one of claude's built-ins an agent may have",
+    ),
+]);
+export type AllowedTool = z.infer<typeof AllowedTool>;
+
+/** The built-in an `allowed_tools` entry is about: `Bash` for `Bash(git *)`. */
+export function toolOf(entry: AllowedTool): ClaudeBuiltinTool {
+  return ClaudeBuiltinTool.parse(TOOL_RULE.exec(entry)?.[1] ?? entry);
+}
+
 /** The model a config names when it names none. */
 export const DEFAULT_MODEL = "haiku";
 
@@ -69,8 +96,8 @@ export type ExtraMcpServer = z.infer<typeof ExtraMcpServer>;
 export const AgentConfig = z.strictObject({
   /** The model the agent's turns use (the operator's `/model` overrides it until the next change). */
   model: ModelName.default(DEFAULT_MODEL),
-  /** claude built-ins the agent may use. */
-  allowed_tools: z.array(ClaudeBuiltinTool).default([...DEFAULT_ALLOWED_TOOLS]),
+  /** claude built-ins the agent may use, each whole or by rules (`Bash(git *)`). */
+  allowed_tools: z.array(AllowedTool).default([...DEFAULT_ALLOWED_TOOLS]),
   /** Extra MCP servers merged into claude's --mcp-config and --allowedTools. */
   extra_mcp_servers: z.record(McpServerKey, ExtraMcpServer).default({}),
   /** Set in claude's environment (and so its tools'). */
