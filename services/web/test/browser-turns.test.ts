@@ -3,15 +3,8 @@ import { LiveEvent, publishEvent, rpcs, serve, subjects } from "@hyperhive/share
 import { waitUntil } from "@hyperhive/shared/testing";
 import { describe, it } from "vitest";
 import { browserScope } from "./chromium.js";
-import { agentInfo } from "./fixtures.js";
+import { agentInfo, type LiveBody } from "./fixtures.js";
 import { TOKEN } from "./helpers.js";
-
-/** A live event without what every event of the turn shares. */
-type LiveBody = LiveEvent extends infer E
-  ? E extends LiveEvent
-    ? Omit<E, "agent" | "turn_id" | "seq" | "at">
-    : never
-  : never;
 
 const FIRST = "alice-1700000000000-1";
 const SECOND = "alice-1700000000000-2";

@@ -24,15 +24,9 @@ import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
 import { FileToken } from "../src/token.js";
 import { type BrowserSession, failedLoad, openChromium } from "./chromium.js";
-import { agentInfo, stored } from "./fixtures.js";
+import { agentInfo, type LiveBody, stored } from "./fixtures.js";
 import { type Harness, startHarness, TOKEN, testLog } from "./helpers.js";
 
-/** A live event without what every event of the turn shares. */
-type LiveBody = LiveEvent extends infer E
-  ? E extends LiveEvent
-    ? Omit<E, "agent" | "turn_id" | "seq" | "at">
-    : never
-  : never;
 const SCREENSHOT = "/tmp/hive-dashboard.png";
 
 describe("dashboard in a real headless Chromium", () => {

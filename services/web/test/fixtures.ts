@@ -7,12 +7,20 @@ import {
   type Approval,
   ErrorCode,
   HiveError,
+  type LiveEvent,
   type Question,
   type Receipt,
   type Reminder,
   type StoredMessage,
 } from "@hyperhive/shared";
 import { UNTOUCHED_REMINDER } from "@hyperhive/shared/testing";
+
+/** A live event without what every event of the turn shares (the test fills those in). */
+export type LiveBody = LiveEvent extends infer E
+  ? E extends LiveEvent
+    ? Omit<E, "agent" | "turn_id" | "seq" | "at">
+    : never
+  : never;
 
 /** An agent as c0re lists it: running and idle for a minute, model haiku. */
 export function agentInfo(name: string, over: Partial<AgentInfo> = {}): AgentInfo {
