@@ -117,7 +117,7 @@ export class TurnHistory {
     onEnd: () => void = () => {},
   ): Following {
     const h = this.#agent(agent);
-    const events = [...h.turns.values()].flatMap((turn) => turn.map((k) => k.ev));
+    const events = this.events(agent);
     const follower: Follower = { onEvent, onEnd };
     const unsubscribe = () => {
       h.followers.delete(follower);

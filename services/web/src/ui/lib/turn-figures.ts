@@ -31,9 +31,17 @@ export interface ContextFigures {
   output: number;
 }
 
-/** The stream lines of a turn, newest last. */
-function lines(turn: Turn): unknown[] {
-  return turn.events.flatMap((e) => (e.kind === "stream" ? [e.event] : []));
+/** The newest stream line of the turns (newest turn first) that `schema` accepts. */
+function newest<T>(turns: readonly Turn[], schema: z.ZodType<T>): T | undefined {
+  for (const turn of turns) {
+    for (let i = turn.events.length - 1; i >= 0; i--) {
+      const e = turn.events[i];
+      if (e?.kind !== "stream") continue;
+      const r = schema.safeParse(e.event);
+      if (r.success) return r.data;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -41,31 +49,18 @@ function lines(turn: Turn): unknown[] {
  * sums every call of the turn, which counts the same context once per call). Null before any.
  */
 export function contextOf(turns: readonly Turn[]): ContextFigures | null {
-  // Newest turn first; within it, the last call.
-  for (const turn of turns) {
-    for (const line of lines(turn).reverse()) {
-      const a = AssistantUsage.safeParse(line);
-      if (!a.success) continue;
-      const u = a.data.message.usage;
-      const f = {
-        input: u.input_tokens ?? 0,
-        cacheRead: u.cache_read_input_tokens ?? 0,
-        cacheWrite: u.cache_creation_input_tokens ?? 0,
-        output: u.output_tokens ?? 0,
-      };
-      return { total: f.input + f.cacheRead + f.cacheWrite + f.output, ...f };
-    }
-  }
-  return null;
+  const u = newest(turns, AssistantUsage)?.message.usage;
+  if (u === undefined) return null;
+  const f = {
+    input: u.input_tokens ?? 0,
+    cacheRead: u.cache_read_input_tokens ?? 0,
+    cacheWrite: u.cache_creation_input_tokens ?? 0,
+    output: u.output_tokens ?? 0,
+  };
+  return { total: f.input + f.cacheRead + f.cacheWrite + f.output, ...f };
 }
 
 /** How long its last finished turn took (claude's `result` duration, ms); null before any. */
 export function lastTurnMs(turns: readonly Turn[]): number | null {
-  for (const turn of turns) {
-    for (const line of lines(turn).reverse()) {
-      const r = ResultTiming.safeParse(line);
-      if (r.success) return r.data.duration_ms;
-    }
-  }
-  return null;
+  return newest(turns, ResultTiming)?.duration_ms ?? null;
 }
